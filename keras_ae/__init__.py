@@ -1,0 +1,28 @@
+"""keras-ae: autoencoders for Keras 3, with a zoo of pretrained models."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_ae.layers import ContractiveEncoder, Corruption, Sampling, SparsityPenalty  # noqa: E402
+from keras_ae.models import (  # noqa: E402
+    VAE,
+    BaseAutoencoder,
+    BaseVAE,
+    BetaAnnealing,
+    BetaVAE,
+    ContractiveAutoencoder,
+    ConvDenoisingAutoencoder,
+    ConvolutionalAutoencoder,
+    ConvVAE,
+    DenoisingAutoencoder,
+    DenseAutoencoder,
+    OvercompleteAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    UndercompleteAutoencoder,
+    get_model,
+    list_variants,
+)
+
+__version__ = "0.1.0"

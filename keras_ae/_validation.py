@@ -1,0 +1,147 @@
+"""Input checks shared by every public entry point.
+
+Errors follow the Keras style: say what was expected and what was received.
+"""
+
+import math
+
+import numpy as np
+
+
+def check_positive_int(name, value, allow_none=False):
+    """Return `value` if it is a positive int, else raise `ValueError`."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_units(name, units):
+    """Return `units` as a tuple of positive ints (an empty tuple is allowed)."""
+    if isinstance(units, (int, np.integer)) and not isinstance(units, bool):
+        units = (units,)
+    try:
+        units = tuple(units)
+    except TypeError:
+        raise ValueError(
+            f"`{name}` must be a sequence of positive integers. "
+            f"Received: {name}={units!r}"
+        ) from None
+    for u in units:
+        if isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u < 1:
+            raise ValueError(
+                f"`{name}` must be a sequence of positive integers. "
+                f"Received: {name}={units!r}"
+            )
+    return tuple(int(u) for u in units)
+
+
+def check_float(name, value, low=None, high=None, low_inclusive=True,
+                high_inclusive=True):
+    """Return `value` as a float within the given bounds, else raise."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}") from None
+    bad = not math.isfinite(value)
+    if low is not None:
+        bad |= value < low if low_inclusive else value <= low
+    if high is not None:
+        bad |= value > high if high_inclusive else value >= high
+    if bad:
+        lo = "" if low is None else ("[" if low_inclusive else "(") + f"{low}"
+        hi = "" if high is None else f"{high}" + ("]" if high_inclusive else ")")
+        rng = f"in {lo or '(-inf'}, {hi or 'inf)'}"
+        raise ValueError(f"`{name}` must be a finite number {rng}. Received: {name}={value!r}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return `value` if it is one of `choices`, else raise `ValueError`."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {sorted(choices)}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_input_shape(input_shape):
+    """Return `input_shape` as a tuple of positive ints (no batch axis)."""
+    shape = check_units("input_shape", input_shape)
+    if not shape:
+        raise ValueError(
+            "`input_shape` must describe one sample, e.g. (784,) or (28, 28, 1). "
+            f"Received: input_shape={input_shape!r}"
+        )
+    return shape
+
+
+def check_batch(x, sample_shape, name="x", value_range=None):
+    """Validate a batch of samples and return it as a float32 NumPy array.
+
+    A batch of flat vectors may be given for image models and vice versa, as
+    long as the number of values per sample matches: `(n, 784)` and
+    `(n, 28, 28)` are both reshaped to `(n, 28, 28, 1)` for a 28x28x1 model.
+
+    Args:
+        x: array-like batch.
+        sample_shape: the shape of one sample the model expects.
+        name: the argument name used in error messages.
+        value_range: optional `(low, high)` bounds every value must lie in.
+
+    Returns:
+        A float32 NumPy array of shape `(n,) + sample_shape`.
+    """
+    sample_shape = tuple(sample_shape)
+    try:
+        arr = np.asarray(x)
+    except Exception as e:  # e.g. ragged nested lists
+        raise ValueError(f"`{name}` must be an array of numbers. Received: {type(x).__name__} ({e})") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+    ):
+        raise ValueError(
+            f"`{name}` must hold real numbers. Received: dtype={arr.dtype}"
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"`{name}` must hold real numbers. Received: dtype={arr.dtype}")
+    expected = f"(batch,) + {sample_shape}"
+    if arr.ndim < 2:
+        raise ValueError(
+            f"`{name}` must be a batch of samples with shape {expected}. "
+            f"Received: shape={arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(
+            f"`{name}` is an empty batch; expected at least one sample of shape "
+            f"{sample_shape}. Received: shape={arr.shape}"
+        )
+    per_sample = int(np.prod(arr.shape[1:]))
+    if arr.shape[1:] != sample_shape:
+        # Accept a flat <-> image view of the same pixels, nothing else.
+        if per_sample != int(np.prod(sample_shape)):
+            raise ValueError(
+                f"`{name}` has the wrong sample shape: expected {expected}. "
+                f"Received: shape={arr.shape}"
+            )
+        arr = arr.reshape((arr.shape[0],) + sample_shape)
+    arr = arr.astype("float32", copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"`{name}` must hold finite values. Received {bad} NaN or infinite "
+            f"value(s) in an array of shape {arr.shape}"
+        )
+    if value_range is not None:
+        lo, hi = value_range
+        xmin, xmax = float(arr.min()), float(arr.max())
+        if xmin < lo or xmax > hi:
+            hint = " (scale uint8 images with x / 255.0)" if xmax > 1 and hi == 1 else ""
+            raise ValueError(
+                f"`{name}` values must lie in [{lo}, {hi}]{hint}. "
+                f"Received: min={xmin:g}, max={xmax:g}"
+            )
+    return arr

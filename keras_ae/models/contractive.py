@@ -1,0 +1,69 @@
+"""Contractive autoencoder (Rifai et al., 2011)."""
+
+import keras
+
+from keras_ae._validation import check_float
+from keras_ae.layers import ContractiveEncoder
+from keras_ae.models.base import DenseAutoencoder
+from keras_ae.models.registry import register_variant
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register_variant("contractive")
+class ContractiveAutoencoder(DenseAutoencoder):
+    """A dense autoencoder penalised by `lam * ||J_f(x)||_F^2`.
+
+    `J_f(x)` is the Jacobian of the code with respect to the input. Keeping it
+    small makes the code insensitive to small moves of the input, except along
+    the directions the reconstruction needs (the data manifold). The Jacobian
+    is computed exactly in closed form (see `ContractiveEncoder`); the penalty
+    is reported during `fit` as the metric `contractive_loss`.
+
+    Args:
+        input_shape: shape of one sample.
+        hidden_units: encoder hidden sizes; the decoder mirrors them.
+        latent_dim: code size.
+        lam: penalty weight, `>= 0`.
+        activation: hidden activation: sigmoid, tanh, relu, softplus or linear.
+        latent_activation: code activation (same choices), sigmoid as in the paper.
+        output_activation, reconstruction_loss: as in `DenseAutoencoder`.
+
+    Example:
+
+    ```python
+    model = keras_ae.ContractiveAutoencoder(latent_dim=32, lam=1e-4)
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=10)   # logs contractive_loss
+    ```
+    """
+
+    penalty_name = "contractive_loss"
+
+    def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=32, lam=1e-4,
+                 activation="relu", latent_activation="sigmoid", output_activation="sigmoid",
+                 reconstruction_loss="mse", **kwargs):
+        self.lam = check_float("lam", lam, 0.0)
+        super().__init__(input_shape=input_shape, hidden_units=hidden_units,
+                         latent_dim=latent_dim, activation=activation,
+                         latent_activation=latent_activation or "linear",
+                         output_activation=output_activation,
+                         reconstruction_loss=reconstruction_loss, **kwargs)
+
+    def build_encoder(self):
+        inp = keras.Input(self._sample_shape, name="x")
+        code = ContractiveEncoder(
+            units=self.hidden_units + (self._latent_dim_arg,), activation=self.activation,
+            latent_activation=self.latent_activation, weight=self.lam, name="contractive",
+        )(inp)
+        return keras.Model(inp, code, name="encoder")
+
+    def jacobian_penalty(self, x):
+        """Per-sample `||J_f(x)||_F^2` as a NumPy array (without `lam`)."""
+        x = self.check_inputs(x)
+        layer = self.encoder.get_layer("contractive")
+        return keras.ops.convert_to_numpy(layer.forward(keras.ops.convert_to_tensor(x))[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(lam=self.lam)
+        return config

@@ -1,0 +1,129 @@
+"""Convolutional autoencoder: Conv2D + pooling down, UpSampling or Conv2DTranspose up."""
+
+import math
+
+import keras
+
+from keras_ae._validation import check_choice, check_positive_int, check_units
+from keras_ae.models.base import BaseAutoencoder
+from keras_ae.models.registry import register_variant
+
+
+def check_image_shape(input_shape, levels):
+    """Check an `(H, W, C)` shape whose sides halve `levels` times without remainder."""
+    if len(input_shape) != 3:
+        raise ValueError(
+            "A convolutional model needs image inputs of shape (height, width, channels). "
+            f"Received: input_shape={tuple(input_shape)}"
+        )
+    h, w, _ = input_shape
+    step = 2 ** levels
+    if h % step or w % step:
+        raise ValueError(
+            f"Height and width must be divisible by 2**len(filters) = {step} so the decoder "
+            f"can restore them. Received: input_shape={tuple(input_shape)} with {levels} "
+            "downsampling levels"
+        )
+
+
+def conv_down(x, filters, activation, downsampling):
+    """Encoder body: each level halves H and W, by max-pooling or a stride of 2."""
+    for i, f in enumerate(filters):
+        if downsampling == "pool":
+            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"conv_{i}")(x)
+            x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}")(x)
+        else:
+            x = keras.layers.Conv2D(f, 3, strides=2, activation=activation, padding="same",
+                                    name=f"conv_{i}")(x)
+    return x
+
+
+def conv_up(x, filters, activation, upsampling, channels):
+    """Decoder body: each level doubles H and W; ends in a sigmoid Conv2D to `channels`."""
+    for i, f in enumerate(filters):
+        if upsampling == "upsampling":
+            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"deconv_{i}")(x)
+            x = keras.layers.UpSampling2D(2, name=f"up_{i}")(x)
+        else:
+            x = keras.layers.Conv2DTranspose(f, 3, strides=2, activation=activation,
+                                             padding="same", name=f"deconv_{i}")(x)
+    return keras.layers.Conv2D(channels, 3, activation="sigmoid", padding="same", name="reconstruction")(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register_variant("convolutional")
+class ConvolutionalAutoencoder(BaseAutoencoder):
+    """A convolutional autoencoder for images of any `(H, W, C)`.
+
+    Encoder: for each entry of `filters`, a 3x3 ReLU `Conv2D` then 2x2
+    max-pooling; then a 3x3 `Conv2D` with `latent_filters` filters. With
+    `latent_dim=None` that feature map is the code, as in the course
+    (7x7x128 for MNIST). With an int `latent_dim`, a dense layer after it
+    gives a flat code of that size. The decoder mirrors the encoder with
+    `UpSampling2D` or `Conv2DTranspose` layers and ends in a sigmoid.
+
+    Args:
+        input_shape: `(H, W, C)`, with H and W divisible by `2**len(filters)`.
+        filters: filters per downsampling level (course: 32, 64).
+        latent_filters: filters of the last encoder convolution (course: 128).
+        latent_dim: `None` for the spatial code, or the size of a flat code.
+        upsampling: `"upsampling"` (course) or `"transpose"`.
+        activation: hidden activation.
+        reconstruction_loss: `"bce"` (course) or `"mse"`.
+
+    Example:
+
+    ```python
+    model = keras_ae.ConvolutionalAutoencoder(input_shape=(32, 32, 3), latent_dim=64)
+    model.compile(optimizer="adam")
+    model.fit(images, epochs=20, batch_size=256)
+    ```
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
+                 latent_dim=None, upsampling="upsampling", activation="relu",
+                 reconstruction_loss="bce", **kwargs):
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
+                         reconstruction_loss=reconstruction_loss, **kwargs)
+        self.filters = check_units("filters", filters)
+        if not self.filters:
+            raise ValueError("`filters` needs at least one level. Received: filters=()")
+        self.latent_filters = check_positive_int("latent_filters", latent_filters)
+        check_positive_int("latent_dim", latent_dim, allow_none=True)
+        self.upsampling = check_choice("upsampling", upsampling, ("upsampling", "transpose"))
+        self.activation = activation
+        check_image_shape(self._sample_shape, len(self.filters))
+        self._finish_init()
+
+    @property
+    def _map_shape(self):
+        h, w, _ = self._sample_shape
+        step = 2 ** len(self.filters)
+        return (h // step, w // step, self.latent_filters)
+
+    def build_encoder(self):
+        inp = keras.Input(self._sample_shape, name="x")
+        x = conv_down(inp, self.filters, self.activation, "pool")
+        x = keras.layers.Conv2D(self.latent_filters, 3, activation=self.activation,
+                                padding="same", name="code_conv")(x)
+        if self._latent_dim_arg is not None:
+            x = keras.layers.Flatten()(x)
+            x = keras.layers.Dense(self._latent_dim_arg, name="code")(x)
+        return keras.Model(inp, x, name="encoder")
+
+    def build_decoder(self):
+        if self._latent_dim_arg is None:
+            inp = x = keras.Input(self._map_shape, name="z")
+        else:
+            inp = keras.Input((self._latent_dim_arg,), name="z")
+            x = keras.layers.Dense(math.prod(self._map_shape), activation=self.activation,
+                                   name="project")(inp)
+            x = keras.layers.Reshape(self._map_shape)(x)
+        x = conv_up(x, self.filters[::-1], self.activation, self.upsampling, self._sample_shape[-1])
+        return keras.Model(inp, x, name="decoder")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=list(self.filters), latent_filters=self.latent_filters,
+                      upsampling=self.upsampling, activation=self.activation)
+        return config

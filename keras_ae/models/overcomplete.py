@@ -1,0 +1,73 @@
+"""Overcomplete autoencoder: a code wider than the input, kept honest by a regularizer."""
+
+import math
+
+import keras
+
+from keras_ae._validation import check_choice, check_float
+from keras_ae.layers import Corruption, SparsityPenalty
+from keras_ae.models.base import DenseAutoencoder
+from keras_ae.models.registry import register_variant
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register_variant("overcomplete")
+class OvercompleteAutoencoder(DenseAutoencoder):
+    """A dense autoencoder whose code is wider than its input.
+
+    Why a regularizer: with more code units than inputs and nothing else, the
+    network can learn the identity map and copy each pixel through, which
+    reconstructs perfectly and learns nothing. So the code is constrained:
+    `regularizer="sparse"` adds an L1 activity penalty on the code (most
+    units stay silent for any one input), and `regularizer="noise"` corrupts
+    the input with Gaussian noise during training, so copying is no longer
+    enough and the model must learn the data's structure to undo the noise.
+
+    Args:
+        input_shape: shape of one sample.
+        hidden_units: encoder hidden sizes (default none: one wide code layer).
+        latent_dim: code size; must exceed the input size.
+        regularizer: `"sparse"` or `"noise"`.
+        sparsity_weight: L1 weight for `"sparse"`.
+        noise_factor: Gaussian noise strength for `"noise"`.
+        activation, latent_activation, output_activation, reconstruction_loss:
+            as in `DenseAutoencoder`.
+        seed: seed of the training noise.
+    """
+
+    penalty_name = "sparsity_loss"
+
+    def __init__(self, input_shape=(784,), hidden_units=(), latent_dim=1024,
+                 regularizer="sparse", sparsity_weight=1e-4, noise_factor=0.3,
+                 activation="relu", latent_activation="relu", output_activation="sigmoid",
+                 reconstruction_loss="mse", seed=None, **kwargs):
+        self.regularizer = check_choice("regularizer", regularizer, ("sparse", "noise"))
+        self.sparsity_weight = check_float("sparsity_weight", sparsity_weight, 0.0)
+        self.noise_factor = check_float("noise_factor", noise_factor, 0.0)
+        self.seed = seed
+        super().__init__(input_shape=input_shape, hidden_units=hidden_units,
+                         latent_dim=latent_dim, activation=activation,
+                         latent_activation=latent_activation,
+                         output_activation=output_activation,
+                         reconstruction_loss=reconstruction_loss, **kwargs)
+        if self.regularizer == "noise":
+            self.corruption = Corruption("gaussian", self.noise_factor, seed=seed, name="corruption")
+
+    def _check_config(self):
+        n = math.prod(self._sample_shape)
+        if self._latent_dim_arg <= n:
+            raise ValueError(
+                f"An overcomplete autoencoder needs latent_dim > input size {n}. "
+                f"Received: latent_dim={self._latent_dim_arg} (use UndercompleteAutoencoder)"
+            )
+
+    def encoder_head(self, h):
+        if self.regularizer == "sparse":
+            return SparsityPenalty("l1", weight=self.sparsity_weight, name="sparsity")(h)
+        return h
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(regularizer=self.regularizer, sparsity_weight=self.sparsity_weight,
+                      noise_factor=self.noise_factor, seed=self.seed)
+        return config
