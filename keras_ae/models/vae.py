@@ -104,6 +104,12 @@ class BaseVAE(BaseAutoencoder):
             )
         super().compile(optimizer=optimizer, **kwargs)
 
+    def compile_from_config(self, config):
+        # Keras skips compiling on load when `compile` is overridden; ours is safe to call.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def get_config(self):
         config = super().get_config()
         config.update(beta=self._beta_arg, dynamic_binarization=self.dynamic_binarization,

@@ -1,0 +1,75 @@
+"""The shared model check, run against every registered variant."""
+
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.models.registry import VARIANTS
+from model_check import SMALL, check_model, small_model
+
+
+def test_every_variant_has_a_small_config():
+    assert set(SMALL) == set(VARIANTS)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_shared_check(variant, x_small, tmp_path):
+    check_model(small_model(variant), x_small[:48], tmp_path)
+
+
+@pytest.mark.parametrize("variant", ["convolutional", "conv_denoising", "conv_vae"])
+def test_conv_models_on_color_images(variant, tmp_path):
+    x = np.random.default_rng(0).random((24, 32, 32, 3)).astype("float32")
+    check_model(small_model(variant, input_shape=(32, 32, 3)), x, tmp_path)
+
+
+@pytest.mark.parametrize("variant", ["undercomplete", "vae", "denoising"])
+def test_dense_models_accept_image_inputs(variant, x_small, tmp_path):
+    model = small_model(variant, input_shape=(28, 28, 1))
+    check_model(model, x_small[:32].reshape(-1, 28, 28, 1), tmp_path)
+
+
+def test_flat_batch_is_accepted_by_image_model(x_small):
+    model = small_model("convolutional")
+    assert model.reconstruct(x_small[:4]).shape == (4, 28, 28, 1)
+
+
+def test_fit_without_target_reconstructs_input(x_small):
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam")
+    history = model.fit(x_small, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_compiled_loss_replaces_default(x_small):
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam", loss="mae")
+    history = model.fit(x_small, x_small, epochs=1, batch_size=64, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(history.history["reconstruction_loss"][0])
+    recon = model.predict(x_small, verbose=0)
+    # evaluate with the compiled MAE equals the MAE computed by hand
+    mae = float(np.mean(np.abs(recon - x_small)))
+    result = model.evaluate(x_small, x_small, verbose=0, batch_size=64, return_dict=True)
+    assert result["loss"] == pytest.approx(mae, rel=1e-4)
+
+
+def test_get_model_unknown_name_suggests():
+    with pytest.raises(ValueError, match="Did you mean 'vae'"):
+        keras_ae.get_model("vea")
+
+
+def test_undercomplete_defaults_follow_the_course():
+    model = keras_ae.UndercompleteAutoencoder()
+    dims = [layer.units for layer in model.encoder.layers if hasattr(layer, "units")]
+    assert dims == [512, 256, 128, 20]
+    assert model.latent_dim == 20
+
+
+def test_convolutional_defaults_follow_the_course():
+    model = keras_ae.ConvolutionalAutoencoder()
+    filters = [layer.filters for layer in model.encoder.layers if hasattr(layer, "filters")]
+    assert filters == [32, 64, 128]
+    assert model.code_shape == (7, 7, 128)
+    assert any(type(layer).__name__ == "UpSampling2D" for layer in model.decoder.layers)
+    t = keras_ae.ConvolutionalAutoencoder(upsampling="transpose")
+    assert any(type(layer).__name__ == "Conv2DTranspose" for layer in t.decoder.layers)
