@@ -45,6 +45,13 @@ def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
     return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)
 
 
+def num_replicas():
+    """Replicas in the current `tf.distribute` strategy (1 outside one)."""
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
 def dense_stack(x, units, activation, prefix):
     """Apply `Dense` layers of the given sizes to the functional tensor `x`."""
     for i, u in enumerate(units):
@@ -128,6 +135,9 @@ class BaseAutoencoder(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # `fit(x)` and `fit(x, x)` both reconstruct the clean input.
         target = x if y is None else y
+        # Like Keras, return the loss divided by the number of replicas (their
+        # gradients are summed); the metrics track the per-batch value.
+        replicas = num_replicas()
         penalty = ops.sum(self.losses) if self.losses else None
         if self.loss is None:
             per = per_sample_reconstruction_loss(self.reconstruction_loss, target, y_pred)
@@ -135,13 +145,15 @@ class BaseAutoencoder(keras.Model):
                 per = per * ops.reshape(ops.cast(sample_weight, per.dtype), (-1,))
             recon = ops.mean(per)
             total = recon if penalty is None else recon + penalty
+            scaled = total / replicas
         else:
-            total = super().compute_loss(x, target, y_pred, sample_weight, training)
+            scaled = super().compute_loss(x, target, y_pred, sample_weight, training)
+            total = scaled * replicas
             recon = total if penalty is None else total - penalty
         self.reconstruction_loss_tracker.update_state(recon)
         if self.penalty_name:
             self.penalty_tracker.update_state(0.0 if penalty is None else penalty)
-        return total
+        return scaled
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(x, x if y is None else y, y_pred, sample_weight)

@@ -9,7 +9,12 @@ from keras import ops
 
 from keras_ae._validation import check_batch, check_float, check_positive_int, check_units
 from keras_ae.layers import Sampling
-from keras_ae.models.base import BaseAutoencoder, dense_stack, per_sample_reconstruction_loss
+from keras_ae.models.base import (
+    BaseAutoencoder,
+    dense_stack,
+    num_replicas,
+    per_sample_reconstruction_loss,
+)
 from keras_ae.models.convolutional import check_image_shape, conv_down, conv_up
 from keras_ae.models.registry import register_variant
 
@@ -86,7 +91,7 @@ class BaseVAE(BaseAutoencoder):
         with tf.GradientTape() as tape:
             total, rec, kl = self.compute_vae_loss(x, training=True)
             # Each replica's gradient is summed across replicas, so divide here.
-            scaled = total / tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = total / num_replicas()
             scaled = self.optimizer.scale_loss(scaled)
         grads = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))

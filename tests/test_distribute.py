@@ -1,0 +1,74 @@
+"""Every model trains under MirroredStrategy on two logical CPUs like on one device."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from keras_ae.models.registry import VARIANTS
+
+# Logical devices must be set before TensorFlow starts, so this runs in a child process.
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    sys.path.insert(0, sys.argv[1])
+    from model_check import SMALL, small_model
+
+    x = np.random.default_rng(0).random((32, 784)).astype("float32")
+    out = {}
+    # One strategy object for the whole run: several would reuse collective keys.
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    for variant in sys.argv[2:]:
+        # Noise and sampling are drawn per replica, so compare the deterministic
+        # models exactly, and stochastic ones with their noise switched off.
+        kw = {"noise_factor": 0.0} if "denoising" in variant else {}
+        results = []
+        for strategy in (tf.distribute.get_strategy(), mirrored):
+            keras.utils.set_random_seed(0)
+            with strategy.scope():
+                model = small_model(variant, **kw)
+                model.compile(optimizer=keras.optimizers.SGD(0.1))
+            xs = x.reshape((-1,) + model.sample_shape)
+            h = model.fit(xs, xs, epochs=1, batch_size=32, shuffle=False, verbose=0)
+            results.append((h.history["loss"][0], [w.tolist() for w in model.get_weights()[:4]],
+                            strategy.num_replicas_in_sync))
+        (l1, w1, n1), (l2, w2, n2) = results
+        wdiff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(w1, w2))
+        out[variant] = {"loss": [l1, l2], "max_weight_diff": wdiff, "replicas": [n1, n2]}
+    print("RESULT" + json.dumps(out))
+""")
+
+DETERMINISTIC = sorted(v for v in VARIANTS if "vae" not in v)
+STOCHASTIC = sorted(v for v in VARIANTS if "vae" in v)
+
+
+def run(variants):
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, here, *variants], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0]
+    return json.loads(line[len("RESULT"):])
+
+
+def test_two_replicas_match_one_device():
+    res = run(DETERMINISTIC)
+    for variant, r in res.items():
+        assert r["replicas"] == [1, 2], variant
+        assert r["loss"][0] == pytest.approx(r["loss"][1], rel=1e-4), variant
+        assert r["max_weight_diff"] < 1e-5, variant
+
+
+def test_vaes_train_under_mirrored_strategy():
+    # The sampling noise differs per replica, so the losses agree only in distribution.
+    res = run(STOCHASTIC)
+    for variant, r in res.items():
+        assert r["replicas"] == [1, 2], variant
+        assert r["loss"][0] == pytest.approx(r["loss"][1], rel=0.05), variant
+        assert 0 < r["max_weight_diff"] < 0.05, variant
