@@ -24,9 +24,10 @@ import hashlib
 import importlib.resources
 import json
 import os
-import tempfile
 
 import keras
+
+from keras_ae._io import atomic_write, write_json_atomic
 
 ENV_ZOO = "KERAS_AE_ZOO"
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -170,32 +171,6 @@ def load(name, download=False):
     return model
 
 
-def _atomic_write_bytes(path, write):
-    """Call `write(tmp_path)`, then rename the temporary file onto `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    suffix = WEIGHTS_SUFFIX if path.endswith(WEIGHTS_SUFFIX) else ".tmp"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def write_json_atomic(path, obj):
-    """Write `obj` as indented JSON to `path` atomically."""
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write("\n")
-
-    _atomic_write_bytes(path, write)
-
-
 def save_entry(name, model, metadata, directory=None):
     """Write `NAME.weights.h5` and `NAME.json` for a trained model, atomically.
 
@@ -215,7 +190,7 @@ def save_entry(name, model, metadata, directory=None):
     config.pop("compile_config", None)
     clean = keras.saving.deserialize_keras_object(config)
     clean.set_weights(model.get_weights())
-    _atomic_write_bytes(wpath, clean.save_weights)
+    atomic_write(wpath, clean.save_weights)
     entry = {
         "name": name,
         "variant": getattr(model, "variant", type(model).__name__),
@@ -229,3 +204,27 @@ def save_entry(name, model, metadata, directory=None):
     }
     write_json_atomic(os.path.join(directory, name + ".json"), entry)
     return entry
+
+
+def _fmt(value):
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def markdown_table(pattern="*"):
+    """A Markdown table of the zoo entries and their recorded test metrics."""
+    rows = ["| name | params | test metric (10k MNIST test set) | baseline | ratio |",
+            "|---|---:|---|---|---:|"]
+    for name in list_models(pattern):
+        entry = info(name)
+        m = entry.get("metrics", {}).get("test", {})
+        if "neg_elbo" in m:
+            metric, base, ratio = f"−ELBO {_fmt(m['neg_elbo'])} nats", "", ""
+        else:
+            metric = f"squared error {_fmt(m.get('squared_error'))}"
+            pca = m.get("pca_squared_error")
+            base = f"PCA {_fmt(pca)}" if pca else "PCA exact (code ≥ input)"
+            ratio = f"{pca / m['squared_error']:.2f}×" if pca else ""
+            if "noisy_squared_error" in m:
+                metric += f"; from noisy input {_fmt(m['noisy_squared_error'])}"
+        rows.append(f"| `{name}` | {entry.get('params', 0):,} | {metric} | {base} | {ratio} |")
+    return "\n".join(rows)

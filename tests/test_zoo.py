@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from keras_ae import zoo
+from keras_ae._io import atomic_write
 from keras_ae.zoo_train import RECIPES, measure
 from model_check import small_model
 
@@ -142,5 +143,5 @@ def test_failed_write_leaves_nothing(tmp_path):
 
     model.save_weights = broken
     with pytest.raises(OSError, match="disk full"):
-        zoo._atomic_write_bytes(str(tmp_path / "x.weights.h5"), model.save_weights)
+        atomic_write(str(tmp_path / "x.weights.h5"), model.save_weights)
     assert os.listdir(tmp_path) == []
