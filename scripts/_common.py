@@ -1,0 +1,59 @@
+"""Shared plumbing for the lecture scripts: arguments, data, saving figures."""
+
+import argparse
+import os
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def parser(doc, pretrained=None):
+    """An argument parser with --quick, --out and (if a zoo entry exists) --pretrained."""
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    p.add_argument("--quick", action="store_true", help="a few steps on a small slice (seconds)")
+    p.add_argument("--out", default=os.path.join("figures", name), help="folder for the PNG figures")
+    p.add_argument("--epochs", type=int, default=None, help="override the course's number of epochs")
+    if pretrained:
+        p.add_argument("--pretrained", action="store_true",
+                       help=f"load the zoo's {pretrained} instead of training")
+    return p
+
+
+def load_data(args, shape="flat", n_train=1000, n_test=200):
+    """MNIST (the best source found), cut to a small slice with --quick."""
+    from keras_ae.datasets import load_mnist
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ((x, y), (xt, yt)), source = load_mnist(shape=shape, return_source=True)
+    if args.quick:
+        x, y, xt, yt = x[:n_train], y[:n_train], xt[:n_test], yt[:n_test]
+    print(f"MNIST from {source}: {len(x)} training and {len(xt)} test images")
+    return (x, y), (xt, yt)
+
+
+def epochs(args, course_default):
+    """The course's epochs, 1 with --quick, or --epochs."""
+    if args.epochs:
+        return args.epochs
+    return 1 if args.quick else course_default
+
+
+def save(fig, args, filename):
+    """Save a figure into --out and say where."""
+    from keras_ae.plotting import save_figure
+
+    path = save_figure(fig, os.path.join(args.out, filename))
+    print(f"wrote {path}")
+    return path
+
+
+def one_per_digit(labels, n=8):
+    """Indices of the first test image of digits 0..n-1."""
+    import numpy as np
+
+    return np.array([np.flatnonzero(labels == d)[0] for d in range(n)])

@@ -1,0 +1,39 @@
+"""The course's dense autoencoder: 784-500-300-150-100-64 and back, MSE, 10 epochs.
+
+Mirrors the course's "Sample code" for the basic autoencoder. As in the course, every
+layer uses ReLU, the output too, and the loss is MSE.
+
+    python scripts/dense_autoencoder.py [--quick] [--out DIR] [--pretrained]
+"""
+
+import keras
+
+import keras_ae
+from _common import epochs, load_data, one_per_digit, parser, save
+from keras_ae.plotting import reconstruction_grid, training_curves
+
+args = parser(__doc__, pretrained="undercomplete.mnist_z20 (784-512-256-128-20)").parse_args()
+(x_train, _), (x_test, y_test) = load_data(args)
+
+## The model
+if args.pretrained:
+    model = keras_ae.zoo.load("undercomplete.mnist_z20")
+else:
+    model = keras_ae.UndercompleteAutoencoder(hidden_units=(500, 300, 150, 100), latent_dim=64,
+                                              activation="relu", latent_activation="relu",
+                                              output_activation="relu")
+    model.compile(optimizer="adam", loss=keras.losses.MeanSquaredError())
+    model.summary()
+
+    ## Training, as in the course: 10 epochs, shuffled, validated on the test set
+    history = model.fit(x_train, x_train, epochs=epochs(args, 10), shuffle=True,
+                        validation_data=(x_test, x_test))
+    save(training_curves(history, title="Dense autoencoder"), args, "training_curves.png")
+
+## Reconstructions
+idx = one_per_digit(y_test)
+err = model.reconstruction_error(x_test, metric="sse").mean()
+print(f"test squared error per image: {err:.3f}")
+save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
+                         title=f"Dense autoencoder: squared error {err:.2f} per image"),
+     args, "reconstructions.png")

@@ -1,0 +1,41 @@
+"""Image retrieval by codes: nearest neighbours in code space against pixel space.
+
+Mirrors the course's "retrieval" use of autoencoder codes: encode a database of images,
+then find each query's nearest neighbours by code. precision@k counts how many of the k
+retrieved images show the query's digit; the same queries are run in pixel space.
+
+    python scripts/image_retrieval.py [--quick] [--out DIR] [--pretrained]
+"""
+
+import numpy as np
+
+import keras_ae
+from _common import epochs, load_data, parser, save
+from keras_ae import latent
+from keras_ae.plotting import image_rows
+
+args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
+(x_train, y_train), (x_test, y_test) = load_data(args)
+
+if args.pretrained:
+    model = keras_ae.zoo.load("undercomplete.mnist_z20")
+else:
+    model = keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce")
+    model.compile(optimizer="adam")
+    model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=256)
+
+## Database = training images, queries = test images
+k = 10
+n_db = len(x_train) if not args.quick else 1000
+res = latent.retrieval_comparison(model, x_train[:n_db], y_train[:n_db], x_test[:500], y_test[:500], k=k)
+print(f"precision@{k}: codes ({model.latent_dim} values) {res['code_precision']:.4f}, "
+      f"pixels (784 values) {res['pixel_precision']:.4f}")
+
+## Five queries and their neighbours by code
+rows, labels = [], []
+for q in range(5):
+    rows.append(np.concatenate([x_test[q:q + 1], x_train[res["code_neighbours"][q][:7]]]))
+    labels.append(f"query {q}")
+save(image_rows(rows, labels=labels, title=f"Query, then its 7 nearest neighbours by code "
+                                          f"(precision@{k} = {res['code_precision']:.3f})"),
+     args, "retrieval.png")

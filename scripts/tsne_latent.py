@@ -1,0 +1,27 @@
+"""t-SNE of latent codes: do the digits form clusters in the autoencoder's code space?
+
+Mirrors the course's "visualise the latent space" figures: a t-SNE (scikit-learn) of the
+20-D codes of test digits, coloured by label, next to a t-SNE of the raw pixels.
+
+    python scripts/tsne_latent.py [--quick] [--out DIR] [--pretrained]
+"""
+
+import keras_ae
+from _common import epochs, load_data, parser, save
+from keras_ae.plotting import tsne_plot
+
+args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
+(x_train, _), (x_test, y_test) = load_data(args)
+
+if args.pretrained:
+    model = keras_ae.zoo.load("undercomplete.mnist_z20")
+else:
+    model = keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce")
+    model.compile(optimizer="adam")
+    model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=256)
+
+## t-SNE on a subset (t-SNE is quadratic in the number of points)
+n = 300 if args.quick else 2000
+codes = model.encode(x_test[:n])
+save(tsne_plot(codes, y_test[:n], title=f"t-SNE of {model.latent_dim}-D codes"), args, "tsne_codes.png")
+save(tsne_plot(x_test[:n], y_test[:n], title="t-SNE of raw pixels"), args, "tsne_pixels.png")
