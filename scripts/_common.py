@@ -57,3 +57,28 @@ def one_per_digit(labels, n=8):
     import numpy as np
 
     return np.array([np.flatnonzero(labels == d)[0] for d in range(n)])
+
+
+def pretrained_or_trained(args, zoo_name, build, x_train, n_epochs, batch_size=256, **fit_kwargs):
+    """With --pretrained, the zoo model `zoo_name`; otherwise `build()` trained on `x_train` with Adam."""
+    import keras_ae
+
+    if getattr(args, "pretrained", False):
+        print(f"loading {zoo_name} from the zoo")
+        return keras_ae.zoo.load(zoo_name)
+    model = build()
+    model.compile(optimizer="adam")
+    model.fit(x_train, x_train, epochs=epochs(args, n_epochs), batch_size=batch_size, shuffle=True, **fit_kwargs)
+    return model
+
+
+def show_reconstructions(model, x_test, y_test, args, name):
+    """Print the test squared error per image and save one reconstructed digit of each class."""
+    from keras_ae.plotting import reconstruction_grid
+
+    idx = one_per_digit(y_test)
+    err = model.reconstruction_error(x_test, metric="sse").mean()
+    print(f"{name}: code shape {model.code_shape}, test squared error per image {err:.3f}")
+    save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
+                             title=f"{name}: squared error {err:.2f} per image"), args, "reconstructions.png")
+    return err

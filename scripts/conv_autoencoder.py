@@ -7,8 +7,8 @@ batch size 256, and the 7x7x128 feature map as the code.
 """
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
-from keras_ae.plotting import image_grid, reconstruction_grid
+from _common import epochs, load_data, one_per_digit, parser, save, show_reconstructions
+from keras_ae.plotting import image_grid
 
 args = parser(__doc__, pretrained="convolutional.mnist_z32 (a dense 32-D code)").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args, shape="image")
@@ -24,14 +24,9 @@ else:
     model.fit(x_train, x_train, epochs=epochs(args, 20), batch_size=256, shuffle=True,
               validation_data=(x_test, x_test))
 
-idx = one_per_digit(y_test)
-err = model.reconstruction_error(x_test, metric="sse").mean()
-print(f"code shape {model.code_shape}; test squared error per image: {err:.3f}")
-save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
-                         title=f"Convolutional autoencoder: squared error {err:.2f} per image"),
-     args, "reconstructions.png")
+show_reconstructions(model, x_test, y_test, args, "Convolutional autoencoder")
 if len(model.code_shape) == 3:
     ## A few of the code's 128 feature maps for one digit
-    maps = model.encode(x_test[idx[:1]])[0].transpose(2, 0, 1)[:16]
+    maps = model.encode(x_test[one_per_digit(y_test)[:1]])[0].transpose(2, 0, 1)[:16]
     maps = maps / max(maps.max(), 1e-6)
     save(image_grid(maps, ncols=8, title="Code feature maps of one digit"), args, "feature_maps.png")

@@ -9,7 +9,7 @@ in every training step, which is the same objective with more noise samples.
 """
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
+from _common import load_data, one_per_digit, parser, pretrained_or_trained, save
 from keras_ae.datasets import add_noise
 from keras_ae.plotting import reconstruction_grid
 
@@ -21,14 +21,11 @@ noise_factor = 0.5
 x_test_noisy = add_noise(x_test, "gaussian", noise_factor, seed=0)
 
 ## The model: the noise is added inside, during training only
-if args.pretrained:
-    model = keras_ae.zoo.load("denoising.mnist_gauss05")
-else:
-    model = keras_ae.DenoisingAutoencoder(hidden_units=(128, 64), latent_dim=32, noise="gaussian",
-                                          noise_factor=noise_factor, seed=0)
-    model.compile(optimizer="adam")
-    model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=256, shuffle=True,
-              validation_data=(x_test_noisy, x_test))
+model = pretrained_or_trained(
+    args, "denoising.mnist_gauss05",
+    lambda: keras_ae.DenoisingAutoencoder(hidden_units=(128, 64), latent_dim=32, noise="gaussian",
+                                          noise_factor=noise_factor, seed=0),
+    x_train, n_epochs=10, validation_data=(x_test_noisy, x_test))
 
 ## Denoise the test images
 denoised = model.reconstruct(x_test_noisy)

@@ -9,8 +9,8 @@ layer uses ReLU, the output too, and the loss is MSE.
 import keras
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
-from keras_ae.plotting import reconstruction_grid, training_curves
+from _common import epochs, load_data, parser, save, show_reconstructions
+from keras_ae.plotting import training_curves
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20 (784-512-256-128-20)").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
@@ -31,9 +31,4 @@ else:
     save(training_curves(history, title="Dense autoencoder"), args, "training_curves.png")
 
 ## Reconstructions
-idx = one_per_digit(y_test)
-err = model.reconstruction_error(x_test, metric="sse").mean()
-print(f"test squared error per image: {err:.3f}")
-save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
-                         title=f"Dense autoencoder: squared error {err:.2f} per image"),
-     args, "reconstructions.png")
+show_reconstructions(model, x_test, y_test, args, "Dense autoencoder")

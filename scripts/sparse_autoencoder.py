@@ -11,20 +11,17 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
+from _common import load_data, one_per_digit, parser, pretrained_or_trained, save
 from keras_ae.plotting import image_grid, reconstruction_grid
 
 args = parser(__doc__, pretrained="sparse.mnist_kl64").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
-if args.pretrained:
-    model = keras_ae.zoo.load("sparse.mnist_kl64")
-else:
-    model = keras_ae.SparseAutoencoder(hidden_units=(256,), latent_dim=64, sparsity="kl", rho=0.05,
-                                       beta=1e-2, reconstruction_loss="bce")
-    model.compile(optimizer="adam")
-    model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=256,
-              validation_data=(x_test, x_test))
+model = pretrained_or_trained(
+    args, "sparse.mnist_kl64",
+    lambda: keras_ae.SparseAutoencoder(hidden_units=(256,), latent_dim=64, sparsity="kl", rho=0.05, beta=1e-2,
+                                       reconstruction_loss="bce"),
+    x_train, n_epochs=10, validation_data=(x_test, x_test))
 
 ## How sparse is the code?
 codes = model.encode(x_test)

@@ -11,8 +11,7 @@ random weights.
 import keras
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
-from keras_ae.plotting import reconstruction_grid
+from _common import epochs, load_data, parser, save, show_reconstructions
 from matplotlib.figure import Figure
 
 args = parser(__doc__, pretrained="stacked.mnist_z30 (784-1000-500-250-30)").parse_args()
@@ -45,9 +44,4 @@ else:
     fig.tight_layout()
     save(fig, args, "pretraining_vs_random.png")
 
-idx = one_per_digit(y_test)
-err = model.reconstruction_error(x_test, metric="sse").mean()
-print(f"test squared error per image: {err:.3f}")
-save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
-                         title=f"Stacked autoencoder: squared error {err:.2f} per image"),
-     args, "reconstructions.png")
+show_reconstructions(model, x_test, y_test, args, "Stacked autoencoder")

@@ -7,18 +7,15 @@ Mirrors the course's "visualise the latent space" figures: a t-SNE (scikit-learn
 """
 
 import keras_ae
-from _common import epochs, load_data, parser, save
+from _common import load_data, parser, pretrained_or_trained, save
 from keras_ae.plotting import tsne_plot
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
-if args.pretrained:
-    model = keras_ae.zoo.load("undercomplete.mnist_z20")
-else:
-    model = keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce")
-    model.compile(optimizer="adam")
-    model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=256)
+model = pretrained_or_trained(args, "undercomplete.mnist_z20",
+                              lambda: keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce"),
+                              x_train, n_epochs=10)
 
 ## t-SNE on a subset (t-SNE is quadratic in the number of points)
 n = 300 if args.quick else 2000

@@ -1,6 +1,5 @@
 """MNIST loading order, offline fallback, errors, and the data helpers."""
 
-import os
 
 import numpy as np
 import pytest

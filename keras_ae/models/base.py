@@ -19,7 +19,6 @@ from keras_ae._validation import (
     check_positive_int,
     check_units,
 )
-from keras_ae.layers import Corruption
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 ERROR_METRICS = ("mse", "sse", "bce")

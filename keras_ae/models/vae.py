@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_ae._validation import check_batch, check_float, check_positive_int, check_units
+from keras_ae._validation import check_float, check_positive_int, check_units
 from keras_ae.layers import Sampling
 from keras_ae.models.base import (
     BaseAutoencoder,
