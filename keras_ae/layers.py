@@ -204,11 +204,17 @@ class ContractiveEncoder(keras.layers.Layer):
             pre = layer(h)
             h = keras.activations.get(act)(pre)
             derivs.append(_activation_derivative(act, pre, h))
-        # m has shape (batch, code, fan_in): d code / d (input of layer l).
-        m = derivs[-1][:, :, None] * ops.transpose(self.dense_layers[-1].kernel)[None]
-        for layer, d in zip(self.dense_layers[-2::-1], derivs[-2::-1]):
+        # m = d code / d (output of layer l), shape (batch, code, units_l), from the top down.
+        m = ops.broadcast_to(ops.eye(self.units[-1], dtype=h.dtype)[None],
+                             (ops.shape(h)[0], self.units[-1], self.units[-1]))
+        for layer, d in zip(self.dense_layers[:0:-1], derivs[:0:-1]):
             m = ops.einsum("bkj,ij->bki", m * d[:, None, :], layer.kernel)
-        return h, ops.sum(ops.square(m), axis=(1, 2))
+        # Last step to the input: ||X W^T||_F^2 = sum((X W^T W) * X), with X = m diag(d_1);
+        # the Gram matrix W^T W is (units_1, units_1), cheaper than a (batch, code, input) product.
+        x = m * derivs[0][:, None, :]
+        kernel = self.dense_layers[0].kernel
+        gram = ops.matmul(ops.transpose(kernel), kernel)
+        return h, ops.sum(ops.einsum("bkj,jl->bkl", x, gram) * x, axis=(1, 2))
 
     def call(self, inputs):
         code, jac_sq = self.forward(inputs)

@@ -65,7 +65,7 @@ RECIPES = {
         variant="contractive", kwargs=dict(hidden_units=[256], latent_dim=32, lam=1e-4,
                                            reconstruction_loss="bce"),
         description="Contractive autoencoder, 784-256-32, lambda 1e-4.",
-        epochs=60, batch_size=256, lr=2e-3),
+        epochs=40, batch_size=256, lr=2e-3),
     "convolutional.mnist_z32": dict(
         variant="convolutional", image=True, kwargs=dict(latent_dim=32, latent_filters=64),
         description="Convolutional autoencoder (the course's layout with UpSampling, 32-64-64 filters) "
