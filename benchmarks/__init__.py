@@ -1,0 +1,1 @@
+"""keras-ae benchmarks: `python -m benchmarks --quality --speed [--quick]`."""

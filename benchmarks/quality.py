@@ -1,0 +1,86 @@
+"""Quality benchmarks against PCA and published figures, on the MNIST test set."""
+
+import time
+
+import numpy as np
+
+from keras_ae import evaluation, zoo
+from keras_ae.datasets import binarize
+
+# Published reference figures.
+HINTON_2006 = {"autoencoder": 3.00, "logistic PCA": 8.01, "PCA": 13.87}
+IWAE_VAE_NLL = 86.76      # Burda et al. 2016, VAE, k = 1, one stochastic layer
+PYTHAE_VAE_NLL = 89.78    # pythae's reproduction
+DEEP_SVDD = {0: 98.0, 1: 99.7, 2: 91.7, 3: 91.9, 4: 94.9, 5: 88.5, 6: 98.3, 7: 94.6, 8: 93.9, 9: 96.5}
+
+
+def zoo_vs_pca(x_train, x_test, log):
+    """Every zoo entry's squared error per image and per-pixel MSE, next to PCA at its code size."""
+    rows = []
+    pca_cache = {}
+    for name in zoo.list_models():
+        model = zoo.load(name)
+        shape = (-1,) + tuple(model.sample_shape)
+        err = evaluation.squared_error_per_image(model, x_test.reshape(shape))
+        k = model.latent_dim
+        if k not in pca_cache:
+            pca_cache[k] = evaluation.pca_squared_error(x_train, x_test, k)
+        row = {"name": name, "code_size": k, "squared_error": err, "mse_per_pixel": err / 784,
+               "pca_squared_error": pca_cache[k], "pca_mse_per_pixel": pca_cache[k] / 784}
+        if name.startswith(("denoising", "conv_denoising", "undercomplete.mnist_z20")):
+            row["noisy_squared_error"] = evaluation.noisy_squared_error(model, x_test.reshape(shape))
+        rows.append(row)
+        log(f"{name}: {err:.3f} vs PCA-{k} {pca_cache[k]:.3f}")
+    return rows
+
+
+def vae_nll(x_test, num_samples, log, name="vae.binarized_mnist_iwae"):
+    """Importance-sampled test NLL (nats) of the IWAE-setting VAE on statically binarized test images."""
+    if name not in zoo.list_models():
+        return None
+    model = zoo.load(name)
+    xb = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
+    evaluation.reseed(model, 0)
+    start = time.time()
+    ll = model.log_likelihood(xb, num_samples=num_samples, batch_size=20)
+    nll = float(-ll.mean())
+    neg_elbo = evaluation.negative_elbo(model, x_test, num_samples=1, binarized=True)
+    log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")
+    return {"name": name, "k": num_samples, "n_images": int(len(x_test)), "nll": nll, "neg_elbo": neg_elbo,
+            "iwae_paper": IWAE_VAE_NLL, "pythae": PYTHAE_VAE_NLL}
+
+
+def one_class(data, epochs, log, digits=range(10)):
+    """The one-class MNIST protocol with a dense autoencoder, AUROC per digit."""
+    import keras_ae
+    from keras_ae.anomaly import one_class_mnist
+
+    def build():
+        return keras_ae.UndercompleteAutoencoder(hidden_units=(256, 64), latent_dim=16, reconstruction_loss="bce")
+
+    res = one_class_mnist(build, data, digits=digits, epochs=epochs, batch_size=128, progress=True)
+    log(f"one-class mean AUROC {res['mean_auroc']:.4f}")
+    return {"model": "UndercompleteAutoencoder(hidden_units=(256, 64), latent_dim=16, bce)", "epochs": epochs,
+            "auroc": res["auroc"], "mean_auroc": res["mean_auroc"],
+            "deep_svdd": DEEP_SVDD, "deep_svdd_mean": float(np.mean(list(DEEP_SVDD.values()))) / 100}
+
+
+def linear_probe(x_train, y_train, x_test, y_test, log, n_train=10000):
+    """Logistic-regression accuracy on the codes of each zoo model (VAE: the means), and on pixels."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    def probe(ztr, zte):
+        scaler = StandardScaler().fit(ztr)
+        clf = LogisticRegression(max_iter=500).fit(scaler.transform(ztr), y_train[:n_train])
+        return float(clf.score(scaler.transform(zte), y_test))
+
+    rows = [{"name": "raw pixels", "code_size": 784, "accuracy": probe(x_train[:n_train], x_test)}]
+    for name in zoo.list_models():
+        model = zoo.load(name)
+        shape = (-1,) + tuple(model.sample_shape)
+        ztr = model.encode(x_train[:n_train].reshape(shape)).reshape(n_train, -1)
+        zte = model.encode(x_test.reshape(shape)).reshape(len(x_test), -1)
+        rows.append({"name": name, "code_size": model.latent_dim, "accuracy": probe(ztr, zte)})
+        log(f"linear probe {name}: {rows[-1]['accuracy']:.4f}")
+    return rows
