@@ -29,9 +29,22 @@ def zoo_vs_pca(x_train, x_test, log):
                "pca_squared_error": pca_cache[k], "pca_mse_per_pixel": pca_cache[k] / 784}
         if name.startswith(("denoising", "conv_denoising", "undercomplete.mnist_z20")):
             row["noisy_squared_error"] = evaluation.noisy_squared_error(model, x_test.reshape(shape))
+            row["pca_noisy_squared_error"] = pca_denoising_error(x_train, x_test, k)
         rows.append(row)
         log(f"{name}: {err:.3f} vs PCA-{k} {pca_cache[k]:.3f}")
     return rows
+
+
+def pca_denoising_error(x_train, x_test, k):
+    """PCA (fitted on clean training images) as a denoiser: project the noisy test image, compare with the clean."""
+    from sklearn.decomposition import PCA
+
+    from keras_ae.datasets import add_noise
+
+    pca = PCA(k, svd_solver="randomized", random_state=0).fit(x_train.reshape(len(x_train), -1))
+    noisy = add_noise(x_test.reshape(len(x_test), -1), noise_factor=0.5, seed=evaluation.NOISE_SEED)
+    recon = pca.inverse_transform(pca.transform(noisy))
+    return float(((recon - x_test.reshape(len(x_test), -1)) ** 2).sum(1).mean())
 
 
 def vae_nll(x_test, num_samples, log, name="vae.binarized_mnist_iwae"):

@@ -31,13 +31,14 @@ def quality_section(q):
         rows.append([f"`{r['name']}`", r["code_size"], _f(r["squared_error"]), _f(r["mse_per_pixel"], "{:.5f}"),
                      _f(r["pca_squared_error"]) if r["pca_squared_error"] else "0 (exact)",
                      _f(r["pca_mse_per_pixel"], "{:.5f}"), _f(ratio, "{:.2f}×") if ratio else "—",
-                     _f(r.get("noisy_squared_error"))])
+                     _f(r.get("noisy_squared_error")), _f(r.get("pca_noisy_squared_error"))])
     lines += ["### Every zoo entry against PCA at the same code size", "",
               "Squared error summed over the 784 pixels, averaged per test image, and per-pixel MSE. PCA is "
               "fitted on the training images. For a code at least as wide as the input PCA is exact, so no "
-              "ratio is given. The last column reconstructs the clean image from x + 0.5·N(0, 1), clipped.", "",
+              "ratio is given. The last two columns reconstruct the clean image from x + 0.5·N(0, 1), clipped, with "
+              "the model and with PCA (fitted on clean images) as a denoiser.", "",
               _table(["model", "code", "squared error", "MSE/pixel", "PCA", "PCA MSE/pixel", "PCA ÷ model",
-                      "from noisy input"], rows), ""]
+                      "from noisy input", "PCA from noisy input"], rows), ""]
     stacked = next((r for r in q["zoo_vs_pca"] if r["name"].startswith("stacked")), None)
     h = q["hinton_2006"]
     if stacked:

@@ -183,12 +183,9 @@ class BaseAutoencoder(keras.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._maybe_check(x, "x"), self._maybe_check(y, "y")
         vd = kwargs.get("validation_data")
-        if isinstance(vd, tuple) and vd and isinstance(vd[0], (np.ndarray, list)):
-            kwargs["validation_data"] = (
-                self._maybe_check(vd[0], "validation_data[0]"),
-                *(self._maybe_check(v, "validation_data[1]") if i == 0 else v
-                  for i, v in enumerate(vd[1:])),
-            )
+        if isinstance(vd, tuple):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
+            kwargs["validation_data"] = tuple(
+                self._maybe_check(v, f"validation_data[{i}]") if i < 2 else v for i, v in enumerate(vd))
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
