@@ -41,14 +41,14 @@ RECIPES = {
         description="Overcomplete 784-896-784 autoencoder with an L1 activity penalty on the code.",
         epochs=30, batch_size=256, lr=2e-3),
     "denoising.mnist_gauss05": dict(
-        variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=64, noise="gaussian",
+        variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=10, noise="gaussian",
                                          noise_factor=0.5, reconstruction_loss="bce", seed=0),
-        description="Dense denoising autoencoder, Gaussian noise_factor 0.5 (the course's setting).",
+        description="Dense denoising autoencoder 784-256-128-10, Gaussian noise_factor 0.5 (the course's setting).",
         epochs=60, batch_size=256, lr=2e-3, noisy_metric=True),
     "conv_denoising.mnist_gauss05": dict(
         variant="conv_denoising", image=True,
-        kwargs=dict(latent_dim=64, latent_filters=64, noise="gaussian", noise_factor=0.5, seed=0),
-        description="Convolutional denoising autoencoder (32-64-64 filters, 64-D code), noise_factor 0.5.",
+        kwargs=dict(latent_dim=10, latent_filters=64, noise="gaussian", noise_factor=0.5, seed=0),
+        description="Convolutional denoising autoencoder (32-64-64 filters, 10-D code), noise_factor 0.5.",
         epochs=12, batch_size=128, lr=2e-3, noisy_metric=True),
     "stacked.mnist_z30": dict(
         variant="stacked", kwargs=dict(hidden_units=[1000, 500, 250], latent_dim=30,
