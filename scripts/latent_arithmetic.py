@@ -2,7 +2,8 @@
 
 Mirrors the course's latent-space arithmetic ("smile vector") and morphing
 z = z_A (1 - alpha) + z_B alpha. On MNIST the attribute is stroke thickness: the mean code
-of the thickest quarter of a digit's images minus that of the thinnest quarter.
+of the thickest quarter of a digit's images minus that of the thinnest quarter, averaged
+over the ten digits.
 
     python scripts/latent_arithmetic.py [--quick] [--out DIR] [--pretrained]
 """
@@ -34,10 +35,14 @@ for method in ("linear", "slerp"):
     save(interpolation_strip(images, alphas=alphas, title=f"Morphing 1 -> 7 ({method})"),
          args, f"interpolation_{method}.png")
 
-## Attribute vector: thick minus thin strokes, learned on the training set
-ink = latent.stroke_thickness(x_train)
-thick, thin = ink > np.percentile(ink, 75), ink < np.percentile(ink, 25)
-vector = latent.attribute_vector(ae, x_train[thick], x_train[thin])
+## Attribute vector: thick minus thin strokes within each digit, averaged over the digits
+# (within a digit, so the vector carries thickness and not "more 0s and 8s")
+vectors = []
+for digit in np.unique(y_train):
+    xd = x_train[y_train == digit]
+    ink = latent.stroke_thickness(xd)
+    vectors.append(latent.attribute_vector(ae, xd[ink > np.percentile(ink, 75)], xd[ink < np.percentile(ink, 25)]))
+vector = np.mean(vectors, axis=0)
 alphas = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
 out = latent.apply_attribute(ae, x_test[idx[:6]], vector, alphas=alphas)
 measured = latent.stroke_thickness(out.reshape(-1, 784)).reshape(out.shape[:2]).mean(0)
