@@ -41,6 +41,9 @@ def main(argv=None):
     parser.add_argument("--out", default=HERE, help="folder for RESULTS.md and results.json")
     parser.add_argument("--nll-samples", type=int, default=5000, help="importance samples for the VAE NLL")
     parser.add_argument("--one-class-epochs", type=int, default=30)
+    parser.add_argument("--parts", default=None,
+                        help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
+                             "linear_probe; the others are kept from results.json")
     args = parser.parse_args(argv)
     if not (args.quality or args.speed):
         parser.error("choose --quality, --speed or both")
@@ -61,14 +64,20 @@ def main(argv=None):
                + (" --speed" if args.speed else "") + (" --quick" if args.quick else "")}
     if args.quality:
         n_test = 200 if args.quick else len(xt)
-        results["quality"] = {
-            "zoo_vs_pca": quality.zoo_vs_pca(x, xt[:n_test], log),
-            "vae_nll": quality.vae_nll(xt[:20] if args.quick else xt, 20 if args.quick else args.nll_samples, log),
-            "one_class": quality.one_class(((x, y), (xt, yt)), 1 if args.quick else args.one_class_epochs, log,
-                                           digits=[0, 1] if args.quick else range(10)),
-            "linear_probe": quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
-            "hinton_2006": quality.HINTON_2006,
+        parts = {
+            "zoo_vs_pca": lambda: quality.zoo_vs_pca(x, xt[:n_test], log),
+            "vae_nll": lambda: quality.vae_nll(xt[:20] if args.quick else xt,
+                                               20 if args.quick else args.nll_samples, log),
+            "one_class": lambda: quality.one_class(((x, y), (xt, yt)), 1 if args.quick else args.one_class_epochs,
+                                                   log, digits=[0, 1] if args.quick else range(10)),
+            "linear_probe": lambda: quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
         }
+        chosen = args.parts.split(",") if args.parts else list(parts)
+        unknown = sorted(set(chosen) - set(parts))
+        if unknown:
+            parser.error(f"unknown --parts {unknown}; expected some of {list(parts)}")
+        results["quality"] = {name: parts[name]() for name in chosen}
+        results["quality"]["hinton_2006"] = quality.HINTON_2006
     if args.speed:
         results["speed"] = speed.run_speed(x, args.quick, log)
     results["seconds"] = time.time() - start

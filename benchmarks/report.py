@@ -26,7 +26,7 @@ def _verdict(ok):
 def quality_section(q):
     lines = ["## Quality", ""]
     rows = []
-    for r in q["zoo_vs_pca"]:
+    for r in q.get("zoo_vs_pca", []):
         ratio = r["pca_squared_error"] / r["squared_error"] if r["pca_squared_error"] else None
         rows.append([f"`{r['name']}`", r["code_size"], _f(r["squared_error"]), _f(r["mse_per_pixel"], "{:.5f}"),
                      _f(r["pca_squared_error"]) if r["pca_squared_error"] else "0 (exact)",
@@ -39,7 +39,7 @@ def quality_section(q):
               "the model and with PCA (fitted on clean images) as a denoiser.", "",
               _table(["model", "code", "squared error", "MSE/pixel", "PCA", "PCA MSE/pixel", "PCA ÷ model",
                       "from noisy input", "PCA from noisy input"], rows), ""]
-    stacked = next((r for r in q["zoo_vs_pca"] if r["name"].startswith("stacked")), None)
+    stacked = next((r for r in q.get("zoo_vs_pca", []) if r["name"].startswith("stacked")), None)
     h = q["hinton_2006"]
     if stacked:
         lines += ["### Stacked 784-1000-500-250-30 against Hinton & Salakhutdinov (2006)", "",
@@ -60,7 +60,15 @@ def quality_section(q):
                           ["pythae reproduction", _f(nll["pythae"])]]),
                   "", f"Target under 89.78: {_verdict(nll['nll'] < 89.78)}; stretch target 86.76: "
                       f"{_verdict(nll['nll'] <= 86.76)}.", ""]
-    oc = q["one_class"]
+    oc = q.get("one_class")
+    lines += one_class_lines(oc) if oc else []
+    if "linear_probe" in q:
+        lines += linear_probe_lines(q["linear_probe"])
+    return lines
+
+
+def one_class_lines(oc):
+    lines = []
     rows = [[d, _f(oc["auroc"][d] if d in oc["auroc"] else oc["auroc"].get(str(d)), "{:.3f}"),
              _f(oc["deep_svdd"].get(d, oc["deep_svdd"].get(str(d))) / 100, "{:.3f}")]
             for d in sorted(int(k) for k in oc["auroc"])]
@@ -69,8 +77,13 @@ def quality_section(q):
               f"Model: {oc['model']}, {oc['epochs']} epochs per digit, score = mean squared reconstruction error.",
               "", _table(["normal digit", "keras-ae", "Deep SVDD (published)"], rows), "",
               f"Target mean AUROC 0.948 or more: {_verdict(oc['mean_auroc'] >= 0.948)}.", ""]
+    return lines
+
+
+def linear_probe_lines(probe):
+    lines = []
     rows = [[f"`{r['name']}`" if r["name"] != "raw pixels" else "raw pixels", r["code_size"],
-             _f(r["accuracy"], "{:.4f}")] for r in q["linear_probe"]]
+             _f(r["accuracy"], "{:.4f}")] for r in probe]
     lines += ["### Linear probe", "", "Logistic regression on standardised codes (VAE: the means), trained on "
               "10,000 training codes, tested on the test set.", "",
               _table(["codes of", "size", "test accuracy"], rows), ""]
@@ -132,7 +145,11 @@ def write(results, out_dir):
         with open(json_path, encoding="utf-8") as f:
             old = json.load(f)
         if old.get("quick") == results.get("quick"):
-            results = {**old, **results}
+            merged = {**old, **results}
+            for key in ("quality", "speed"):
+                if key in old and key in results:
+                    merged[key] = {**old[key], **results[key]}
+            results = merged
     write_json_atomic(json_path, results)
     m = results["machine"]
     lines = ["# keras-ae benchmarks", "",
