@@ -11,6 +11,7 @@ import argparse
 import datetime
 import json
 import os
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,8 +61,7 @@ def main(argv=None):
     log(f"data: MNIST from {source}, {len(x)} train / {len(xt)} test")
     results = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
                "data_source": source, "machine": speed.machine_info(),
-               "command": "python -m benchmarks" + (" --quality" if args.quality else "")
-               + (" --speed" if args.speed else "") + (" --quick" if args.quick else "")}
+               "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])}
     if args.quality:
         n_test = 200 if args.quick else len(xt)
         parts = {

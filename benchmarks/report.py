@@ -146,6 +146,7 @@ def write(results, out_dir):
             old = json.load(f)
         if old.get("quick") == results.get("quick"):
             merged = {**old, **results}
+            merged["commands"] = [c for c in old.get("commands", [old.get("command")]) if c] + [results["command"]]
             for key in ("quality", "speed"):
                 if key in old and key in results:
                     merged[key] = {**old[key], **results[key]}
@@ -153,7 +154,8 @@ def write(results, out_dir):
     write_json_atomic(json_path, results)
     m = results["machine"]
     lines = ["# keras-ae benchmarks", "",
-             f"Made by `{results['command']}` on {results['date']} (data: MNIST from {results['data_source']}).",
+             "Made by " + ", then ".join(f"`{c}`" for c in results.get("commands", [results["command"]]))
+             + f"; last run {results['date']} (data: MNIST from {results['data_source']}).",
              f"Machine: {m['cpus']} CPUs, {m['platform']}; Python {m['python']}, TensorFlow {m['tensorflow']}, "
              f"Keras {m['keras']}, keras-ae {m['keras_ae']}. Raw figures: `results.json`.", ""]
     if results.get("quick"):
