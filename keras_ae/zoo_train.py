@@ -43,7 +43,7 @@ RECIPES = {
     "denoising.mnist_gauss05": dict(
         variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=64, noise="gaussian",
                                          noise_factor=0.5, reconstruction_loss="bce", seed=0),
-        description="Dense denoising autoencoder 784-256-128-64, Gaussian noise_factor 0.5 (the course's setting).",
+        description="Dense denoising autoencoder, Gaussian noise_factor 0.5 (the course's setting).",
         epochs=60, batch_size=256, lr=2e-3, noisy_metric=True),
     "conv_denoising.mnist_gauss05": dict(
         variant="conv_denoising", image=True,
