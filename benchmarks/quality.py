@@ -55,7 +55,7 @@ def vae_nll(x_test, num_samples, log, name="vae.binarized_mnist_iwae"):
     xb = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
     evaluation.reseed(model, 0)
     start = time.time()
-    ll = model.log_likelihood(xb, num_samples=num_samples, batch_size=20)
+    ll = model.log_likelihood(xb, num_samples=num_samples, batch_size=20, verbose=1)
     nll = float(-ll.mean())
     neg_elbo = evaluation.negative_elbo(model, x_test, num_samples=1, binarized=True)
     log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")

@@ -163,7 +163,7 @@ class BaseVAE(BaseAutoencoder):
             out.append(acc / num_samples)
         return np.concatenate(out).astype("float64")
 
-    def log_likelihood(self, x, num_samples=100, batch_size=64, chunk=None):
+    def log_likelihood(self, x, num_samples=100, batch_size=64, chunk=None, verbose=0):
         """Importance-sampled estimate of log p(x) in nats, per sample.
 
         `log p(x) ~= logsumexp_i(log p(x|z_i) + log p(z_i) - log q(z_i|x)) - log k`
@@ -176,6 +176,7 @@ class BaseVAE(BaseAutoencoder):
             num_samples: importance samples per input (k).
             batch_size: inputs per forward pass.
             chunk: samples per forward pass (default: keeps about 8k decodes per pass).
+            verbose: 1 shows a Keras progress bar over the inputs.
 
         Returns:
             A float64 NumPy array of shape `(n,)`.
@@ -185,6 +186,7 @@ class BaseVAE(BaseAutoencoder):
         chunk = chunk or max(1, min(k, 8192 // batch_size))
         log2pi = math.log(2.0 * math.pi)
         out = []
+        progress = keras.utils.Progbar(len(x)) if verbose else None
         for start in range(0, len(x), batch_size):
             xb = ops.convert_to_tensor(x[start:start + batch_size])
             b = int(xb.shape[0])
@@ -203,6 +205,8 @@ class BaseVAE(BaseAutoencoder):
             lw = np.concatenate(weights, axis=0).astype("float64")
             m = lw.max(axis=0)
             out.append(m + np.log(np.exp(lw - m).sum(axis=0)) - math.log(k))
+            if progress is not None:
+                progress.add(b)
         return np.concatenate(out)
 
 
