@@ -9,7 +9,6 @@ repository, then fall back to the usual MNIST search (see keras_ae.datasets).
 
 import argparse
 import datetime
-import json
 import os
 import sys
 import time

@@ -166,4 +166,8 @@ def write(results, out_dir):
     if "speed" in results:
         lines += speed_section(results["speed"])
     text = "\n".join(lines)
-    atomic_write(os.path.join(out_dir, "RESULTS.md"), lambda tmp: open(tmp, "w", encoding="utf-8").write(text))
+    def write_text(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    atomic_write(os.path.join(out_dir, "RESULTS.md"), write_text)

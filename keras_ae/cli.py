@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import os
 import sys
 import warnings
 
@@ -14,10 +13,6 @@ class CLIError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise CLIError(f"{self.prog}: {message}")
-
-
-def _quiet_tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _load_zoo_model(name):
@@ -195,7 +190,6 @@ def _positive_int(text):
 
 def main(argv=None):
     """Entry point of the `keras-ae` console script; returns the exit code."""
-    _quiet_tf()
     try:
         args = build_parser().parse_args(argv)
         args.func(args)

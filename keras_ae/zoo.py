@@ -159,8 +159,6 @@ def load(name, download=False):
     Returns:
         A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
     """
-    import keras_ae  # noqa: F401  (registers the model classes)
-
     entry = info(name)
     path = weights_path(name, download=download)
     model = keras.saving.deserialize_keras_object(entry["config"])

@@ -82,3 +82,12 @@ def show_reconstructions(model, x_test, y_test, args, name):
     save(reconstruction_grid(x_test[idx], model.reconstruct(x_test[idx]),
                              title=f"{name}: squared error {err:.2f} per image"), args, "reconstructions.png")
     return err
+
+
+def undercomplete_z20(args, x_train):
+    """The course's 784-512-256-128-20 autoencoder: the zoo's with --pretrained, else trained for 10 epochs."""
+    import keras_ae
+
+    return pretrained_or_trained(args, "undercomplete.mnist_z20",
+                                 lambda: keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce"),
+                                 x_train, n_epochs=10)

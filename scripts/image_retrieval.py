@@ -9,17 +9,14 @@ retrieved images show the query's digit; the same queries are run in pixel space
 
 import numpy as np
 
-import keras_ae
-from _common import load_data, parser, pretrained_or_trained, save
+from _common import load_data, parser, save, undercomplete_z20
 from keras_ae import latent
 from keras_ae.plotting import image_rows
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
 (x_train, y_train), (x_test, y_test) = load_data(args)
 
-model = pretrained_or_trained(args, "undercomplete.mnist_z20",
-                              lambda: keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce"),
-                              x_train, n_epochs=10)
+model = undercomplete_z20(args, x_train)
 
 ## Database = training images, queries = test images
 k = 10

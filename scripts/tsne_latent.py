@@ -6,16 +6,13 @@ Mirrors the course's "visualise the latent space" figures: a t-SNE (scikit-learn
     python scripts/tsne_latent.py [--quick] [--out DIR] [--pretrained]
 """
 
-import keras_ae
-from _common import load_data, parser, pretrained_or_trained, save
+from _common import load_data, parser, save, undercomplete_z20
 from keras_ae.plotting import tsne_plot
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
-model = pretrained_or_trained(args, "undercomplete.mnist_z20",
-                              lambda: keras_ae.UndercompleteAutoencoder(latent_dim=20, reconstruction_loss="bce"),
-                              x_train, n_epochs=10)
+model = undercomplete_z20(args, x_train)
 
 ## t-SNE on a subset (t-SNE is quadratic in the number of points)
 n = 300 if args.quick else 2000
