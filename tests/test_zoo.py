@@ -42,7 +42,7 @@ def test_entry_loads_and_reproduces_its_sample_metric(name, mnist_sample):
 
 def test_zoo_size_budget():
     total = sum(os.path.getsize(os.path.join(zoo.zoo_dir(), f)) for f in os.listdir(zoo.zoo_dir()))
-    assert total < 40 * 2 ** 20
+    assert total < 40_000_000, f"zoo/ holds {total:,} bytes; the budget is 40 MB"
 
 
 # ---- error paths, on a temporary zoo --------------------------------------------------
@@ -168,3 +168,42 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     assert set(zoo.info("vae.tiny")["metrics"]["test"]) == {"n_test", "neg_elbo", "squared_error"}
     assert "noisy_squared_error" in zoo.info("undercomplete.tiny")["metrics"]["test"]
     zoo.load("vae.tiny")
+
+
+def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
+    """tf.data input with noise, AdamW, a squared-error stage; --validate saves nothing."""
+    from keras_ae import zoo_train
+
+    monkeypatch.delenv("KERAS_AE_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setitem(zoo_train.RECIPES, "stacked.tiny", dict(
+        variant="stacked", kwargs=dict(hidden_units=[16], latent_dim=4, reconstruction_loss="bce"),
+        description="tiny", epochs=1, batch_size=256, lr=1e-3, pretrain_epochs=1, pipeline="tf.data",
+        input_noise=0.1, weight_decay=1e-4, steps_per_execution=4, mse_finetune=dict(epochs=1, lr=1e-4)))
+    entry = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"),
+                            verbose=0)
+    recipe = entry["recipe"]
+    assert recipe["pipeline"] == "tf.data" and recipe["input_noise"] == 0.1
+    assert recipe["mse_finetune"] == {"epochs": 1, "lr": 1e-4} and recipe["optimizer"].startswith("AdamW")
+    # The squared-error stage does not change what the saved model is configured with.
+    assert entry["config"]["config"]["reconstruction_loss"] == "bce"
+
+    out = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), validate=True, verbose=0,
+                          overrides={"kwargs.latent_dim": 3, "input_noise": 0.0})
+    assert out["metrics"]["test"]["n_test"] == 4000 // 6  # the held-out sixth of the training images
+    assert os.listdir(tmp_path / "zoo") == ["stacked.tiny.json", "stacked.tiny.weights.h5"]
+    with pytest.raises(ValueError, match="--validate runs only"):
+        zoo_train.train("stacked.tiny", overrides={"epochs": 2})
+    with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):
+        zoo_train._training_data(np.zeros((4, 784), "float32"), dict(batch_size=2, input_noise=0.1))
+
+
+def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
+    from keras_ae import zoo_train
+
+    with pytest.raises(SystemExit):
+        zoo_train.main(["undercomplete.mnist_z20", "--set", "epochs=1"])
+    assert "--set only goes with --validate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        zoo_train.main(["undercomplete.mnist_z20", "--validate", "--set", "epochs"])
+    assert "expected KEY=VALUE" in capsys.readouterr().err

@@ -11,12 +11,13 @@ from keras_ae.models.registry import register_variant
 class _DenoisingMixin:
     """Adds a `Corruption` layer and its config to an autoencoder."""
 
-    def _init_corruption(self, noise, noise_factor, seed):
+    def _init_corruption(self, noise, noise_factor, seed, corruption_probability):
         self.noise = noise
-        self.noise_factor = float(noise_factor)
         self.seed = seed
-        self.corruption = Corruption(noise, noise_factor, seed=seed, name="corruption")
+        self.corruption = Corruption(noise, noise_factor, seed=seed,
+                                     probability=corruption_probability, name="corruption")
         self.noise_factor = self.corruption.noise_factor
+        self.corruption_probability = self.corruption.probability
 
     def corrupt(self, x):
         """Return a corrupted copy of `x` with this model's noise, as NumPy."""
@@ -24,7 +25,8 @@ class _DenoisingMixin:
         return keras.ops.convert_to_numpy(self.corruption.corrupt(keras.ops.convert_to_tensor(x)))
 
     def _noise_config(self):
-        return dict(noise=self.noise, noise_factor=self.noise_factor, seed=self.seed)
+        return dict(noise=self.noise, noise_factor=self.noise_factor, seed=self.seed,
+                    corruption_probability=self.corruption_probability)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -47,6 +49,10 @@ class DenoisingAutoencoder(_DenoisingMixin, DenseAutoencoder):
             `"masking"` or `"salt_and_pepper"` (a fraction `noise_factor` of values).
         noise_factor: the noise strength; 0.5 as in the course.
         seed: seed of the training noise.
+        corruption_probability: the fraction of training samples that get
+            noise (each drawn independently); 1 (the course's setting)
+            corrupts all of them. Below 1 the model also learns to pass
+            clean images through, so it reconstructs clean input better.
         activation, latent_activation, output_activation, reconstruction_loss:
             as in `DenseAutoencoder`.
 
@@ -61,15 +67,15 @@ class DenoisingAutoencoder(_DenoisingMixin, DenseAutoencoder):
     """
 
     def __init__(self, input_shape=(784,), hidden_units=(128, 64), latent_dim=32,
-                 noise="gaussian", noise_factor=0.5, seed=None, activation="relu",
-                 latent_activation="relu", output_activation="sigmoid",
+                 noise="gaussian", noise_factor=0.5, seed=None, corruption_probability=1.0,
+                 activation="relu", latent_activation="relu", output_activation="sigmoid",
                  reconstruction_loss="mse", **kwargs):
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, activation=activation,
                          latent_activation=latent_activation,
                          output_activation=output_activation,
                          reconstruction_loss=reconstruction_loss, **kwargs)
-        self._init_corruption(noise, noise_factor, seed)
+        self._init_corruption(noise, noise_factor, seed, corruption_probability)
 
     def get_config(self):
         config = super().get_config()
@@ -83,13 +89,14 @@ class ConvDenoisingAutoencoder(_DenoisingMixin, ConvolutionalAutoencoder):
     """A convolutional autoencoder trained to remove noise it adds in training.
 
     Takes the arguments of `ConvolutionalAutoencoder` plus `noise`,
-    `noise_factor` and `seed` as in `DenoisingAutoencoder`.
+    `noise_factor`, `seed` and `corruption_probability` as in
+    `DenoisingAutoencoder`.
     """
 
     def __init__(self, input_shape=(28, 28, 1), noise="gaussian", noise_factor=0.5, seed=None,
-                 **kwargs):
+                 corruption_probability=1.0, **kwargs):
         super().__init__(input_shape=input_shape, **kwargs)
-        self._init_corruption(noise, noise_factor, seed)
+        self._init_corruption(noise, noise_factor, seed, corruption_probability)
 
     def get_config(self):
         config = super().get_config()
