@@ -145,6 +145,16 @@ def test_sparse_kl_requires_sigmoid_code():
         keras_ae.SparseAutoencoder(latent_activation="relu")
 
 
+@pytest.mark.parametrize("regularizer, logged", [("sparse", True), ("noise", False)])
+def test_overcomplete_logs_a_sparsity_loss_only_when_it_has_one(x_small, regularizer, logged):
+    model = small_model("overcomplete", regularizer=regularizer)
+    model.compile(optimizer="adam")
+    history = model.fit(x_small, epochs=1, batch_size=16, verbose=0)
+    assert ("sparsity_loss" in history.history) == logged
+    if logged:
+        assert history.history["sparsity_loss"][0] > 0
+
+
 # ---- contractive ------------------------------------------------------------------
 
 def numeric_jacobian_sq(encoder, x, eps=1e-2):

@@ -35,7 +35,10 @@ class OvercompleteAutoencoder(DenseAutoencoder):
         seed: seed of the training noise.
     """
 
-    penalty_name = "sparsity_loss"
+    @property
+    def penalty_name(self):
+        # Only the sparse regularizer adds a loss; with noise there is nothing to log.
+        return "sparsity_loss" if self.regularizer == "sparse" else None
 
     def __init__(self, input_shape=(784,), hidden_units=(), latent_dim=1024,
                  regularizer="sparse", sparsity_weight=1e-4, noise_factor=0.3,
