@@ -1,6 +1,7 @@
 """Contractive autoencoder (Rifai et al., 2011)."""
 
 import keras
+import numpy as np
 
 from keras_ae._validation import check_float
 from keras_ae.layers import ContractiveEncoder
@@ -57,11 +58,14 @@ class ContractiveAutoencoder(DenseAutoencoder):
         )(inp)
         return keras.Model(inp, code, name="encoder")
 
-    def jacobian_penalty(self, x):
-        """Per-sample `||J_f(x)||_F^2` as a NumPy array (without `lam`)."""
+    def jacobian_penalty(self, x, batch_size=1024):
+        """Per-sample `||J_f(x)||_F^2` as a NumPy array (without `lam`), in batches."""
         x = self.check_inputs(x)
         layer = self.encoder.get_layer("contractive")
-        return keras.ops.convert_to_numpy(layer.forward(keras.ops.convert_to_tensor(x))[1])
+        return np.concatenate([
+            keras.ops.convert_to_numpy(layer.forward(keras.ops.convert_to_tensor(x[i:i + batch_size]))[1])
+            for i in range(0, len(x), batch_size)
+        ])
 
     def get_config(self):
         config = super().get_config()
