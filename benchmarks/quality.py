@@ -14,6 +14,20 @@ PYTHAE_VAE_NLL = 89.78    # pythae's reproduction
 DEEP_SVDD = {0: 98.0, 1: 99.7, 2: 91.7, 3: 91.9, 4: 94.9, 5: 88.5, 6: 98.3, 7: 94.6, 8: 93.9, 9: 96.5}
 
 
+def recipe_summary(name):
+    """How a zoo entry was trained, in one line, from its manifest."""
+    r = zoo.info(name)["recipe"]
+    parts = [f"{r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']}"]
+    if r.get("pretrain_epochs_per_layer"):
+        parts.append(f"after {r['pretrain_epochs_per_layer']} pretraining epochs per layer")
+    if r.get("mse_finetune"):
+        ft = r["mse_finetune"]
+        parts.append(f"then {ft['epochs']} epochs on the squared error from lr {ft['lr']}")
+    if r.get("input_noise"):
+        parts.append(f"input noise {r['input_noise']}")
+    return "; ".join(parts)
+
+
 def zoo_vs_pca(x_train, x_test, log):
     """Every zoo entry's squared error per image and per-pixel MSE, next to PCA at its code size."""
     rows = []
@@ -26,7 +40,8 @@ def zoo_vs_pca(x_train, x_test, log):
         if k not in pca_cache:
             pca_cache[k] = evaluation.pca_squared_error(x_train, x_test, k)
         row = {"name": name, "code_size": k, "squared_error": err, "mse_per_pixel": err / 784,
-               "pca_squared_error": pca_cache[k], "pca_mse_per_pixel": pca_cache[k] / 784}
+               "pca_squared_error": pca_cache[k], "pca_mse_per_pixel": pca_cache[k] / 784,
+               "recipe": recipe_summary(name)}
         if name.startswith(("denoising", "conv_denoising", "undercomplete.mnist_z20")):
             row["noisy_squared_error"] = evaluation.noisy_squared_error(model, x_test.reshape(shape))
             row["pca_noisy_squared_error"] = pca_denoising_error(x_train, x_test, k)
@@ -60,6 +75,7 @@ def vae_nll(x_test, num_samples, log, name="vae.binarized_mnist_iwae"):
     neg_elbo = evaluation.negative_elbo(model, x_test, num_samples=1, binarized=True)
     log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")
     return {"name": name, "k": num_samples, "n_images": int(len(x_test)), "nll": nll, "neg_elbo": neg_elbo,
+            "recipe": recipe_summary(name),
             "iwae_paper": IWAE_VAE_NLL, "pythae": PYTHAE_VAE_NLL}
 
 
