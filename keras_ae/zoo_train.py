@@ -131,7 +131,7 @@ def _training_data(x, recipe, seed=0):
 
     `pipeline="arrays"` (the default, used by the first entries) passes the
     arrays to `fit`; `pipeline="tf.data"` feeds a shuffled, batched,
-    prefetched `tf.data.Dataset`, about twice as fast on this kind of CPU
+    prefetched `tf.data.Dataset`, 1.3-1.8x as fast on this kind of CPU
     (see benchmarks/RESULTS.md). `input_noise=s` adds `s * N(0, 1)` to the
     inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
     """
