@@ -157,17 +157,13 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
     model.compile(optimizer=_optimizer(recipe, steps, lr),
                   steps_per_execution=recipe.get("steps_per_execution", 1))
     callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)]
-    if recipe.get("kl_warmup_epochs"):
-        from keras_ae.models.vae import BetaAnnealing
-
-        callbacks.append(BetaAnnealing(0.0, model._beta_arg, recipe["kl_warmup_epochs"]))
     return model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
                      validation_data=None if validation is None else (validation, validation),
                      **_training_data(x, recipe))
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "kl_warmup_epochs", "mse_finetune")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "mse_finetune")
 
 
 def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
