@@ -20,11 +20,13 @@ def recipe_summary(name):
     parts = [f"{r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']}"]
     if r.get("pretrain_epochs_per_layer"):
         parts.append(f"after {r['pretrain_epochs_per_layer']} pretraining epochs per layer")
+    if r.get("weight_decay"):
+        parts.append(f"weight decay {r['weight_decay']}")
+    if r.get("input_noise"):
+        parts.append(f"input noise {r['input_noise']}")
     if r.get("mse_finetune"):
         ft = r["mse_finetune"]
         parts.append(f"then {ft['epochs']} epochs on the squared error from lr {ft['lr']}")
-    if r.get("input_noise"):
-        parts.append(f"input noise {r['input_noise']}")
     return "; ".join(parts)
 
 

@@ -28,3 +28,18 @@ def test_benchmarks_need_a_choice():
     proc = subprocess.run([sys.executable, "-m", "benchmarks"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 2 and "choose --quality, --speed or both" in proc.stderr
+
+
+def test_recipe_summary_names_every_recorded_setting(monkeypatch):
+    sys.path.insert(0, ROOT)
+    from benchmarks import quality
+
+    recipe = {"epochs": 100, "batch_size": 256, "optimizer": "AdamW, cosine decay from 0.001",
+              "pretrain_epochs_per_layer": 5, "weight_decay": 0.1, "input_noise": 0.05,
+              "mse_finetune": {"epochs": 10, "lr": 0.0002}}
+    monkeypatch.setattr(quality.zoo, "info", lambda name: {"recipe": recipe})
+    assert quality.recipe_summary("x") == (
+        "100 epochs, batch 256, AdamW, cosine decay from 0.001; after 5 pretraining epochs per layer; "
+        "weight decay 0.1; input noise 0.05; then 10 epochs on the squared error from lr 0.0002")
+    recipe = {"epochs": 12, "batch_size": 128, "optimizer": "Adam, cosine decay from 0.002"}
+    assert quality.recipe_summary("x") == "12 epochs, batch 128, Adam, cosine decay from 0.002"
