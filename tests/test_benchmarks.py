@@ -31,7 +31,7 @@ def test_benchmarks_need_a_choice():
 
 
 def test_recipe_summary_names_every_recorded_setting(monkeypatch):
-    sys.path.insert(0, ROOT)
+    monkeypatch.syspath_prepend(ROOT)
     from benchmarks import quality
 
     recipe = {"epochs": 100, "batch_size": 256, "optimizer": "AdamW, cosine decay from 0.001",
