@@ -19,6 +19,15 @@ def check_positive_int(name, value, allow_none=False):
     return int(value)
 
 
+def check_seed(seed, name="seed"):
+    """Return `seed` as an int >= 0, or `None`; else raise `ValueError`."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"`{name}` must be None or an integer >= 0. Received: {name}={seed!r}")
+    return int(seed)
+
+
 def check_units(name, units):
     """Return `units` as a tuple of positive ints (an empty tuple is allowed)."""
     if isinstance(units, (int, np.integer)) and not isinstance(units, bool):
@@ -59,6 +68,17 @@ def check_float(name, value, low=None, high=None, low_inclusive=True,
     return value
 
 
+def check_activation(name, value):
+    """Return `value` if Keras knows it as an activation (`None` is linear), else raise."""
+    import keras
+
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"`{name}` is not a Keras activation. Received: {name}={value!r}") from None
+    return value
+
+
 def check_choice(name, value, choices):
     """Return `value` if it is one of `choices`, else raise `ValueError`."""
     if value not in choices:
@@ -79,6 +99,40 @@ def check_input_shape(input_shape):
     return shape
 
 
+def is_dataset(x):
+    """True for batched input sources: `tf.data.Dataset`, `keras.utils.PyDataset`, a
+    torch `DataLoader`, or a generator. Their batches are checked one at a time."""
+    import inspect
+
+    names = {f"{c.__module__}.{c.__qualname__}" for c in type(x).__mro__}
+    return (inspect.isgenerator(x)
+            or any(n.startswith("tensorflow.python.data.") and n.endswith("DatasetV2") for n in names)
+            or any(n.endswith("PyDataset") for n in names)
+            or "torch.utils.data.dataloader.DataLoader" in names)
+
+
+def to_numpy(x, name="x"):
+    """A NumPy view of an array of any kind the backends use.
+
+    NumPy arrays, lists, pandas DataFrames and Series, `tf.Tensor`, JAX arrays
+    and torch tensors all become NumPy arrays, so one set of checks covers them.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    module = type(x).__module__ or ""
+    if module.startswith("pandas"):
+        return x.to_numpy()
+    if module.startswith("torch"):
+        return x.detach().cpu().numpy()
+    if module.startswith("tensorflow") and hasattr(x, "numpy"):
+        return x.numpy()
+    if is_dataset(x):
+        raise ValueError(
+            f"`{name}` must be an array here, not a batched data set. Received: {type(x).__name__}"
+        )
+    return x
+
+
 def check_batch(x, sample_shape, name="x", value_range=None):
     """Validate a batch of samples and return it as a float32 NumPy array.
 
@@ -96,10 +150,13 @@ def check_batch(x, sample_shape, name="x", value_range=None):
         A float32 NumPy array of shape `(n,) + sample_shape`.
     """
     sample_shape = tuple(sample_shape)
+    x = to_numpy(x, name)
     try:
         arr = np.asarray(x)
     except Exception as e:  # e.g. ragged nested lists
         raise ValueError(f"`{name}` must be an array of numbers. Received: {type(x).__name__} ({e})") from None
+    if arr.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 (JAX, torch) is not a NumPy number type
+        arr = arr.astype("float32")
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
     ):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ae._validation import check_choice, check_float, check_units
+from keras_ae._validation import check_choice, check_float, check_seed, check_units
 
 NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
 
@@ -36,8 +36,8 @@ class Corruption(keras.layers.Layer):
         self.noise_factor = check_float("noise_factor", noise_factor, 0.0, high)
         self.probability = check_float("corruption_probability", probability, 0.0, 1.0,
                                        low_inclusive=False)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
 
     def corrupt(self, x):
@@ -89,8 +89,8 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs, temperature=1.0):
         z_mean, z_log_var = inputs
@@ -106,9 +106,44 @@ class Sampling(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="keras_ae")
+class Binarization(keras.layers.Layer):
+    """Dynamic binarization: draws binary pixels `x ~ Bernoulli(x)` in training only.
+
+    A fresh draw in every training step is the IWAE paper's protocol for
+    binarized MNIST. At inference the layer is the identity.
+
+    Args:
+        seed: optional int seed.
+
+    Call arguments:
+        inputs: a tensor with values in [0, 1].
+        training: draw only when `True`.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        u = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
+        return ops.cast(ops.less(u, inputs), inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(seed=self.seed)
+        return config
+
+
 def kl_sparsity(rho, rho_hat):
     """Ng's sparsity penalty: sum_j KL(rho || rho_hat_j) of Bernoulli means."""
-    rho_hat = ops.clip(rho_hat, 1e-7, 1.0 - 1e-7)
+    rho_hat = ops.clip(ops.cast(rho_hat, "float32"), 1e-7, 1.0 - 1e-7)
     return ops.sum(
         rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log((1.0 - rho) / (1.0 - rho_hat))
     )
@@ -135,7 +170,7 @@ class SparsityPenalty(keras.layers.Layer):
     def penalty(self, h):
         if self.kind == "kl":
             return self.weight * kl_sparsity(self.rho, ops.mean(h, axis=0))
-        return self.weight * ops.mean(ops.sum(ops.abs(h), axis=-1))
+        return self.weight * ops.mean(ops.sum(ops.abs(ops.cast(h, "float32")), axis=-1))
 
     def call(self, inputs):
         self.add_loss(self.penalty(inputs))
@@ -196,7 +231,8 @@ class ContractiveEncoder(keras.layers.Layer):
         )
         self.weight = check_float("contractive_weight", weight, 0.0)
         self.dense_layers = [
-            keras.layers.Dense(u, name=f"dense_{i}") for i, u in enumerate(self.units)
+            keras.layers.Dense(u, name=f"dense_{i}", dtype=self.dtype_policy)
+            for i, u in enumerate(self.units)
         ]
         self.activations = [self.activation] * (len(self.units) - 1) + [self.latent_activation]
 
@@ -208,28 +244,29 @@ class ContractiveEncoder(keras.layers.Layer):
             layer.build((None, dim))
             dim = layer.units
 
-    def forward(self, inputs):
-        """Return `(code, jacobian_frobenius_sq)`; the second is per sample."""
+    def code_and_jacobian(self, inputs):
+        """Return `(code, jacobian_frobenius_sq)`; the second is per sample, in float32."""
         h = ops.reshape(inputs, (ops.shape(inputs)[0], -1))
         derivs = []
         for layer, act in zip(self.dense_layers, self.activations):
             pre = layer(h)
             h = keras.activations.get(act)(pre)
-            derivs.append(_activation_derivative(act, pre, h))
+            # The Jacobian is a product of many factors: keep it in float32 under mixed precision.
+            derivs.append(ops.cast(_activation_derivative(act, pre, h), "float32"))
         # m = d code / d (output of layer l), shape (batch, code, units_l), from the top down.
-        m = ops.broadcast_to(ops.eye(self.units[-1], dtype=h.dtype)[None],
-                             (ops.shape(h)[0], self.units[-1], self.units[-1]))
+        # Identity matrices for the batch by broadcasting (the batch size may be unknown here).
+        m = ops.zeros_like(derivs[-1])[:, :, None] + ops.eye(self.units[-1], dtype="float32")[None]
         for layer, d in zip(self.dense_layers[:0:-1], derivs[:0:-1]):
-            m = ops.einsum("bkj,ij->bki", m * d[:, None, :], layer.kernel)
+            m = ops.einsum("bkj,ij->bki", m * d[:, None, :], ops.cast(layer.kernel, "float32"))
         # Last step to the input: ||X W^T||_F^2 = sum((X W^T W) * X), with X = m diag(d_1);
         # the Gram matrix W^T W is (units_1, units_1), cheaper than a (batch, code, input) product.
         x = m * derivs[0][:, None, :]
-        kernel = self.dense_layers[0].kernel
+        kernel = ops.cast(self.dense_layers[0].kernel, "float32")
         gram = ops.matmul(ops.transpose(kernel), kernel)
         return h, ops.sum(ops.einsum("bkj,jl->bkl", x, gram) * x, axis=(1, 2))
 
     def call(self, inputs):
-        code, jac_sq = self.forward(inputs)
+        code, jac_sq = self.code_and_jacobian(inputs)
         self.add_loss(self.weight * ops.mean(jac_sq))
         return code
 

@@ -178,7 +178,7 @@ def test_contractive_penalty_matches_numerical_jacobian(x_small, activation):
     x = x_small[:3]
     closed_form = model.jacobian_penalty(x)
     layer = model.encoder.get_layer("contractive")
-    numeric = numeric_jacobian_sq(lambda v: layer.forward(keras.ops.convert_to_tensor(v))[0], x)
+    numeric = numeric_jacobian_sq(lambda v: layer.code_and_jacobian(keras.ops.convert_to_tensor(v))[0], x)
     np.testing.assert_allclose(closed_form, numeric, rtol=2e-3)
 
 
@@ -187,7 +187,7 @@ def test_contractive_penalty_matches_autodiff_for_relu(x_small):
     x = tf.constant(x_small[:4])
     with tf.GradientTape() as tape:
         tape.watch(x)
-        code = model.encoder.get_layer("contractive").forward(x)[0]
+        code = model.encoder.get_layer("contractive").code_and_jacobian(x)[0]
     jac = tape.batch_jacobian(code, x).numpy()
     np.testing.assert_allclose(model.jacobian_penalty(x_small[:4]), (jac ** 2).sum((1, 2)), rtol=1e-4)
     # In batches of 3 (4 = 3 + 1) the figures are the same.

@@ -4,6 +4,17 @@ Every keras-ae model subclasses `BaseAutoencoder`. A subclass builds its
 `encoder` and `decoder` (functional Keras models) from its constructor
 arguments, which are also its config, so `get_config`/`from_config` and
 `.keras` save and load need no pickled code.
+
+The model code is backend-neutral (`keras.ops`, `keras.random`): the same
+classes train on TensorFlow, JAX and PyTorch with Keras's own trainers. The
+deterministic models override `call` and `compute_loss` only, so `fit`,
+`evaluate`, `sample_weight`, compiled metrics, `jit_compile`,
+`steps_per_execution`, mixed precision and distribution all come from Keras.
+
+One build order for every class: a constructor validates and stores its own
+arguments under their own names, then calls `super().__init__`; the base
+class builds the layers last (`build_layers`, `build_encoder`,
+`build_decoder`), when every argument is known.
 """
 
 import math
@@ -13,75 +24,74 @@ import numpy as np
 from keras import ops
 
 from keras_ae._validation import (
+    check_activation,
     check_batch,
     check_choice,
     check_input_shape,
     check_positive_int,
     check_units,
+    is_dataset,
+)
+from keras_ae.losses import (
+    RECONSTRUCTION_LOSSES,
+    batch_mean,
+    per_sample_reconstruction_loss,
+    replicas_in_sync,
+    total_penalty,
 )
 
-RECONSTRUCTION_LOSSES = ("mse", "bce")
 ERROR_METRICS = ("mse", "sse", "bce")
 
-
-def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
-    """Per-sample reconstruction loss over all non-batch axes.
-
-    Args:
-        kind: `"mse"` (squared error) or `"bce"` (binary cross-entropy).
-        y_true, y_pred: tensors of the same shape, batch first.
-        reduce: `"mean"` over values (the Keras convention) or `"sum"`.
-
-    Returns:
-        A tensor of shape `(batch,)`.
-    """
-    y_true = ops.reshape(y_true, (ops.shape(y_true)[0], -1))
-    y_pred = ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))
-    if kind == "mse":
-        values = ops.square(y_true - y_pred)
-    else:
-        values = ops.binary_crossentropy(y_true, y_pred)
-    return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)
+__all__ = ["BaseAutoencoder", "DenseAutoencoder", "dense_stack", "per_sample_reconstruction_loss",
+           "reconstruction_error"]
 
 
-def num_replicas():
-    """Replicas in the current `tf.distribute` strategy (1 outside one)."""
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def dense_stack(x, units, activation, prefix):
+def dense_stack(x, units, activation, prefix, dtype=None):
     """Apply `Dense` layers of the given sizes to the functional tensor `x`."""
     for i, u in enumerate(units):
-        x = keras.layers.Dense(u, activation=activation, name=f"{prefix}_{i}")(x)
+        x = keras.layers.Dense(u, activation=activation, name=f"{prefix}_{i}", dtype=dtype)(x)
     return x
+
+
+def to_float32(outputs):
+    """NumPy outputs (or a tuple of them) as float32, whatever the compute dtype."""
+    if isinstance(outputs, (list, tuple)):
+        return tuple(np.asarray(o, "float32") for o in outputs)
+    return np.asarray(outputs, "float32")
 
 
 class BaseAutoencoder(keras.Model):
     """Base class of all keras-ae autoencoders.
 
-    Subclasses implement `build_encoder()` and `build_decoder()`, and may set
-    `self.corruption` (a `Corruption` layer applied in training only) and
+    Subclasses implement `build_encoder()` and `build_decoder()`, and may
+    override `build_layers()` to create extra layers (e.g. a `Corruption`
+    applied in training only, stored as `self.corruption`) and set
     `penalty_name` (the metric under which losses added by `add_loss` in the
     encoder are reported, e.g. `"sparsity_loss"`).
 
     Training works with plain `compile(optimizer=...)` and `fit(x)` or
     `fit(x, x)` (or `fit(x_noisy, x_clean)`). Without a compiled `loss`, the
     model's own `reconstruction_loss` is used; a compiled `loss` replaces it.
+    `sample_weight` weighs each sample's reconstruction loss; penalties added
+    with `add_loss` are not weighted.
 
     Args:
         input_shape: shape of one sample, e.g. `(784,)` or `(28, 28, 1)`.
         latent_dim: size of the code.
         reconstruction_loss: `"mse"` or `"bce"`, averaged over values.
+        **kwargs: `keras.Model` arguments: `name`, `dtype` (e.g. `"float64"`
+            or a mixed policy), `trainable`.
     """
 
     penalty_name = None
+    # Whether `latent_dim=None` is allowed (a spatial code, for convolutional models).
+    latent_dim_optional = False
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
         super().__init__(**kwargs)
-        self._sample_shape = check_input_shape(input_shape)
-        self._latent_dim_arg = latent_dim
+        self.input_shape = check_input_shape(input_shape)
+        self.latent_dim = check_positive_int("latent_dim", latent_dim,
+                                             allow_none=self.latent_dim_optional)
         self.reconstruction_loss = check_choice(
             "reconstruction_loss", reconstruction_loss, RECONSTRUCTION_LOSSES
         )
@@ -89,14 +99,19 @@ class BaseAutoencoder(keras.Model):
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         if self.penalty_name:
             self.penalty_tracker = keras.metrics.Mean(name=self.penalty_name)
-
-    def _finish_init(self):
-        """Build the encoder and decoder; subclasses call this at the end of `__init__`."""
+        self._check_config()
+        self.build_layers()
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
         self.built = True
 
     # ---- architecture hooks -------------------------------------------------
+    def _check_config(self):
+        """Hook: validate the arguments together, before anything is built."""
+
+    def build_layers(self):
+        """Hook: create layers used by `call` besides the encoder and decoder."""
+
     def build_encoder(self):
         raise NotImplementedError
 
@@ -106,8 +121,8 @@ class BaseAutoencoder(keras.Model):
     # ---- properties ---------------------------------------------------------
     @property
     def sample_shape(self):
-        """Shape of one input sample, without the batch axis."""
-        return self._sample_shape
+        """Shape of one input sample, without the batch axis (the `input_shape` argument)."""
+        return self.input_shape
 
     @property
     def code_shape(self):
@@ -115,8 +130,8 @@ class BaseAutoencoder(keras.Model):
         return tuple(self.decoder.inputs[0].shape[1:])
 
     @property
-    def latent_dim(self):
-        """Number of values in one code."""
+    def code_size(self):
+        """Number of values in one code (`latent_dim`, or the size of a spatial code)."""
         return int(math.prod(self.code_shape))
 
     @property
@@ -134,20 +149,19 @@ class BaseAutoencoder(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # `fit(x)` and `fit(x, x)` both reconstruct the clean input.
         target = x if y is None else y
-        # Like Keras, return the loss divided by the number of replicas (their
-        # gradients are summed); the metrics track the per-batch value.
-        replicas = num_replicas()
-        penalty = ops.sum(self.losses) if self.losses else None
-        if self.loss is None:
+        # Penalties from `add_loss` (under JAX, the ones this step's stateless call collected).
+        penalty = total_penalty(self.losses)
+        # Like Keras's losses, return the loss divided by the number of tf.distribute
+        # replicas (their gradients are summed); the metrics track the per-batch value.
+        replicas = replicas_in_sync()
+        if getattr(self, "loss", None) is None:
             per = per_sample_reconstruction_loss(self.reconstruction_loss, target, y_pred)
-            if sample_weight is not None:
-                per = per * ops.reshape(ops.cast(sample_weight, per.dtype), (-1,))
-            recon = ops.mean(per)
+            recon = batch_mean(per, sample_weight)
             total = recon if penalty is None else recon + penalty
-            scaled = total / replicas
+            scaled = total / replicas if replicas > 1 else total
         else:
             scaled = super().compute_loss(x, target, y_pred, sample_weight, training)
-            total = scaled * replicas
+            total = ops.cast(scaled, "float32") * replicas
             recon = total if penalty is None else total - penalty
         self.reconstruction_loss_tracker.update_state(recon)
         if self.penalty_name:
@@ -158,70 +172,95 @@ class BaseAutoencoder(keras.Model):
         return super().compute_metrics(x, x if y is None else y, y_pred, sample_weight)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_shape": list(self._sample_shape),
-            "latent_dim": self._latent_dim_arg,
-            "reconstruction_loss": self.reconstruction_loss,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        # Keras's base config: name, trainable and dtype (a policy) round trip.
+        config = super().get_config()
+        config.update(
+            input_shape=list(self.input_shape),
+            latent_dim=self.latent_dim,
+            reconstruction_loss=self.reconstruction_loss,
+        )
+        return config
 
     # ---- input checks on the Keras entry points -----------------------------
     def check_inputs(self, x, name="x"):
-        """Validate a batch of inputs; return it as a float32 array of `sample_shape`."""
-        return check_batch(x, self._sample_shape, name=name, value_range=self.input_range)
+        """Validate a batch of inputs; return it as a float32 array of `sample_shape`.
 
-    def _maybe_check(self, x, name):
-        if isinstance(x, (np.ndarray, list)):
-            return self.check_inputs(x, name)
-        return x
+        NumPy arrays, lists, pandas DataFrames, `tf.Tensor`, JAX arrays and
+        torch tensors are all checked for shape, finiteness and range.
+        """
+        return check_batch(x, self.input_shape, name=name, value_range=self.input_range)
+
+    def _check_arg(self, x, name):
+        # Batched sources (tf.data, PyDataset, DataLoader, generators) go to Keras as they are.
+        if x is None or is_dataset(x) or isinstance(x, dict):
+            return x
+        return self.check_inputs(x, name)
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        x, y = self._maybe_check(x, "x"), self._maybe_check(y, "y")
+        x, y = self._check_arg(x, "x"), self._check_arg(y, "y")
         vd = kwargs.get("validation_data")
-        if isinstance(vd, tuple):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
+        if isinstance(vd, (tuple, list)):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
             kwargs["validation_data"] = tuple(
-                self._maybe_check(v, f"validation_data[{i}]") if i < 2 else v for i, v in enumerate(vd))
+                self._check_arg(v, f"validation_data[{i}]") if i < 2 else v for i, v in enumerate(vd))
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._maybe_check(x, "x"), self._maybe_check(y, "y"), *args, **kwargs)
+        return super().evaluate(self._check_arg(x, "x"), self._check_arg(y, "y"), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self._maybe_check(x, "x"), *args, **kwargs)
+        return super().predict(self._check_arg(x, "x"), *args, **kwargs)
 
     # ---- the shared API -----------------------------------------------------
+    def _apply(self, model, x, batch_size, name="x", check=None):
+        """Run `model` over `x` in batches; `x` may be an array or a batched data set.
+
+        A data set's batches may be `x` or `(x, y[, sample_weight])`; each is
+        checked like an array. Outputs are float32 NumPy arrays.
+        """
+        check_positive_int("batch_size", batch_size)
+        check = check or self.check_inputs
+        if not is_dataset(x):
+            return to_float32(model.predict(check(x, name), batch_size=batch_size, verbose=0))
+        outs = []
+        for i, batch in enumerate(x):
+            if isinstance(batch, (tuple, list)):
+                batch = batch[0]
+            outs.append(to_float32(model.predict_on_batch(check(batch, f"{name} (batch {i})"))))
+            if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
+                break  # a PyDataset indexes past its end
+        if not outs:
+            raise ValueError(f"`{name}` is an empty data set; expected at least one batch")
+        if isinstance(outs[0], tuple):
+            return tuple(np.concatenate(parts) for parts in zip(*outs))
+        return np.concatenate(outs)
+
     def encode(self, x, batch_size=256):
         """Encode a batch of inputs.
 
         Args:
-            x: array of shape `(n,) + sample_shape` (or the same values flat).
-            batch_size: samples per forward pass.
+            x: array of shape `(n,) + sample_shape` (or the same values flat),
+                or a batched data set (`tf.data.Dataset`, `keras.utils.PyDataset`).
+            batch_size: samples per forward pass (for arrays).
 
         Returns:
-            A NumPy array of shape `(n,) + code_shape`. For a VAE, the means.
+            A float32 NumPy array of shape `(n,) + code_shape`. For a VAE, the means.
         """
-        x = self.check_inputs(x)
-        return self.encoder.predict(x, batch_size=batch_size, verbose=0)
+        return self._apply(self.encoder, x, batch_size)
 
     def decode(self, z, batch_size=256):
         """Decode a batch of codes of shape `(n,) + code_shape` to inputs."""
-        z = check_batch(z, self.code_shape, name="z")
-        return self.decoder.predict(z, batch_size=batch_size, verbose=0)
+        return self._apply(self.decoder, z, batch_size, name="z",
+                           check=lambda v, name: check_batch(v, self.code_shape, name=name))
 
     def reconstruct(self, x, batch_size=256):
-        """Return the model's reconstruction of `x` (no corruption applied)."""
-        return self.predict(x, batch_size=batch_size, verbose=0)
+        """Return the model's reconstruction of `x` (no corruption or sampling)."""
+        return self._apply(self, x, batch_size)
 
     def reconstruction_error(self, x, metric="mse", batch_size=256):
         """Per-sample reconstruction error.
 
         Args:
-            x: a batch of inputs.
+            x: a batch of inputs, or a batched data set.
             metric: `"mse"` (mean squared error per value), `"sse"` (squared
                 error summed over values) or `"bce"` (binary cross-entropy
                 summed over values).
@@ -230,6 +269,15 @@ class BaseAutoencoder(keras.Model):
             A NumPy array of shape `(n,)`.
         """
         check_choice("metric", metric, ERROR_METRICS)
+        if is_dataset(x):
+            errors = []
+            for i, batch in enumerate(x):
+                batch = self.check_inputs(batch[0] if isinstance(batch, (tuple, list)) else batch,
+                                          f"x (batch {i})")
+                errors.append(reconstruction_error(batch, self.reconstruct(batch, batch_size), metric))
+                if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
+                    break
+            return np.concatenate(errors)
         x = self.check_inputs(x)
         recon = self.reconstruct(x, batch_size=batch_size)
         return reconstruction_error(x, recon, metric)
@@ -265,24 +313,12 @@ class DenseAutoencoder(BaseAutoencoder):
     def __init__(self, input_shape=(784,), hidden_units=(512, 256, 128), latent_dim=20,
                  activation="relu", latent_activation=None, output_activation="sigmoid",
                  reconstruction_loss="mse", **kwargs):
+        self.hidden_units = check_units("hidden_units", hidden_units)
+        self.activation = check_activation("activation", activation)
+        self.latent_activation = check_activation("latent_activation", latent_activation)
+        self.output_activation = check_activation("output_activation", output_activation)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          reconstruction_loss=reconstruction_loss, **kwargs)
-        self.hidden_units = check_units("hidden_units", hidden_units)
-        check_positive_int("latent_dim", latent_dim)
-        for name, act in (("activation", activation), ("latent_activation", latent_activation),
-                          ("output_activation", output_activation)):
-            try:
-                keras.activations.get(act)
-            except ValueError:
-                raise ValueError(f"`{name}` is not a Keras activation. Received: {name}={act!r}") from None
-        self.activation = activation
-        self.latent_activation = latent_activation
-        self.output_activation = output_activation
-        self._check_config()
-        self._finish_init()
-
-    def _check_config(self):
-        """Subclasses validate their configuration here, before building."""
 
     @property
     def input_range(self):
@@ -295,19 +331,22 @@ class DenseAutoencoder(BaseAutoencoder):
         return h
 
     def build_encoder(self):
-        inp = keras.Input(self._sample_shape, name="x")
-        h = keras.layers.Flatten()(inp) if len(self._sample_shape) > 1 else inp
-        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense")
-        h = keras.layers.Dense(self._latent_dim_arg, activation=self.latent_activation, name="code")(h)
+        dtype = self.dtype_policy
+        inp = keras.Input(self.input_shape, name="x")
+        h = keras.layers.Flatten(dtype=dtype)(inp) if len(self.input_shape) > 1 else inp
+        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense", dtype)
+        h = keras.layers.Dense(self.latent_dim, activation=self.latent_activation, name="code",
+                               dtype=dtype)(h)
         return keras.Model(inp, self.encoder_head(h), name="encoder")
 
     def build_decoder(self):
-        inp = keras.Input((self._latent_dim_arg,), name="z")
-        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense")
-        h = keras.layers.Dense(math.prod(self._sample_shape), activation=self.output_activation,
-                               name="reconstruction")(h)
-        if len(self._sample_shape) > 1:
-            h = keras.layers.Reshape(self._sample_shape)(h)
+        dtype = self.dtype_policy
+        inp = keras.Input((self.latent_dim,), name="z")
+        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense", dtype)
+        h = keras.layers.Dense(math.prod(self.input_shape), activation=self.output_activation,
+                               name="reconstruction", dtype=dtype)(h)
+        if len(self.input_shape) > 1:
+            h = keras.layers.Reshape(self.input_shape, dtype=dtype)(h)
         return keras.Model(inp, h, name="decoder")
 
     def get_config(self):

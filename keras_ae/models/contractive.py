@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_ae._validation import check_float
+from keras_ae._validation import check_float, check_positive_int
 from keras_ae.layers import ContractiveEncoder
 from keras_ae.models.base import DenseAutoencoder
 from keras_ae.models.registry import register_variant
@@ -50,24 +50,26 @@ class ContractiveAutoencoder(DenseAutoencoder):
         self.lam = check_float("lam", lam, 0.0)
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, activation=activation,
-                         latent_activation=latent_activation or "linear",
+                         latent_activation=latent_activation,
                          output_activation=output_activation,
                          reconstruction_loss=reconstruction_loss, **kwargs)
 
     def build_encoder(self):
-        inp = keras.Input(self._sample_shape, name="x")
+        inp = keras.Input(self.input_shape, name="x")
         code = ContractiveEncoder(
-            units=self.hidden_units + (self._latent_dim_arg,), activation=self.activation,
-            latent_activation=self.latent_activation, weight=self.lam, name="contractive",
+            units=self.hidden_units + (self.latent_dim,), activation=self.activation,
+            latent_activation=self.latent_activation or "linear", weight=self.lam,
+            name="contractive", dtype=self.dtype_policy,
         )(inp)
         return keras.Model(inp, code, name="encoder")
 
     def jacobian_penalty(self, x, batch_size=1024):
         """Per-sample `||J_f(x)||_F^2` as a NumPy array (without `lam`), in batches."""
         x = self.check_inputs(x)
+        check_positive_int("batch_size", batch_size)
         layer = self.encoder.get_layer("contractive")
         return np.concatenate([
-            keras.ops.convert_to_numpy(layer.forward(keras.ops.convert_to_tensor(x[i:i + batch_size]))[1])
+            keras.ops.convert_to_numpy(layer.code_and_jacobian(keras.ops.convert_to_tensor(x[i:i + batch_size]))[1])
             for i in range(0, len(x), batch_size)
         ])
 

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from keras_ae._validation import check_choice, check_positive_int, check_units
+from keras_ae._validation import check_activation, check_choice, check_positive_int, check_units
 from keras_ae.models.base import BaseAutoencoder
 from keras_ae.models.registry import register_variant
 
@@ -26,28 +26,31 @@ def check_image_shape(input_shape, levels):
         )
 
 
-def conv_down(x, filters, activation, downsampling):
+def conv_down(x, filters, activation, downsampling, dtype=None):
     """Encoder body: each level halves H and W, by max-pooling or a stride of 2."""
     for i, f in enumerate(filters):
         if downsampling == "pool":
-            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"conv_{i}")(x)
-            x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}")(x)
+            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"conv_{i}",
+                                    dtype=dtype)(x)
+            x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}", dtype=dtype)(x)
         else:
             x = keras.layers.Conv2D(f, 3, strides=2, activation=activation, padding="same",
-                                    name=f"conv_{i}")(x)
+                                    name=f"conv_{i}", dtype=dtype)(x)
     return x
 
 
-def conv_up(x, filters, activation, upsampling, channels):
+def conv_up(x, filters, activation, upsampling, channels, dtype=None):
     """Decoder body: each level doubles H and W; ends in a sigmoid Conv2D to `channels`."""
     for i, f in enumerate(filters):
         if upsampling == "upsampling":
-            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"deconv_{i}")(x)
-            x = keras.layers.UpSampling2D(2, name=f"up_{i}")(x)
+            x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"deconv_{i}",
+                                    dtype=dtype)(x)
+            x = keras.layers.UpSampling2D(2, name=f"up_{i}", dtype=dtype)(x)
         else:
             x = keras.layers.Conv2DTranspose(f, 3, strides=2, activation=activation,
-                                             padding="same", name=f"deconv_{i}")(x)
-    return keras.layers.Conv2D(channels, 3, activation="sigmoid", padding="same", name="reconstruction")(x)
+                                             padding="same", name=f"deconv_{i}", dtype=dtype)(x)
+    return keras.layers.Conv2D(channels, 3, activation="sigmoid", padding="same", name="reconstruction",
+                               dtype=dtype)(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -80,46 +83,50 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     ```
     """
 
+    latent_dim_optional = True
+
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
                  latent_dim=None, upsampling="upsampling", activation="relu",
                  reconstruction_loss="bce", **kwargs):
-        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
-                         reconstruction_loss=reconstruction_loss, **kwargs)
         self.filters = check_units("filters", filters)
         if not self.filters:
             raise ValueError("`filters` needs at least one level. Received: filters=()")
         self.latent_filters = check_positive_int("latent_filters", latent_filters)
-        check_positive_int("latent_dim", latent_dim, allow_none=True)
         self.upsampling = check_choice("upsampling", upsampling, ("upsampling", "transpose"))
-        self.activation = activation
-        check_image_shape(self._sample_shape, len(self.filters))
-        self._finish_init()
+        self.activation = check_activation("activation", activation)
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
+                         reconstruction_loss=reconstruction_loss, **kwargs)
+
+    def _check_config(self):
+        check_image_shape(self.input_shape, len(self.filters))
 
     @property
     def _map_shape(self):
-        h, w, _ = self._sample_shape
+        h, w, _ = self.input_shape
         step = 2 ** len(self.filters)
         return (h // step, w // step, self.latent_filters)
 
     def build_encoder(self):
-        inp = keras.Input(self._sample_shape, name="x")
-        x = conv_down(inp, self.filters, self.activation, "pool")
+        dtype = self.dtype_policy
+        inp = keras.Input(self.input_shape, name="x")
+        x = conv_down(inp, self.filters, self.activation, "pool", dtype)
         x = keras.layers.Conv2D(self.latent_filters, 3, activation=self.activation,
-                                padding="same", name="code_conv")(x)
-        if self._latent_dim_arg is not None:
-            x = keras.layers.Flatten()(x)
-            x = keras.layers.Dense(self._latent_dim_arg, name="code")(x)
+                                padding="same", name="code_conv", dtype=dtype)(x)
+        if self.latent_dim is not None:
+            x = keras.layers.Flatten(dtype=dtype)(x)
+            x = keras.layers.Dense(self.latent_dim, name="code", dtype=dtype)(x)
         return keras.Model(inp, x, name="encoder")
 
     def build_decoder(self):
-        if self._latent_dim_arg is None:
+        dtype = self.dtype_policy
+        if self.latent_dim is None:
             inp = x = keras.Input(self._map_shape, name="z")
         else:
-            inp = keras.Input((self._latent_dim_arg,), name="z")
+            inp = keras.Input((self.latent_dim,), name="z")
             x = keras.layers.Dense(math.prod(self._map_shape), activation=self.activation,
-                                   name="project")(inp)
-            x = keras.layers.Reshape(self._map_shape)(x)
-        x = conv_up(x, self.filters[::-1], self.activation, self.upsampling, self._sample_shape[-1])
+                                   name="project", dtype=dtype)(inp)
+            x = keras.layers.Reshape(self._map_shape, dtype=dtype)(x)
+        x = conv_up(x, self.filters[::-1], self.activation, self.upsampling, self.input_shape[-1], dtype)
         return keras.Model(inp, x, name="decoder")
 
     def get_config(self):

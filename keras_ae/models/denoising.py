@@ -1,28 +1,40 @@
 """Denoising autoencoders: the input is corrupted inside the model, in training only."""
 
 import keras
+import numpy as np
 
-from keras_ae.layers import Corruption
+from keras_ae._validation import check_choice, check_float, check_seed
+from keras_ae.layers import NOISE_TYPES, Corruption
 from keras_ae.models.base import DenseAutoencoder
 from keras_ae.models.convolutional import ConvolutionalAutoencoder
 from keras_ae.models.registry import register_variant
 
 
 class _DenoisingMixin:
-    """Adds a `Corruption` layer and its config to an autoencoder."""
+    """Adds a `Corruption` layer and its config to an autoencoder.
 
-    def _init_corruption(self, noise, noise_factor, seed, corruption_probability):
-        self.noise = noise
-        self.seed = seed
-        self.corruption = Corruption(noise, noise_factor, seed=seed,
-                                     probability=corruption_probability, name="corruption")
-        self.noise_factor = self.corruption.noise_factor
-        self.corruption_probability = self.corruption.probability
+    The constructor calls `_store_noise` before `super().__init__`; the base
+    class then calls `build_layers`, which creates the layer.
+    """
+
+    def _store_noise(self, noise, noise_factor, seed, corruption_probability):
+        self.noise = check_choice("noise", noise, NOISE_TYPES)
+        high = None if noise == "gaussian" else 1.0
+        self.noise_factor = check_float("noise_factor", noise_factor, 0.0, high)
+        self.corruption_probability = check_float("corruption_probability", corruption_probability,
+                                                  0.0, 1.0, low_inclusive=False)
+        self.seed = check_seed(seed)
+
+    def build_layers(self):
+        self.corruption = Corruption(self.noise, self.noise_factor, seed=self.seed,
+                                     probability=self.corruption_probability, name="corruption",
+                                     dtype=self.dtype_policy)
 
     def corrupt(self, x):
-        """Return a corrupted copy of `x` with this model's noise, as NumPy."""
+        """Return a corrupted copy of `x` with this model's noise, as float32 NumPy."""
         x = self.check_inputs(x)
-        return keras.ops.convert_to_numpy(self.corruption.corrupt(keras.ops.convert_to_tensor(x)))
+        return np.asarray(keras.ops.convert_to_numpy(
+            self.corruption.corrupt(keras.ops.convert_to_tensor(x))), "float32")
 
     def _noise_config(self):
         return dict(noise=self.noise, noise_factor=self.noise_factor, seed=self.seed,
@@ -70,12 +82,12 @@ class DenoisingAutoencoder(_DenoisingMixin, DenseAutoencoder):
                  noise="gaussian", noise_factor=0.5, seed=None, corruption_probability=1.0,
                  activation="relu", latent_activation="relu", output_activation="sigmoid",
                  reconstruction_loss="mse", **kwargs):
+        self._store_noise(noise, noise_factor, seed, corruption_probability)
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, activation=activation,
                          latent_activation=latent_activation,
                          output_activation=output_activation,
                          reconstruction_loss=reconstruction_loss, **kwargs)
-        self._init_corruption(noise, noise_factor, seed, corruption_probability)
 
     def get_config(self):
         config = super().get_config()
@@ -95,8 +107,8 @@ class ConvDenoisingAutoencoder(_DenoisingMixin, ConvolutionalAutoencoder):
 
     def __init__(self, input_shape=(28, 28, 1), noise="gaussian", noise_factor=0.5, seed=None,
                  corruption_probability=1.0, **kwargs):
+        self._store_noise(noise, noise_factor, seed, corruption_probability)
         super().__init__(input_shape=input_shape, **kwargs)
-        self._init_corruption(noise, noise_factor, seed, corruption_probability)
 
     def get_config(self):
         config = super().get_config()

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from keras_ae._validation import check_choice, check_float
+from keras_ae._validation import check_choice, check_float, check_seed
 from keras_ae.layers import Corruption, SparsityPenalty
 from keras_ae.models.base import DenseAutoencoder
 from keras_ae.models.registry import register_variant
@@ -47,26 +47,30 @@ class OvercompleteAutoencoder(DenseAutoencoder):
         self.regularizer = check_choice("regularizer", regularizer, ("sparse", "noise"))
         self.sparsity_weight = check_float("sparsity_weight", sparsity_weight, 0.0)
         self.noise_factor = check_float("noise_factor", noise_factor, 0.0)
-        self.seed = seed
+        self.seed = check_seed(seed)
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, activation=activation,
                          latent_activation=latent_activation,
                          output_activation=output_activation,
                          reconstruction_loss=reconstruction_loss, **kwargs)
+
+    def build_layers(self):
         if self.regularizer == "noise":
-            self.corruption = Corruption("gaussian", self.noise_factor, seed=seed, name="corruption")
+            self.corruption = Corruption("gaussian", self.noise_factor, seed=self.seed,
+                                         name="corruption", dtype=self.dtype_policy)
 
     def _check_config(self):
-        n = math.prod(self._sample_shape)
-        if self._latent_dim_arg <= n:
+        n = math.prod(self.input_shape)
+        if self.latent_dim <= n:
             raise ValueError(
                 f"An overcomplete autoencoder needs latent_dim > input size {n}. "
-                f"Received: latent_dim={self._latent_dim_arg} (use UndercompleteAutoencoder)"
+                f"Received: latent_dim={self.latent_dim} (use UndercompleteAutoencoder)"
             )
 
     def encoder_head(self, h):
         if self.regularizer == "sparse":
-            return SparsityPenalty("l1", weight=self.sparsity_weight, name="sparsity")(h)
+            return SparsityPenalty("l1", weight=self.sparsity_weight, name="sparsity",
+                                   dtype=self.dtype_policy)(h)
         return h
 
     def get_config(self):

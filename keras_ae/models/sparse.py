@@ -58,7 +58,8 @@ class SparseAutoencoder(DenseAutoencoder):
                          reconstruction_loss=reconstruction_loss, **kwargs)
 
     def encoder_head(self, h):
-        return SparsityPenalty(self.sparsity, rho=self.rho, weight=self.beta, name="sparsity")(h)
+        return SparsityPenalty(self.sparsity, rho=self.rho, weight=self.beta, name="sparsity",
+                               dtype=self.dtype_policy)(h)
 
     def get_config(self):
         config = super().get_config()

@@ -35,9 +35,9 @@ class UndercompleteAutoencoder(DenseAutoencoder):
     """
 
     def _check_config(self):
-        n = math.prod(self._sample_shape)
-        if self._latent_dim_arg >= n:
+        n = math.prod(self.input_shape)
+        if self.latent_dim >= n:
             raise ValueError(
                 f"An undercomplete autoencoder needs latent_dim < input size {n}. "
-                f"Received: latent_dim={self._latent_dim_arg} (use OvercompleteAutoencoder)"
+                f"Received: latent_dim={self.latent_dim} (use OvercompleteAutoencoder)"
             )

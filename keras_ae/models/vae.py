@@ -1,105 +1,133 @@
-"""Variational autoencoders: dense, convolutional and beta-VAE, with a custom `train_step`."""
+"""Variational autoencoders: dense, convolutional and beta-VAE, on every Keras backend.
+
+How training works, and why: the ELBO lives in `compute_loss`, and the
+training step is Keras's own on every backend (TensorFlow, JAX, PyTorch).
+`call(x, training=True)` samples `z` and returns a dict of the parts the
+loss needs (the reconstruction, `z_mean`, `z_log_var` and the target, which
+is the binarized input under `dynamic_binarization`); `compute_loss` turns
+them into the per-sample negative ELBO, weighs it by `sample_weight` and
+averages it. `test_step` is a thin override of Keras's per-backend step that
+asks `call` for the same sampled pass, so validation reports the same ELBO.
+This is simpler than three hand-written steps (one per backend, as in Keras's
+"Customizing what happens in fit()" guides), and `sample_weight`, compiled
+metrics, loss scaling under mixed precision, `jit_compile`,
+`steps_per_execution` and distribution come from Keras unchanged.
+`call(x)` at inference decodes the posterior mean, so `predict` is
+deterministic and exportable.
+"""
 
 import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from keras_ae._validation import check_float, check_positive_int, check_units
-from keras_ae.layers import Sampling
-from keras_ae.models.base import (
-    BaseAutoencoder,
-    dense_stack,
-    num_replicas,
-    per_sample_reconstruction_loss,
+from keras_ae._validation import (
+    check_activation,
+    check_float,
+    check_positive_int,
+    check_seed,
+    check_units,
 )
+from keras_ae.layers import Binarization, Sampling
+from keras_ae.losses import (
+    batch_mean,
+    gaussian_kl,
+    per_sample_reconstruction_loss,
+    replicas_in_sync,
+    total_penalty,
+)
+from keras_ae.models.base import BaseAutoencoder, dense_stack, to_float32
 from keras_ae.models.convolutional import check_image_shape, conv_down, conv_up
 from keras_ae.models.registry import register_variant
 
-
-def gaussian_kl(z_mean, z_log_var):
-    """Closed-form `KL(N(mean, exp(log_var)) || N(0, I))` per sample, summed over latents."""
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+__all__ = ["BaseVAE", "VAE", "BetaVAE", "ConvVAE", "BetaAnnealing", "gaussian_kl"]
 
 
 class BaseVAE(BaseAutoencoder):
-    """Shared VAE logic: the ELBO loss, `train_step`, `test_step`, sampling.
+    """Shared VAE logic: the ELBO loss, sampling, likelihood estimates.
 
     The loss per sample is the reconstruction term summed over values (BCE,
-    or squared error for `"mse"`) plus `beta * KL(q(z|x) || N(0, I))`, and is
-    averaged over the batch. `fit` reports `loss`, `reconstruction_loss` and
-    `kl_loss`. `call` decodes the posterior mean when `training=False`, so
-    `predict` is deterministic; `train_step` and `test_step` sample `z`.
+    or squared error for `"mse"`) plus `beta * KL(q(z|x) || N(0, I))`; it is
+    weighted by `sample_weight` and averaged over the batch. `fit` reports
+    `loss`, `reconstruction_loss` and `kl_loss`, plus any compiled metrics
+    (computed between the target and the sampled reconstruction).
+
+    `beta` is the constructor's value; the weight used in training is the
+    non-trainable variable `kl_weight`, which `BetaAnnealing` changes.
     """
 
     def __init__(self, input_shape, latent_dim, beta=1.0, reconstruction_loss="bce",
                  dynamic_binarization=False, seed=None, **kwargs):
+        self.beta = check_float("beta", beta, 0.0)
+        self.dynamic_binarization = bool(dynamic_binarization)
+        self.seed = check_seed(seed)
+        # True while Keras's test step runs `call`: sample z as in training.
+        self._elbo_pass = False
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          reconstruction_loss=reconstruction_loss, **kwargs)
-        check_positive_int("latent_dim", latent_dim)
-        self._beta_arg = check_float("beta", beta, 0.0)
-        # A variable, so a callback can anneal beta without retracing train_step.
-        self.beta = self.add_weight(shape=(), initializer=keras.initializers.Constant(beta),
-                                    trainable=False, name="beta")
-        self.dynamic_binarization = bool(dynamic_binarization)
-        self.seed = seed
-        self.sampling = Sampling(seed=seed, name="sampling")
-        self.binarize_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
-        self.total_loss_tracker = keras.metrics.Mean(name="loss")
+        # A variable, so a callback can anneal it without retracing the train step.
+        self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.beta),
+                                         trainable=False, name="beta")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
-    @property
-    def metrics(self):
-        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
+    def build_layers(self):
+        self.sampling = Sampling(seed=self.seed, name="sampling", dtype=self.dtype_policy)
+        self.binarization = Binarization(seed=None if self.seed is None else self.seed + 1,
+                                         name="binarization", dtype=self.dtype_policy)
 
     @property
     def code_shape(self):
-        return (self._latent_dim_arg,)
+        return (self.latent_dim,)
 
+    # ---- training -------------------------------------------------------------
     def call(self, inputs, training=False):
-        z_mean, z_log_var = self.encoder(inputs, training=training)
-        z = self.sampling([z_mean, z_log_var]) if training else z_mean
-        return self.decoder(z, training=training)
-
-    def elbo_terms(self, x, training=False):
-        """Per-sample `(reconstruction, kl)` for one sampled `z` (tensors)."""
+        if not (training or self._elbo_pass):
+            z_mean, _ = self.encoder(inputs, training=False)
+            return self.decoder(z_mean, training=False)
+        x = inputs
+        if self.dynamic_binarization:
+            x = self.binarization(x, training=training)
         z_mean, z_log_var = self.encoder(x, training=training)
         z = self.sampling([z_mean, z_log_var])
-        recon = self.decoder(z, training=training)
-        rec = per_sample_reconstruction_loss(self.reconstruction_loss, x, recon, reduce="sum")
-        return rec, gaussian_kl(z_mean, z_log_var)
+        return {"reconstruction": self.decoder(z, training=training), "z_mean": z_mean,
+                "z_log_var": z_log_var, "target": x}
 
-    def compute_vae_loss(self, x, training=False):
-        """The loss both `train_step` and `test_step` use: `(total, recon, kl)` batch means."""
-        if training and self.dynamic_binarization:
-            u = keras.random.uniform(ops.shape(x), seed=self.binarize_seed, dtype=x.dtype)
-            x = ops.cast(ops.less(u, x), x.dtype)
-        rec, kl = self.elbo_terms(x, training=training)
-        rec, kl = ops.mean(rec), ops.mean(kl)
-        return rec + ops.cast(self.beta, rec.dtype) * kl, rec, kl
+    def test_step(self, *args):
+        # TensorFlow and PyTorch call test_step(data), JAX test_step(state, data). The flag is
+        # read while Keras traces (or, on PyTorch, runs) its step, so `call` samples z there.
+        self._elbo_pass = True
+        try:
+            return super().test_step(*args)
+        finally:
+            self._elbo_pass = False
 
-    def _update_trackers(self, total, rec, kl):
-        self.total_loss_tracker.update_state(total)
-        self.reconstruction_loss_tracker.update_state(rec)
-        self.kl_loss_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}
+    def elbo_loss_terms(self, parts):
+        """Per-sample float32 `(reconstruction, kl)` from the dict `call(training=True)` returns."""
+        rec = per_sample_reconstruction_loss(self.reconstruction_loss, parts["target"],
+                                             parts["reconstruction"], reduce="sum")
+        return rec, gaussian_kl(parts["z_mean"], parts["z_log_var"])
 
-    def train_step(self, data):
-        x = keras.utils.unpack_x_y_sample_weight(data)[0]
-        with tf.GradientTape() as tape:
-            total, rec, kl = self.compute_vae_loss(x, training=True)
-            # Each replica's gradient is summed across replicas, so divide here.
-            scaled = total / num_replicas()
-            scaled = self.optimizer.scale_loss(scaled)
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update_trackers(total, rec, kl)
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not isinstance(y_pred, dict):
+            raise ValueError(
+                "A VAE's loss needs the sampled pass: y_pred must be the dict that "
+                "`model(x, training=True)` returns. Received: " + type(y_pred).__name__)
+        rec, kl = self.elbo_loss_terms(y_pred)
+        beta = ops.cast(self.kl_weight, "float32")
+        total = batch_mean(rec + beta * kl, sample_weight)
+        penalty = total_penalty(self.losses)
+        if penalty is not None:
+            total = total + penalty
+        self.reconstruction_loss_tracker.update_state(batch_mean(rec, sample_weight))
+        self.kl_loss_tracker.update_state(batch_mean(kl, sample_weight))
+        replicas = replicas_in_sync()
+        return total / replicas if replicas > 1 else total
 
-    def test_step(self, data):
-        x = keras.utils.unpack_x_y_sample_weight(data)[0]
-        return self._update_trackers(*self.compute_vae_loss(x, training=False))
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, dict):
+            y, y_pred = y_pred["target"], y_pred["reconstruction"]
+        return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def compile(self, optimizer="rmsprop", loss=None, **kwargs):
         if loss is not None:
@@ -117,16 +145,22 @@ class BaseVAE(BaseAutoencoder):
 
     def get_config(self):
         config = super().get_config()
-        config.update(beta=self._beta_arg, dynamic_binarization=self.dynamic_binarization,
+        config.update(beta=self.beta, dynamic_binarization=self.dynamic_binarization,
                       seed=self.seed)
         return config
+
+    def elbo_terms(self, x, training=False):
+        """Per-sample `(reconstruction, kl)` tensors for one sampled `z`, without binarization."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z = self.sampling([z_mean, z_log_var])
+        recon = self.decoder(z, training=training)
+        return (per_sample_reconstruction_loss(self.reconstruction_loss, x, recon, reduce="sum"),
+                gaussian_kl(z_mean, z_log_var))
 
     # ---- VAE verbs ----------------------------------------------------------
     def encode_distribution(self, x, batch_size=256):
         """Return `(z_mean, z_log_var)` of q(z|x) as NumPy arrays."""
-        x = self.check_inputs(x)
-        z_mean, z_log_var = self.encoder.predict(x, batch_size=batch_size, verbose=0)
-        return z_mean, z_log_var
+        return self._apply(self.encoder, x, batch_size)
 
     def encode(self, x, batch_size=256):
         """Encode to the posterior means `z_mean`, shape `(n, latent_dim)`."""
@@ -146,7 +180,7 @@ class BaseVAE(BaseAutoencoder):
         check_positive_int("n", n)
         temperature = check_float("temperature", temperature, 0.0, low_inclusive=False)
         rng = np.random.default_rng(seed)
-        z = temperature * rng.standard_normal((n, self._latent_dim_arg)).astype("float32")
+        z = temperature * rng.standard_normal((n, self.latent_dim)).astype("float32")
         return self.decode(z, batch_size=batch_size)
 
     def elbo(self, x, num_samples=1, batch_size=256):
@@ -191,10 +225,11 @@ class BaseVAE(BaseAutoencoder):
             xb = ops.convert_to_tensor(x[start:start + batch_size])
             b = int(xb.shape[0])
             z_mean, z_log_var = self.encoder(xb, training=False)
+            z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
             weights = []
             for s in range(0, k, chunk):
                 c = min(chunk, k - s)
-                eps = keras.random.normal((c, b, self._latent_dim_arg), seed=self.sampling.seed_generator)
+                eps = keras.random.normal((c, b, self.latent_dim), seed=self.sampling.seed_generator)
                 z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
                 recon = self.decoder(ops.reshape(z, (c * b, -1)), training=False)
                 target = ops.tile(xb, (c,) + (1,) * (len(xb.shape) - 1))
@@ -239,28 +274,29 @@ class VAE(BaseVAE):
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=2, beta=1.0,
                  activation="relu", reconstruction_loss="bce", dynamic_binarization=False,
                  seed=None, **kwargs):
+        self.hidden_units = check_units("hidden_units", hidden_units)
+        self.activation = check_activation("activation", activation)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, beta=beta,
                          reconstruction_loss=reconstruction_loss,
                          dynamic_binarization=dynamic_binarization, seed=seed, **kwargs)
-        self.hidden_units = check_units("hidden_units", hidden_units)
-        self.activation = activation
-        self._finish_init()
 
     def build_encoder(self):
-        inp = keras.Input(self._sample_shape, name="x")
-        h = keras.layers.Flatten()(inp) if len(self._sample_shape) > 1 else inp
-        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense")
-        z_mean = keras.layers.Dense(self._latent_dim_arg, name="z_mean")(h)
-        z_log_var = keras.layers.Dense(self._latent_dim_arg, name="z_log_var")(h)
+        dtype = self.dtype_policy
+        inp = keras.Input(self.input_shape, name="x")
+        h = keras.layers.Flatten(dtype=dtype)(inp) if len(self.input_shape) > 1 else inp
+        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense", dtype)
+        z_mean = keras.layers.Dense(self.latent_dim, name="z_mean", dtype=dtype)(h)
+        z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", dtype=dtype)(h)
         return keras.Model(inp, [z_mean, z_log_var], name="encoder")
 
     def build_decoder(self):
-        inp = keras.Input((self._latent_dim_arg,), name="z")
-        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense")
-        h = keras.layers.Dense(math.prod(self._sample_shape), activation="sigmoid",
-                               name="reconstruction")(h)
-        if len(self._sample_shape) > 1:
-            h = keras.layers.Reshape(self._sample_shape)(h)
+        dtype = self.dtype_policy
+        inp = keras.Input((self.latent_dim,), name="z")
+        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense", dtype)
+        h = keras.layers.Dense(math.prod(self.input_shape), activation="sigmoid",
+                               name="reconstruction", dtype=dtype)(h)
+        if len(self.input_shape) > 1:
+            h = keras.layers.Reshape(self.input_shape, dtype=dtype)(h)
         return keras.Model(inp, h, name="decoder")
 
     def get_config(self):
@@ -295,50 +331,62 @@ class ConvVAE(BaseVAE):
     Args:
         input_shape: `(H, W, C)` with H and W divisible by `2**len(filters)`.
         filters: filters per downsampling level.
-        hidden_units: size of the dense layer before the latent heads.
+        hidden_units: sizes of the dense layers between the feature map and the
+            latent heads (an int is one layer); the decoder mirrors them.
         latent_dim: size of z.
         beta, reconstruction_loss, dynamic_binarization, seed: as in `VAE`.
     """
 
-    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), hidden_units=256,
+    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), hidden_units=(256,),
                  latent_dim=16, beta=1.0, activation="relu", reconstruction_loss="bce",
                  dynamic_binarization=False, seed=None, **kwargs):
-        super().__init__(input_shape=input_shape, latent_dim=latent_dim, beta=beta,
-                         reconstruction_loss=reconstruction_loss,
-                         dynamic_binarization=dynamic_binarization, seed=seed, **kwargs)
         self.filters = check_units("filters", filters)
         if not self.filters:
             raise ValueError("`filters` needs at least one level. Received: filters=()")
-        self.hidden_units = check_positive_int("hidden_units", hidden_units)
-        self.activation = activation
-        check_image_shape(self._sample_shape, len(self.filters))
-        self._finish_init()
+        self.hidden_units = check_units("hidden_units", hidden_units)
+        self.activation = check_activation("activation", activation)
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim, beta=beta,
+                         reconstruction_loss=reconstruction_loss,
+                         dynamic_binarization=dynamic_binarization, seed=seed, **kwargs)
+
+    def _check_config(self):
+        check_image_shape(self.input_shape, len(self.filters))
 
     @property
     def _map_shape(self):
-        h, w, _ = self._sample_shape
+        h, w, _ = self.input_shape
         step = 2 ** len(self.filters)
         return (h // step, w // step, self.filters[-1])
 
     def build_encoder(self):
-        inp = keras.Input(self._sample_shape, name="x")
-        h = conv_down(inp, self.filters, self.activation, "stride")
-        h = keras.layers.Flatten()(h)
-        h = keras.layers.Dense(self.hidden_units, activation=self.activation, name="encoder_dense")(h)
-        z_mean = keras.layers.Dense(self._latent_dim_arg, name="z_mean")(h)
-        z_log_var = keras.layers.Dense(self._latent_dim_arg, name="z_log_var")(h)
+        dtype = self.dtype_policy
+        inp = keras.Input(self.input_shape, name="x")
+        h = conv_down(inp, self.filters, self.activation, "stride", dtype)
+        h = keras.layers.Flatten(dtype=dtype)(h)
+        # The first dense layer keeps its historical name, so the zoo's weights files still load.
+        for i, units in enumerate(self.hidden_units):
+            h = keras.layers.Dense(units, activation=self.activation,
+                                   name="encoder_dense" if i == 0 else f"encoder_dense_{i}", dtype=dtype)(h)
+        z_mean = keras.layers.Dense(self.latent_dim, name="z_mean", dtype=dtype)(h)
+        z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", dtype=dtype)(h)
         return keras.Model(inp, [z_mean, z_log_var], name="encoder")
 
     def build_decoder(self):
-        inp = keras.Input((self._latent_dim_arg,), name="z")
-        h = keras.layers.Dense(math.prod(self._map_shape), activation=self.activation, name="project")(inp)
-        h = keras.layers.Reshape(self._map_shape)(h)
-        h = conv_up(h, self.filters[::-1], self.activation, "transpose", self._sample_shape[-1])
+        dtype = self.dtype_policy
+        inp = keras.Input((self.latent_dim,), name="z")
+        h = inp
+        for i, units in enumerate(self.hidden_units[:0:-1]):
+            h = keras.layers.Dense(units, activation=self.activation, name=f"decoder_dense_{i}",
+                                   dtype=dtype)(h)
+        h = keras.layers.Dense(math.prod(self._map_shape), activation=self.activation, name="project",
+                               dtype=dtype)(h)
+        h = keras.layers.Reshape(self._map_shape, dtype=dtype)(h)
+        h = conv_up(h, self.filters[::-1], self.activation, "transpose", self.input_shape[-1], dtype)
         return keras.Model(inp, h, name="decoder")
 
     def get_config(self):
         config = super().get_config()
-        config.update(filters=list(self.filters), hidden_units=self.hidden_units,
+        config.update(filters=list(self.filters), hidden_units=list(self.hidden_units),
                       activation=self.activation)
         return config
 
@@ -360,15 +408,20 @@ class BetaAnnealing(keras.callbacks.Callback):
         self.stop = check_float("stop", stop, 0.0)
         self.epochs = check_positive_int("epochs", epochs)
 
+    def set_model(self, model):
+        if not isinstance(model, BaseVAE):
+            raise ValueError(
+                "BetaAnnealing anneals the KL weight of a keras-ae VAE (a BaseVAE). "
+                f"Received: {type(model).__name__}")
+        super().set_model(model)
+
     def on_epoch_begin(self, epoch, logs=None):
-        if not hasattr(self.model, "beta"):
-            raise ValueError(f"BetaAnnealing needs a VAE. Received: {type(self.model).__name__}")
         frac = min(1.0, epoch / self.epochs)
-        self.model.beta.assign(self.start + frac * (self.stop - self.start))
+        self.model.kl_weight.assign(self.start + frac * (self.stop - self.start))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["beta"] = float(ops.convert_to_numpy(self.model.beta))
+            logs["beta"] = float(ops.convert_to_numpy(self.model.kl_weight))
 
     def get_config(self):
         return {"start": self.start, "stop": self.stop, "epochs": self.epochs}

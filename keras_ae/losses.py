@@ -1,0 +1,75 @@
+"""Loss helpers shared by every model, one per concern, in `keras.ops` only.
+
+Every helper computes in float32 whatever the inputs' dtype, so models train
+under the `mixed_float16` and `mixed_bfloat16` policies without overflow in
+the loss. The batch reduction follows Keras's default (`"sum_over_batch_size"`:
+the weighted sum divided by the batch size), so a `sample_weight` of zeros
+gives a loss of zero, as for a compiled Keras loss.
+"""
+
+import keras
+from keras import ops
+
+RECONSTRUCTION_LOSSES = ("mse", "bce")
+
+
+def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
+    """Per-sample reconstruction loss over all non-batch axes, in float32.
+
+    Args:
+        kind: `"mse"` (squared error) or `"bce"` (binary cross-entropy).
+        y_true, y_pred: tensors of the same shape, batch first.
+        reduce: `"mean"` over values (the Keras convention) or `"sum"`.
+
+    Returns:
+        A float32 tensor of shape `(batch,)`.
+    """
+    y_true = ops.cast(ops.reshape(y_true, (ops.shape(y_true)[0], -1)), "float32")
+    y_pred = ops.cast(ops.reshape(y_pred, (ops.shape(y_pred)[0], -1)), "float32")
+    if kind == "mse":
+        values = ops.square(y_true - y_pred)
+    else:
+        values = ops.binary_crossentropy(y_true, y_pred)
+    return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)
+
+
+def gaussian_kl(z_mean, z_log_var):
+    """Closed-form `KL(N(mean, exp(log_var)) || N(0, I))` per sample, summed over latents."""
+    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+def batch_mean(values, sample_weight=None):
+    """Keras's default reduction of per-sample values: `sum(w * values) / batch_size`."""
+    values = ops.cast(values, "float32")
+    if sample_weight is not None:
+        weight = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        values = values * weight
+    return ops.mean(values)
+
+
+def total_penalty(losses):
+    """The sum of the losses layers added with `add_loss`, in float32, or `None`.
+
+    A plain Python sum: under JAX these are traced arrays in a list, which
+    `ops.sum` would try to turn into a NumPy array.
+    """
+    total = None
+    for loss in losses:
+        loss = ops.sum(ops.cast(loss, "float32"))
+        total = loss if total is None else total + loss
+    return total
+
+
+def replicas_in_sync():
+    """Replicas of the current `tf.distribute` strategy on TensorFlow; 1 on other backends.
+
+    Keras sums the replicas' gradients under `tf.distribute`, so a loss is
+    divided by this number, as Keras's own losses do. JAX and PyTorch
+    distribution (`keras.distribution`) average over the global batch already.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf  # loaded already: it is the backend
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
