@@ -42,6 +42,9 @@ class ContractiveAutoencoder(DenseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32,), latent_dim=8)
+
     penalty_name = "contractive_loss"
 
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=32, lam=1e-4,

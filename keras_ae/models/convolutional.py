@@ -83,6 +83,9 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), latent_filters=8)
+
     latent_dim_optional = True
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,

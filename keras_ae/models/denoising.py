@@ -78,6 +78,9 @@ class DenoisingAutoencoder(_DenoisingMixin, DenseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32,), latent_dim=8, seed=1)
+
     def __init__(self, input_shape=(784,), hidden_units=(128, 64), latent_dim=32,
                  noise="gaussian", noise_factor=0.5, seed=None, corruption_probability=1.0,
                  activation="relu", latent_activation="relu", output_activation="sigmoid",
@@ -104,6 +107,8 @@ class ConvDenoisingAutoencoder(_DenoisingMixin, ConvolutionalAutoencoder):
     `noise_factor`, `seed` and `corruption_probability` as in
     `DenoisingAutoencoder`.
     """
+
+    test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), latent_filters=8, latent_dim=8, seed=1)
 
     def __init__(self, input_shape=(28, 28, 1), noise="gaussian", noise_factor=0.5, seed=None,
                  corruption_probability=1.0, **kwargs):

@@ -35,6 +35,9 @@ class OvercompleteAutoencoder(DenseAutoencoder):
         seed: seed of the training noise.
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(latent_dim=800, seed=1)
+
     @property
     def penalty_name(self):
         # Only the sparse regularizer adds a loss; with noise there is nothing to log.

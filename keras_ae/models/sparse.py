@@ -38,6 +38,9 @@ class SparseAutoencoder(DenseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32,), latent_dim=16)
+
     penalty_name = "sparsity_loss"
 
     def __init__(self, input_shape=(784,), hidden_units=(256,), latent_dim=64, sparsity="kl",

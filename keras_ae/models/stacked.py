@@ -35,6 +35,9 @@ class StackedAutoencoder(DenseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32, 16), latent_dim=8)
+
     def __init__(self, input_shape=(784,), hidden_units=(1000, 500, 250), latent_dim=30,
                  activation="relu", latent_activation=None, output_activation="sigmoid",
                  reconstruction_loss="mse", **kwargs):

@@ -34,6 +34,9 @@ class UndercompleteAutoencoder(DenseAutoencoder):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32,), latent_dim=8)
+
     def _check_config(self):
         n = math.prod(self.input_shape)
         if self.latent_dim >= n:

@@ -271,6 +271,9 @@ class VAE(BaseVAE):
     ```
     """
 
+    # The small configuration the check suite (keras_ae.testing) and the tests use.
+    test_config = dict(hidden_units=(32,), latent_dim=2, seed=1)
+
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=2, beta=1.0,
                  activation="relu", reconstruction_loss="bce", dynamic_binarization=False,
                  seed=None, **kwargs):
@@ -314,6 +317,8 @@ class BetaVAE(VAE):
     smoother, more factorised latent space. Anneal it with `BetaAnnealing`.
     """
 
+    test_config = dict(hidden_units=(32,), latent_dim=3, seed=1)
+
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=10, beta=4.0, **kwargs):
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, beta=beta, **kwargs)
@@ -336,6 +341,8 @@ class ConvVAE(BaseVAE):
         latent_dim: size of z.
         beta, reconstruction_loss, dynamic_binarization, seed: as in `VAE`.
     """
+
+    test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), hidden_units=(16,), latent_dim=4, seed=1)
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), hidden_units=(256,),
                  latent_dim=16, beta=1.0, activation="relu", reconstruction_loss="bce",

@@ -1,0 +1,311 @@
+"""A public check suite for keras-ae models, in the spirit of scikit-learn's `check_estimator`.
+
+Each check is a function `check_NAME(factory, x)`: `factory(**overrides)`
+builds a fresh model, `x` is a small batch of inputs in the model's range. A
+check raises `AssertionError` (saying what went wrong) or returns `None`.
+They run on the current Keras backend, whichever it is.
+
+Run them all on your own variant:
+
+```python
+from keras_ae.testing import run_checks
+run_checks(lambda **kw: MyAutoencoder(latent_dim=4, **kw))   # raises on the first failure
+```
+
+or, under pytest, one test per check:
+
+```python
+import pytest
+from keras_ae.testing import parametrize_with_checks
+
+@parametrize_with_checks(["vae", "undercomplete"])      # registered variant names
+def test_variant(factory, check):
+    check(factory)
+```
+
+A registered variant's small configuration for these checks is its class
+attribute `test_config` (next to the class); `small_model(variant)` builds it.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import keras
+import numpy as np
+
+from keras_ae.models.registry import VARIANTS
+
+
+def small_model(variant, **overrides):
+    """The registered variant built with its class's small `test_config` (plus overrides)."""
+    cls = VARIANTS[variant]
+    return cls(**{**getattr(cls, "test_config", {}), **overrides})
+
+
+def small_inputs(model, n=32, seed=0):
+    """`n` random inputs in [0, 1] of the model's sample shape (float32)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n,) + tuple(model.sample_shape)).astype("float32")
+
+
+def is_vae(model):
+    from keras_ae.models.vae import BaseVAE
+
+    return isinstance(model, BaseVAE)
+
+
+def _data(factory, x):
+    model = factory()
+    return model, (small_inputs(model) if x is None else x.reshape((-1,) + tuple(model.sample_shape)))
+
+
+def _compile(model, **kwargs):
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), **kwargs)
+    return model
+
+
+def _finite(values, what):
+    values = np.asarray(values, "float64")
+    assert np.all(np.isfinite(values)), f"{what} is not finite: {values}"
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Set the global dtype policy inside the block, and restore it after."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+# ---- the checks -------------------------------------------------------------------
+
+def check_build(factory, x=None):
+    """The model is built by its constructor: encoder, decoder, code shape, parameters."""
+    model, x = _data(factory, x)
+    assert model.built, "the constructor should build the model"
+    assert model.count_params() > 0, "the model has no parameters"
+    assert tuple(model.encoder.inputs[0].shape[1:]) == tuple(model.sample_shape)
+    assert model.code_size == int(np.prod(model.code_shape))
+    if model.latent_dim is not None:
+        assert model.code_size == model.latent_dim, (model.code_size, model.latent_dim)
+
+
+def check_fit(factory, x=None):
+    """`fit` with `validation_data` and a callback logs finite losses and runs the callback."""
+    model, x = _data(factory, x)
+    _compile(model)
+    seen = []
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(dict(logs)))
+    history = model.fit(x, x, epochs=2, batch_size=16, validation_data=(x[:16], x[:16]),
+                        callbacks=[callback], verbose=0)
+    expected = {"loss", "reconstruction_loss", "val_loss", "val_reconstruction_loss"}
+    assert expected <= set(history.history), f"missing logs: {expected - set(history.history)}"
+    if is_vae(model):
+        assert {"kl_loss", "val_kl_loss"} <= set(history.history)
+    assert len(seen) == 2, f"the callback ran {len(seen)} times, expected 2"
+    _finite(history.history["loss"], "the training loss")
+    _finite(history.history["val_loss"], "the validation loss")
+
+
+def check_fit_without_targets(factory, x=None):
+    """`fit(x)` trains on the input as its own target, like `fit(x, x)`."""
+    model, x = _data(factory, x)
+    _compile(model)
+    history = model.fit(x, epochs=1, batch_size=16, verbose=0)
+    _finite(history.history["loss"], "the training loss")
+
+
+def check_sample_weight(factory, x=None):
+    """`sample_weight` weighs each sample's loss: zeros remove it, twos double it."""
+    model, x = _data(factory, x)
+    _compile(model)
+    n = len(x)
+    zero = model.evaluate(x, x, sample_weight=np.zeros(n, "float32"), batch_size=n, verbose=0,
+                          return_dict=True)
+    assert zero["reconstruction_loss"] == 0.0, f"zero weights left a loss: {zero}"
+    penalty = zero.get(getattr(model, "penalty_name", None) or "", 0.0)
+    np.testing.assert_allclose(zero["loss"], penalty, rtol=1e-5, atol=1e-7,
+                               err_msg="with all-zero weights the loss is the penalty alone")
+    one = model.evaluate(x, x, batch_size=n, verbose=0, return_dict=True)
+    two = model.evaluate(x, x, sample_weight=np.full(n, 2.0, "float32"), batch_size=n, verbose=0,
+                         return_dict=True)
+    # VAEs sample z in evaluation, so their figures agree in distribution only.
+    rtol = 0.05 if is_vae(model) else 1e-4
+    np.testing.assert_allclose(two["reconstruction_loss"], 2 * one["reconstruction_loss"], rtol=rtol,
+                               err_msg="weights of 2 should double the reconstruction loss")
+    # Training honours it too: all-zero weights leave a penalty-free model's weights unchanged.
+    if not penalty and not model.losses:
+        before = [np.array(w) for w in model.get_weights()]
+        model.fit(x, x, sample_weight=np.zeros(n, "float32"), epochs=1, batch_size=n, verbose=0)
+        for a, b in zip(before, model.get_weights()):
+            np.testing.assert_array_equal(a, b, err_msg="zero weights changed the model in fit")
+
+
+def check_compiled_metric(factory, x=None):
+    """A metric passed to `compile` is logged by `fit` and returned by `evaluate`."""
+    model, x = _data(factory, x)
+    _compile(model, metrics=["mae"])
+    history = model.fit(x, x, epochs=1, batch_size=16, validation_data=(x[:16], x[:16]), verbose=0)
+    assert {"mae", "val_mae"} <= set(history.history), f"no compiled metric in {sorted(history.history)}"
+    result = model.evaluate(x, x, verbose=0, return_dict=True)
+    assert "mae" in result and 0 <= result["mae"] <= 1, result
+
+
+def check_evaluate_predict(factory, x=None):
+    """`evaluate`, `predict` and the shared verbs agree, with float32 outputs of the right shapes."""
+    model, x = _data(factory, x)
+    _compile(model)
+    result = model.evaluate(x, x, verbose=0, return_dict=True)
+    _finite(result["loss"], "the evaluation loss")
+    recon = model.predict(x, verbose=0)
+    assert recon.shape == x.shape, (recon.shape, x.shape)
+    codes = model.encode(x)
+    assert codes.shape == (len(x),) + tuple(model.code_shape)
+    assert codes.dtype == np.float32, codes.dtype
+    decoded = model.decode(codes)
+    reconstructed = model.reconstruct(x)
+    assert reconstructed.dtype == np.float32, reconstructed.dtype
+    np.testing.assert_allclose(reconstructed, recon, atol=1e-5)
+    # No corruption or sampling at inference: reconstruct == decode(encode(x)).
+    np.testing.assert_allclose(decoded, reconstructed, atol=1e-5)
+    err = model.reconstruction_error(x)
+    assert err.shape == (len(x),) and np.all(err >= 0)
+
+
+def check_config_round_trip(factory, x=None):
+    """`get_config` holds the constructor's arguments; `from_config` rebuilds the same model,
+    `name`, `trainable` and `dtype` included."""
+    model = factory(dtype="float64", name="round_trip")
+    config = model.get_config()
+    for key in ("name", "trainable", "dtype"):
+        assert key in config, f"get_config lacks {key!r}"
+    clone = type(model).from_config(config)
+    assert clone.get_config() == config, "from_config(get_config()) changed the config"
+    assert clone.name == "round_trip"
+    assert clone.dtype_policy.name == "float64", clone.dtype_policy.name
+    assert {v.dtype for v in clone.trainable_variables} == {"float64"}, \
+        {v.dtype for v in clone.trainable_variables}
+    assert clone.count_params() == model.count_params()
+    # The constructor's arguments are attributes of the same name.
+    for key, value in config.items():
+        if key in ("name", "trainable", "dtype"):
+            continue
+        assert hasattr(model, key), f"argument {key!r} is not stored under its own name"
+        stored = getattr(model, key)
+        if isinstance(stored, tuple):
+            stored = list(stored)
+        if isinstance(value, tuple):
+            value = list(value)
+        assert stored == value or (isinstance(value, list) and list(np.ravel(stored)) == value), \
+            f"{key}: stored {stored!r}, config {value!r}"
+
+
+def check_saved_model(factory, x=None):
+    """A `.keras` file round trip gives the same class and identical outputs."""
+    model, x = _data(factory, x)
+    _compile(model)
+    model.fit(x, x, epochs=1, batch_size=16, verbose=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        loaded = keras.models.load_model(path)
+    assert type(loaded) is type(model)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def _check_policy(factory, x, policy):
+    with dtype_policy(policy):
+        model, x = _data(factory, x)
+        _compile(model)
+        history = model.fit(x, x, epochs=1, batch_size=16, validation_data=(x[:16], x[:16]), verbose=0)
+        _finite(history.history["loss"], f"the training loss under {policy}")
+        _finite(history.history["val_loss"], f"the validation loss under {policy}")
+        codes, recon = model.encode(x), model.reconstruct(x)
+    assert codes.dtype == np.float32 and recon.dtype == np.float32, (codes.dtype, recon.dtype)
+    _finite(recon, f"the reconstruction under {policy}")
+
+
+def check_mixed_float16(factory, x=None):
+    """Trains under the `mixed_float16` policy; losses in float32, outputs float32."""
+    _check_policy(factory, x, "mixed_float16")
+
+
+def check_mixed_bfloat16(factory, x=None):
+    """Trains under the `mixed_bfloat16` policy; losses in float32, outputs float32."""
+    _check_policy(factory, x, "mixed_bfloat16")
+
+
+def check_jit_compile(factory, x=None):
+    """Trains with `jit_compile=True` (XLA on TensorFlow and JAX; torch.compile on PyTorch)."""
+    model, x = _data(factory, x)
+    _compile(model, jit_compile=True)
+    history = model.fit(x, x, epochs=1, batch_size=16, verbose=0)
+    _finite(history.history["loss"], "the training loss with jit_compile")
+
+
+def check_steps_per_execution(factory, x=None):
+    """Trains with `steps_per_execution=2`, as fast input paths ask."""
+    model, x = _data(factory, x)
+    _compile(model, steps_per_execution=2)
+    history = model.fit(x, x, epochs=1, batch_size=8, verbose=0)
+    _finite(history.history["loss"], "the training loss with steps_per_execution")
+
+
+CHECKS = (
+    check_build,
+    check_fit,
+    check_fit_without_targets,
+    check_sample_weight,
+    check_compiled_metric,
+    check_evaluate_predict,
+    check_config_round_trip,
+    check_saved_model,
+    check_mixed_float16,
+    check_mixed_bfloat16,
+    check_jit_compile,
+    check_steps_per_execution,
+)
+
+
+def skip_reason(check, backend=None):
+    """Why a check cannot run on this backend, or `None`."""
+    backend = backend or keras.backend.backend()
+    if check is check_jit_compile and backend == "torch":
+        return ("Keras's torch backend compiles with torch.compile, which needs a C++ toolchain "
+                "and minutes per model on CPU; the TensorFlow and JAX runs cover XLA")
+    return None
+
+
+def run_checks(factory, x=None, checks=CHECKS):
+    """Run every check on models from `factory`; return the names of those skipped here."""
+    skipped = []
+    for check in checks:
+        if skip_reason(check):
+            skipped.append(check.__name__)
+            continue
+        check(factory, x)
+    return skipped
+
+
+def parametrize_with_checks(variants, checks=CHECKS):
+    """A pytest decorator: one test per (variant, check), with ids like `vae-check_fit`.
+
+    The test function takes `factory` (builds the variant's small model) and
+    `check` (the check, already given the factory's inputs).
+    """
+    import pytest
+
+    params = []
+    for variant in variants:
+        for check in checks:
+            marks = []
+            reason = skip_reason(check)
+            if reason:
+                marks.append(pytest.mark.skip(reason=reason))
+            factory = (lambda v: lambda **kw: small_model(v, **kw))(variant)
+            params.append(pytest.param(factory, check, id=f"{variant}-{check.__name__}", marks=marks))
+    return pytest.mark.parametrize("factory, check", params)

@@ -1,0 +1,43 @@
+"""The public check suite (keras_ae.testing) on every registered variant, on the current backend.
+
+`.ci/run` runs this file under TensorFlow, JAX and PyTorch (KERAS_BACKEND).
+"""
+
+import pytest
+
+from keras_ae.models.registry import list_variants
+from keras_ae.testing import CHECKS, parametrize_with_checks, run_checks, small_model
+
+
+@parametrize_with_checks(list_variants())
+def test_variant(factory, check):
+    check(factory)
+
+
+def test_every_variant_has_a_small_configuration_beside_its_class():
+    from keras_ae.models.registry import VARIANTS
+
+    for name, cls in VARIANTS.items():
+        assert "test_config" in vars(cls) or any("test_config" in vars(b) for b in cls.__mro__[1:-1]), name
+        small_model(name)
+
+
+def test_a_check_fails_on_a_model_that_ignores_sample_weight():
+    """The suite can fail: a model whose loss drops `sample_weight` is caught."""
+    import keras_ae
+    from keras_ae.testing import check_sample_weight
+
+    class Careless(keras_ae.UndercompleteAutoencoder):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return super().compute_loss(x, y, y_pred, None, training)
+
+    with pytest.raises(AssertionError, match="zero weights"):
+        check_sample_weight(lambda **kw: Careless(hidden_units=(8,), latent_dim=2, **kw))
+
+
+def test_run_checks_on_a_users_own_model():
+    import keras_ae
+
+    skipped = run_checks(lambda **kw: keras_ae.UndercompleteAutoencoder(hidden_units=(8,), latent_dim=3, **kw),
+                         checks=CHECKS[:4])
+    assert skipped == []
