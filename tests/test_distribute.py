@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     sys.path.insert(0, sys.argv[1])
-    from model_check import SMALL, small_model
+    from keras_ae.testing import small_model
 
     x = np.random.default_rng(0).random((32, 784)).astype("float32")
     out = {}

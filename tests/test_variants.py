@@ -223,7 +223,7 @@ def test_gradients_reach_encoder_through_sampling(x_small):
     vae = small_model("vae", beta=0.0)  # no KL: any encoder gradient must come through z
     x = tf.constant(x_small[:16])
     with tf.GradientTape() as tape:
-        total, _, _ = vae.compute_vae_loss(x, training=True)
+        total = vae.compute_loss(x=x, y_pred=vae(x, training=True))
     z_mean_k = vae.encoder.get_layer("z_mean").kernel
     z_log_var_k = vae.encoder.get_layer("z_log_var").kernel
     g_mean, g_var = tape.gradient(total, [z_mean_k, z_log_var_k])
@@ -249,7 +249,7 @@ def test_vae_metrics_and_beta(x_small):
     vae.compile(optimizer="adam")
     h = vae.fit(x_small, epochs=1, batch_size=64, verbose=0, shuffle=False)
     assert set(h.history) == {"loss", "reconstruction_loss", "kl_loss"}
-    assert float(vae.beta.numpy()) == 2.0
+    assert vae.beta == 2.0 and float(keras.ops.convert_to_numpy(vae.kl_weight)) == 2.0
     res = vae.evaluate(x_small, verbose=0, return_dict=True)
     assert res["loss"] == pytest.approx(res["reconstruction_loss"] + 2.0 * res["kl_loss"], rel=1e-4)
 
@@ -260,6 +260,13 @@ def test_beta_annealing_callback(x_small):
     h = vae.fit(x_small, epochs=3, batch_size=64, verbose=0,
                 callbacks=[keras_ae.BetaAnnealing(0.0, 1.0, epochs=2)])
     assert h.history["beta"] == [0.0, 0.5, 1.0]
+
+
+def test_beta_annealing_refuses_a_model_that_is_not_a_vae(x_small):
+    model = small_model("sparse")  # it has a `beta` too, but no KL term
+    model.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="BetaAnnealing anneals the KL weight.*SparseAutoencoder"):
+        model.fit(x_small, epochs=1, verbose=0, callbacks=[keras_ae.BetaAnnealing()])
 
 
 def test_vae_rejects_compiled_loss():
