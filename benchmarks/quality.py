@@ -38,7 +38,7 @@ def zoo_vs_pca(x_train, x_test, log):
         model = zoo.load(name)
         shape = (-1,) + tuple(model.sample_shape)
         err = evaluation.squared_error_per_image(model, x_test.reshape(shape))
-        k = model.latent_dim
+        k = model.code_size
         if k not in pca_cache:
             pca_cache[k] = evaluation.pca_squared_error(x_train, x_test, k)
         row = {"name": name, "code_size": k, "squared_error": err, "mse_per_pixel": err / 784,
@@ -112,6 +112,6 @@ def linear_probe(x_train, y_train, x_test, y_test, log, n_train=10000):
         shape = (-1,) + tuple(model.sample_shape)
         ztr = model.encode(x_train[:n_train].reshape(shape)).reshape(n_train, -1)
         zte = model.encode(x_test.reshape(shape)).reshape(len(x_test), -1)
-        rows.append({"name": name, "code_size": model.latent_dim, "accuracy": probe(ztr, zte)})
+        rows.append({"name": name, "code_size": model.code_size, "accuracy": probe(ztr, zte)})
         log(f"linear probe {name}: {rows[-1]['accuracy']:.4f}")
     return rows

@@ -123,7 +123,8 @@ def to_numpy(x, name="x"):
     if module.startswith("pandas"):
         return x.to_numpy()
     if module.startswith("torch"):
-        return x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()
     if module.startswith("tensorflow") and hasattr(x, "numpy"):
         return x.numpy()
     if is_dataset(x):

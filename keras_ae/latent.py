@@ -112,7 +112,7 @@ def traversal_grid(model, dims=(0, 1), n=9, span=(-3.0, 3.0), base=None):
         down the rows, and the `n` values of the grid axis.
     """
     _check_model(model, ("decode",))
-    d = model.latent_dim
+    d = model.code_size
     if len(dims) != 2 or not all(0 <= i < d for i in dims) or dims[0] == dims[1]:
         raise ValueError(f"`dims` must be two different code dimensions in [0, {d}). Received: dims={dims}")
     base = np.zeros(d, "float32") if base is None else np.asarray(base, "float32").reshape(-1)

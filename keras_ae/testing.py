@@ -89,9 +89,15 @@ def check_build(factory, x=None):
     assert model.built, "the constructor should build the model"
     assert model.count_params() > 0, "the model has no parameters"
     assert tuple(model.encoder.inputs[0].shape[1:]) == tuple(model.sample_shape)
-    assert model.code_size == int(np.prod(model.code_shape))
+    # The built graph agrees with the declared shapes: encoder out = code = decoder in.
+    code_out = model.encoder.outputs[0].shape[1:]
+    assert tuple(code_out) == tuple(model.code_shape), (tuple(code_out), model.code_shape)
+    assert tuple(model.decoder.inputs[0].shape[1:]) == tuple(model.code_shape)
+    assert tuple(model.decoder.outputs[0].shape[1:]) == tuple(model.sample_shape)
     if model.latent_dim is not None:
         assert model.code_size == model.latent_dim, (model.code_size, model.latent_dim)
+    out = model(x[:2], training=False)
+    assert tuple(out.shape) == (2,) + tuple(model.sample_shape), tuple(out.shape)
 
 
 def check_fit(factory, x=None):
@@ -218,8 +224,16 @@ def check_saved_model(factory, x=None):
 
 
 def _check_policy(factory, x, policy):
+    compute = policy.split("_")[1]
     with dtype_policy(policy):
         model, x = _data(factory, x)
+        # The policy reaches the layers (they compute in half precision) ...
+        raw = model.encoder(x[:4], training=False)
+        raw = raw[0] if isinstance(raw, (list, tuple)) else raw
+        assert keras.backend.standardize_dtype(raw.dtype) == compute, (raw.dtype, compute)
+        # ... and the loss is computed in float32.
+        loss = model.compute_loss(x=x[:4], y=x[:4], y_pred=model(x[:4], training=True))
+        assert keras.backend.standardize_dtype(loss.dtype) == "float32", loss.dtype
         _compile(model)
         history = model.fit(x, x, epochs=1, batch_size=16, validation_data=(x[:16], x[:16]), verbose=0)
         _finite(history.history["loss"], f"the training loss under {policy}")
@@ -308,11 +322,12 @@ def run_checks(factory, x=None, checks=CHECKS):
     return skipped
 
 
-def parametrize_with_checks(variants, checks=CHECKS):
+def parametrize_with_checks(variants, checks=CHECKS, slow=()):
     """A pytest decorator: one test per (variant, check), with ids like `vae-check_fit`.
 
     The test function takes `factory` (builds the variant's small model) and
-    `check` (the check, already given the factory's inputs).
+    `check`. Checks in `slow` (and those `slow_reason` names) are marked
+    `pytest.mark.slow`; checks that cannot run here are skipped with the reason.
     """
     import pytest
 
@@ -324,7 +339,7 @@ def parametrize_with_checks(variants, checks=CHECKS):
             reason = skip_reason(check, factory=factory)
             if reason:
                 marks.append(pytest.mark.skip(reason=reason))
-            if slow_reason(check):
+            if slow_reason(check) or check in slow:
                 marks.append(pytest.mark.slow)
             params.append(pytest.param(factory, check, id=f"{variant}-{check.__name__}", marks=marks))
     return pytest.mark.parametrize("factory, check", params)

@@ -169,18 +169,23 @@ def load(name, download=False):
     return model
 
 
+def _backend_version(backend):
+    import importlib
+
+    return str(getattr(importlib.import_module(backend), "__version__", "unknown"))
+
+
 def save_entry(name, model, metadata, directory=None):
     """Write `NAME.weights.h5` and `NAME.json` for a trained model, atomically.
 
     The weights are written first, so a manifest never names a file that is
     not complete. Returns the manifest dict.
     """
-    import tensorflow as tf
-
     import keras_ae
 
     directory = directory or zoo_dir()
     os.makedirs(directory, exist_ok=True)
+    backend = keras.backend.backend()
     wfile = name + WEIGHTS_SUFFIX
     wpath = os.path.join(directory, wfile)
     # An uncompiled copy, so the file holds the model's weights only, not the optimizer's.
@@ -196,7 +201,8 @@ def save_entry(name, model, metadata, directory=None):
         "params": int(model.count_params()),
         "config": config,
         "weights": {"file": wfile, "sha256": sha256_of(wpath), "size": os.path.getsize(wpath)},
-        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
+        "versions": {"keras": keras.__version__, "backend": backend,
+                     backend: _backend_version(backend),
                      "keras_ae": keras_ae.__version__},
         "date": datetime.date.today().isoformat(),
     }

@@ -125,7 +125,7 @@ def measure(model, recipe, x_train, x_test):
         out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
     else:
         out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
-        out["pca_squared_error"] = evaluation.pca_squared_error(x_train, x_test, model.latent_dim)
+        out["pca_squared_error"] = evaluation.pca_squared_error(x_train, x_test, model.code_size)
         out["mse_per_pixel"] = out["squared_error"] / 784
     if recipe.get("noisy_metric"):
         out["noisy_squared_error"] = evaluation.noisy_squared_error(model, x_test)
@@ -138,9 +138,11 @@ def _training_data(x, recipe, seed=0):
     """The `fit` arguments for the training images, as the recipe asks.
 
     `pipeline="arrays"` (the default, used by the first entries) passes the
-    arrays to `fit`; `pipeline="tf.data"` feeds a shuffled, batched,
-    prefetched `tf.data.Dataset`, 1.3-1.8x as fast on this kind of CPU
-    (see benchmarks/RESULTS.md). `input_noise=s` adds `s * N(0, 1)` to the
+    arrays to `fit`; `pipeline="tf.data"` feeds `datasets.training_dataset`:
+    on TensorFlow a shuffled, batched, prefetched `tf.data.Dataset`, 1.3-1.8x
+    as fast on this kind of CPU (see benchmarks/RESULTS.md), and on JAX and
+    PyTorch its `keras.utils.PyDataset` equivalent (the manifest's
+    `versions.backend` says which ran). `input_noise=s` adds `s * N(0, 1)` to the
     inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
     """
     batch_size = recipe["batch_size"]
@@ -162,8 +164,9 @@ def _optimizer(recipe, steps, lr=None):
 
 def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
     steps = epochs * math.ceil(len(x) / recipe["batch_size"])
-    model.compile(optimizer=_optimizer(recipe, steps, lr),
-                  steps_per_execution=recipe.get("steps_per_execution", 1))
+    # Keras's PyTorch trainer runs one step per call.
+    per_call = 1 if keras.backend.backend() == "torch" else recipe.get("steps_per_execution", 1)
+    model.compile(optimizer=_optimizer(recipe, steps, lr), steps_per_execution=per_call)
     callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)]
     return model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
                      validation_data=None if validation is None else (validation, validation),

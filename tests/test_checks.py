@@ -3,13 +3,27 @@
 `.ci/run` runs this file under TensorFlow, JAX and PyTorch (KERAS_BACKEND).
 """
 
+import keras
 import pytest
 
 from keras_ae.models.registry import list_variants
-from keras_ae.testing import CHECKS, parametrize_with_checks, run_checks, small_model
+from keras_ae.testing import (
+    CHECKS,
+    check_jit_compile,
+    check_mixed_bfloat16,
+    check_mixed_float16,
+    parametrize_with_checks,
+    run_checks,
+    small_model,
+)
+
+# On TensorFlow (the default test run) these compile a second graph per variant; to keep the
+# default run short they are marked slow there, and `.ci/run` runs them with `-m slow`.
+SLOW_HERE = ((check_mixed_float16, check_mixed_bfloat16, check_jit_compile)
+             if keras.backend.backend() == "tensorflow" else ())
 
 
-@parametrize_with_checks(list_variants())
+@parametrize_with_checks(list_variants(), slow=SLOW_HERE)
 def test_variant(factory, check):
     check(factory)
 

@@ -85,8 +85,9 @@ class StackedAutoencoder(DenseAutoencoder):
             dim = h.shape[1]
             inp = keras.Input((dim,))
             hidden = keras.layers.Dense(enc_layer.units, activation=enc_layer.activation,
-                                        name="shallow_encoder")
-            out = keras.layers.Dense(dim, activation=dec_layer.activation, name="shallow_decoder")
+                                        name="shallow_encoder", dtype=self.dtype_policy)
+            out = keras.layers.Dense(dim, activation=dec_layer.activation, name="shallow_decoder",
+                                     dtype=self.dtype_policy)
             shallow = keras.Model(inp, out(hidden(inp)), name=f"pretrain_level_{level}")
             kind = self.reconstruction_loss if level == 0 else "mse"
             shallow.compile(

@@ -37,7 +37,7 @@ from keras_ae.losses import (
     replicas_in_sync,
     total_penalty,
 )
-from keras_ae.models.base import BaseAutoencoder, dense_stack, to_float32
+from keras_ae.models.base import BaseAutoencoder, dense_stack
 from keras_ae.models.convolutional import check_image_shape, conv_down, conv_up
 from keras_ae.models.registry import register_variant
 
@@ -337,7 +337,9 @@ class ConvVAE(BaseVAE):
         input_shape: `(H, W, C)` with H and W divisible by `2**len(filters)`.
         filters: filters per downsampling level.
         hidden_units: sizes of the dense layers between the feature map and the
-            latent heads (an int is one layer); the decoder mirrors them.
+            latent heads (an int is one layer). The decoder maps z through the
+            later ones in reverse, then a dense `project` layer to the feature
+            map stands in for the first one.
         latent_dim: size of z.
         beta, reconstruction_loss, dynamic_binarization, seed: as in `VAE`.
     """
