@@ -10,6 +10,10 @@ from keras_ae.models.vae import gaussian_kl
 from model_check import small_model
 
 
+def to_np(t):
+    return keras.ops.convert_to_numpy(keras.ops.stop_gradient(t))
+
+
 # ---- denoising ---------------------------------------------------------------
 
 def test_corruption_only_in_training(x_small):
@@ -95,13 +99,13 @@ def test_stacked_pretraining_weights_are_used(x_small):
     assert len(histories) == len(model.layer_pairs()) == 3
     for hist, (enc, dec) in zip(histories, model.layer_pairs()):
         shallow = hist.model
-        np.testing.assert_array_equal(enc.kernel.numpy(), shallow.get_layer("shallow_encoder").kernel.numpy())
-        np.testing.assert_array_equal(dec.kernel.numpy(), shallow.get_layer("shallow_decoder").kernel.numpy())
-        np.testing.assert_array_equal(dec.bias.numpy(), shallow.get_layer("shallow_decoder").bias.numpy())
+        np.testing.assert_array_equal(to_np(enc.kernel), to_np(shallow.get_layer("shallow_encoder").kernel))
+        np.testing.assert_array_equal(to_np(dec.kernel), to_np(shallow.get_layer("shallow_decoder").kernel))
+        np.testing.assert_array_equal(to_np(dec.bias), to_np(shallow.get_layer("shallow_decoder").bias))
     # The first level's shallow model computes exactly the deep model's first layer.
     first = histories[0].model.get_layer("shallow_encoder")(x_small)
     deep_first = model.encoder.get_layer("encoder_dense_0")(x_small)
-    np.testing.assert_allclose(np.asarray(first), np.asarray(deep_first), atol=1e-6)
+    np.testing.assert_allclose(to_np(first), to_np(deep_first), atol=1e-6)
 
 
 def test_stacked_pretraining_lowers_loss_before_finetuning(mnist_sample):
@@ -163,8 +167,8 @@ def numeric_jacobian_sq(encoder, x, eps=1e-2):
     for i in range(n):
         xs = np.repeat(x[i:i + 1], d, axis=0).astype("float64")
         plus, minus = xs + eps * np.eye(d), xs - eps * np.eye(d)
-        fp = np.asarray(encoder(plus.astype("float32")), "float64")
-        fm = np.asarray(encoder(minus.astype("float32")), "float64")
+        fp = to_np(encoder(plus.astype("float32"))).astype("float64")
+        fm = to_np(encoder(minus.astype("float32"))).astype("float64")
         jac = (fp - fm) / (2 * eps)
         out.append((jac ** 2).sum())
     return np.array(out)
@@ -284,6 +288,19 @@ def test_vae_dynamic_binarization_trains(x_small):
     vae.compile(optimizer="adam")
     h = vae.fit(x_small, epochs=2, batch_size=32, verbose=0)
     assert np.all(np.isfinite(h.history["loss"]))
+
+
+def test_dynamic_binarization_is_a_training_only_layer(x_small):
+    vae = small_model("vae", dynamic_binarization=True)
+    x = keras.ops.convert_to_tensor(x_small[:16])
+    parts = vae(x, training=True)
+    target = keras.ops.convert_to_numpy(parts["target"])
+    assert set(np.unique(target)) <= {0.0, 1.0}
+    # Bernoulli(x): a pixel is 1 about as often as its value says.
+    assert abs(target.mean() - x_small[:16].mean()) < 0.02
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(vae.binarization(x, training=False)), x_small[:16])
+    # Inference decodes the posterior mean of the unbinarized input.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(vae(x)), vae.reconstruct(x_small[:16]), atol=1e-6)
 
 
 def test_vae_elbo_is_negative_loss(x_small):
