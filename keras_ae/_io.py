@@ -1,24 +1,91 @@
-"""Atomic writes: write a temporary file beside the target, then rename it."""
+"""Atomic writes: write a temporary file beside the target, then rename it.
 
+A temporary file is named `.tmp-<pid>-<random><suffix>` in the target's folder.
+It is removed on any failure in this process; one left by a process that was
+killed is removed by the next write into the same folder.
+"""
+
+import errno
 import json
 import os
+import re
 import tempfile
+
+import numpy as np
+
+_TMP = re.compile(r"^\.tmp-(\d+)-")
+
+
+def _pid_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM
+    return True
+
+
+def clean_stale_temporaries(directory):
+    """Remove `.tmp-<pid>-*` files in `directory` whose process is gone; return their names."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        m = _TMP.match(name)
+        if m and not _pid_alive(int(m.group(1))):
+            try:
+                os.remove(os.path.join(directory, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
+def check_output_path(path, suffixes=None, what="output file"):
+    """Raise a `ValueError` naming `path` unless a file can be written there.
+
+    Checks, before any work is done: a non-empty path, not an existing folder,
+    an allowed suffix (if `suffixes` is given), and a parent folder that exists
+    or can be created and is writable.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValueError(f"The {what} path is empty. Received: {path!r}")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"The {what} {path!r} is a folder; give a file name inside it")
+    if suffixes and not any(path.lower().endswith(s) for s in suffixes):
+        raise ValueError(f"The {what} must end in {' or '.join(suffixes)}. Received: {path!r}")
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"Cannot create the folder of the {what} {path!r}: {e.strerror or e}") from None
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"Cannot write the {what} {path!r}: its folder {parent!r} is not writable")
+    return path
 
 
 def atomic_write(path, write):
     """Call `write(tmp_path)`, then rename the temporary file onto `path`.
 
-    The temporary file keeps `path`'s suffix (Keras checks `.weights.h5`), and
-    is removed if `write` fails, so a failure never leaves a half-written file.
+    The temporary file keeps `path`'s suffix (Keras checks `.weights.h5`,
+    matplotlib the image format), and is removed if `write` fails or leaves
+    nothing, so a failure never leaves a half-written file or a stray temporary.
     """
+    path = check_output_path(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    clean_stale_temporaries(directory)
     base = os.path.basename(path)
-    suffix = base[base.index("."):] if "." in base else ""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+    suffix = base[base.index("."):] if "." in base.lstrip(".") else ""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=suffix)
     os.close(fd)
     try:
         write(tmp)
+        if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
+            raise OSError(f"Nothing was written for {path!r}")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -29,10 +96,36 @@ def atomic_write(path, write):
 
 
 def write_json_atomic(path, obj):
-    """Write `obj` as indented JSON to `path` atomically."""
+    """Write `obj` as indented JSON to `path` atomically (the JSON is made before any file)."""
+    text = json.dumps(obj, indent=2) + "\n"
+
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
 
     return atomic_write(path, write)
+
+
+def check_history_finite(history, what="training"):
+    """Raise `ValueError` if a `fit` history logged a NaN or infinite loss (use with
+    `keras.callbacks.TerminateOnNaN`, which stops at the first one)."""
+    for epoch, value in enumerate(history.history.get("loss", []), start=1):
+        if not np.isfinite(value):
+            raise ValueError(
+                f"The {what} diverged: the loss was {value} in epoch {epoch}. Nothing was saved; "
+                "try a smaller learning rate")
+
+
+def check_finite_weights(model, what="model"):
+    """Raise `ValueError` if any weight of `model` is NaN or infinite (a diverged training)."""
+    import keras
+
+    for w in model.weights:
+        value = np.asarray(keras.ops.convert_to_numpy(w))
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            raise ValueError(
+                f"The {what} has {bad} NaN or infinite value(s) in weight {w.path!r}: training "
+                "diverged (try a smaller learning rate). Refusing to save or load it")

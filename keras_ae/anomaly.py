@@ -72,6 +72,10 @@ class AnomalyDetector:
         """Set `threshold_` from the scores of (mostly) normal data; returns `self`."""
         scores = self.score(x_normal)
         q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"The model gives {int(np.size(scores) - np.count_nonzero(np.isfinite(scores)))} NaN or "
+                "infinite score(s) on `x_normal`, so no threshold can be set: is the model diverged?")
         self.threshold_ = float(np.percentile(scores, q))
         self.train_scores_ = scores
         return self

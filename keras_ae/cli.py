@@ -36,6 +36,8 @@ def _spread(labels, n, seed=0):
     """Indices of `n` examples cycling through the classes, so a grid shows every digit."""
     import numpy as np
 
+    if n > len(labels):
+        raise CLIError(f"-n {n} asks for more images than the {len(labels)} test images available")
     rng = np.random.default_rng(seed)
     pools = {c: list(rng.permutation(np.flatnonzero(labels == c))) for c in np.unique(labels)}
     out = []
@@ -51,17 +53,30 @@ def _spread(labels, n, seed=0):
 def cmd_list(args):
     from keras_ae import zoo
 
+    import os
+
+    if not os.path.isdir(zoo.zoo_dir()):
+        raise CLIError(f"the zoo folder {zoo.zoo_dir()!r} does not exist (check ${zoo.ENV_ZOO})")
     names = zoo.list_models(args.pattern)
     if args.markdown:
         print(zoo.markdown_table(args.pattern))
         return
+    broken = []
     for name in names:
-        entry = zoo.info(name)
+        try:
+            entry = zoo.info(name)
+        except zoo.ZooError as e:
+            broken.append(name)
+            print(f"{name:32s} BROKEN: {e}")
+            continue
         metrics = entry.get("metrics", {}).get("test", {})
         shown = ", ".join(f"{k}={v}" for k, v in metrics.items() if k != "n_test")
         print(f"{name:32s} {entry.get('params', 0):>9,d} params  {shown}")
     if not names:
         print(f"no zoo model matches {args.pattern!r}")
+    if broken:
+        raise CLIError(f"{len(broken)} zoo entr{'y is' if len(broken) == 1 else 'ies are'} broken: "
+                       + ", ".join(broken))
 
 
 def cmd_info(args):
@@ -76,9 +91,11 @@ def cmd_info(args):
 def cmd_train(args):
     import keras
 
+    from keras_ae._io import check_history_finite, check_output_path
     from keras_ae.datasets import load_mnist
     from keras_ae.models.registry import VARIANTS, get_model
 
+    out = check_output_path(args.out or f"{args.variant}.keras", (".keras",), what="--out model file")
     if args.variant not in VARIANTS:
         get_model(args.variant)  # raises the "did you mean" error
     image = args.variant.startswith("conv")
@@ -94,12 +111,11 @@ def cmd_train(args):
     from keras_ae.datasets import training_dataset
 
     # A tf.data pipeline: 1.3-1.8x the throughput of NumPy arrays on CPU (benchmarks/RESULTS.md).
-    model.fit(training_dataset(x, args.batch_size, seed=0), epochs=args.epochs, shuffle=False,
-              validation_data=(xt, xt), verbose=1 if sys.stdout.isatty() else 2)
-    out = args.out or f"{args.variant}.keras"
-    from keras_ae._io import atomic_write
-
-    atomic_write(out, model.save)
+    history = model.fit(training_dataset(x, args.batch_size, seed=0), epochs=args.epochs, shuffle=False,
+                        validation_data=(xt, xt), verbose=1 if sys.stdout.isatty() else 2,
+                        callbacks=[keras.callbacks.TerminateOnNaN()])
+    check_history_finite(history)
+    model.save(out)  # atomic
     err = model.reconstruction_error(xt, metric="sse").mean()
     print(f"Saved {out}; validation squared error per image: {err:.3f}")
 
@@ -107,6 +123,10 @@ def cmd_train(args):
 def cmd_sample(args):
     from keras_ae.plotting import sample_grid, save_figure
 
+    from keras_ae.plotting import FIGURE_SUFFIXES
+    from keras_ae._io import check_output_path
+
+    check_output_path(args.out, FIGURE_SUFFIXES, what="--out figure")
     model = _load_zoo_model(args.name)
     if not hasattr(model, "sample"):
         raise CLIError(f"{args.name} is not a generative model (it has no sample()); try a VAE from "
@@ -119,6 +139,10 @@ def cmd_sample(args):
 def cmd_reconstruct(args):
     from keras_ae.plotting import reconstruction_grid, save_figure
 
+    from keras_ae.plotting import FIGURE_SUFFIXES
+    from keras_ae._io import check_output_path
+
+    check_output_path(args.out, FIGURE_SUFFIXES, what="--out figure")
     model = _load_zoo_model(args.name)
     x, _ = _test_images(model, args.n)
     noisy = model.corrupt(x) if hasattr(model, "corrupt") else None

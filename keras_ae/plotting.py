@@ -4,10 +4,12 @@ Nothing here opens a window: save the figure with `save_figure` or `fig.savefig(
 let a notebook display it.
 """
 
+import os
+
 import numpy as np
 from matplotlib.figure import Figure
 
-from keras_ae._io import atomic_write
+from keras_ae._io import atomic_write, check_output_path
 
 
 def _as_images(x):
@@ -221,6 +223,15 @@ def roc_curve_plot(labels, scores, title="ROC curve"):
     return fig
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
 def save_figure(fig, path, dpi=100):
-    """Save a figure atomically (a temporary file, then a rename); return `path`."""
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
+    """Save a figure atomically (a temporary file, then a rename); return `path`.
+
+    The path must end in an image suffix (.png, .pdf, .svg, .jpg); it is
+    checked before anything is drawn or written.
+    """
+    path = check_output_path(path, FIGURE_SUFFIXES, what="figure")
+    fmt = os.path.splitext(path)[1][1:].lower()
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))

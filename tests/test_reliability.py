@@ -1,0 +1,301 @@
+"""Reliability: atomic zoo updates and saves, signed manifests, NaN guards, clear errors, seeds."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ae import zoo
+from keras_ae._io import atomic_write, check_history_finite, clean_stale_temporaries
+from keras_ae.cli import main as cli_main
+from model_check import small_model
+
+
+@pytest.fixture
+def tmp_zoo(tmp_path, monkeypatch):
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
+    model = small_model("undercomplete")
+    zoo.save_entry("undercomplete.tiny", model, {"description": "test"}, directory=str(tmp_path))
+    return tmp_path, model
+
+
+def poison(model):
+    weights = model.get_weights()
+    weights[-1] = np.full_like(weights[-1], np.nan)   # the output bias: every output is NaN
+    model.set_weights(weights)
+    return model
+
+
+# ---- zoo updates are one atomic step ----------------------------------------------------
+
+def test_failed_update_keeps_the_old_entry_loadable(tmp_zoo, x_small):
+    path, model = tmp_zoo
+    before = sorted(os.listdir(path))
+    other = small_model("undercomplete")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        zoo.save_entry("undercomplete.tiny", other, {"x": np.float32(1)}, directory=str(path))
+    assert sorted(os.listdir(path)) == before
+    np.testing.assert_array_equal(zoo.load("undercomplete.tiny").predict(x_small, verbose=0),
+                                  model.predict(x_small, verbose=0))
+
+
+def test_update_replaces_the_weights_and_removes_the_old_file(tmp_zoo, x_small):
+    path, _ = tmp_zoo
+    old = zoo.info("undercomplete.tiny")["weights"]["file"]
+    keras.utils.set_random_seed(5)
+    other = small_model("undercomplete")
+    zoo.save_entry("undercomplete.tiny", other, {"description": "v2"}, directory=str(path))
+    new = zoo.info("undercomplete.tiny")["weights"]["file"]
+    assert new != old and not (path / old).exists() and (path / new).exists()
+    assert sorted(os.listdir(path)) == sorted(["undercomplete.tiny.json", new])
+    np.testing.assert_array_equal(zoo.load("undercomplete.tiny").predict(x_small, verbose=0),
+                                  other.predict(x_small, verbose=0))
+
+
+def test_nan_weights_are_never_written_or_loaded(tmp_zoo, tmp_path):
+    path, model = tmp_zoo
+    with pytest.raises(ValueError, match="NaN or infinite value.*diverged"):
+        zoo.save_entry("undercomplete.nan", poison(small_model("undercomplete")), {}, directory=str(path))
+    assert not any(n.startswith("undercomplete.nan") for n in os.listdir(path))
+    # A NaN weights file that passes its hash (signed as it is) is still refused on load.
+    bad = poison(small_model("undercomplete"))
+    w = path / zoo.info("undercomplete.tiny")["weights"]["file"]
+    os.chmod(w, 0o644)
+    bad.save_weights(str(w))
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    entry["weights"].update(sha256=zoo.sha256_of(str(w)), size=os.path.getsize(w))
+    m.write_text(json.dumps(entry))
+    zoo.sign_manifest("undercomplete.tiny", directory=str(path))
+    with pytest.raises(zoo.ZooError, match="NaN or infinite"):
+        zoo.load("undercomplete.tiny")
+
+
+# ---- what defines the model is signed; weights stay inside the zoo --------------------------
+
+@pytest.mark.parametrize("key, value", [("output_activation", "linear"), ("activation", "tanh"),
+                                        ("latent_activation", "relu"), ("reconstruction_loss", "bce")])
+def test_an_edited_config_is_refused(tmp_zoo, key, value):
+    path, _ = tmp_zoo
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    entry["config"]["config"][key] = value
+    m.write_text(json.dumps(entry))
+    with pytest.raises(zoo.ZooError, match="fails its signature check"):
+        zoo.load("undercomplete.tiny")
+
+
+def test_an_edited_class_is_refused(tmp_zoo):
+    path, _ = tmp_zoo
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    entry["config"]["class_name"] = "StackedAutoencoder"
+    m.write_text(json.dumps(entry))
+    with pytest.raises(zoo.ZooError, match="fails its signature check"):
+        zoo.load("undercomplete.tiny")
+
+
+@pytest.mark.parametrize("bad", ["../outside/x.weights.h5", "/etc/passwd", "sub/x.weights.h5", "..", ""])
+def test_weights_outside_the_zoo_folder_are_refused(tmp_zoo, bad):
+    path, _ = tmp_zoo
+    m = path / "undercomplete.tiny.json"
+    entry = json.loads(m.read_text())
+    entry["weights"]["file"] = bad
+    m.write_text(json.dumps(entry))
+    with pytest.raises(zoo.ZooError, match="must be a file name inside the zoo folder"):
+        zoo.load("undercomplete.tiny")
+
+
+# ---- malformed manifests are ZooErrors that name the file ------------------------------------
+
+def _corrupt(path, how):
+    m = path / "undercomplete.tiny.json"
+    if how == "nested":
+        m.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "not_utf8":
+        m.write_bytes(b"\xff\xfe\x00{")
+    else:
+        entry = json.loads(m.read_text())
+        if how == "weights_string":
+            entry["weights"] = "x.weights.h5"
+        elif how == "size_string":
+            entry["weights"]["size"] = str(entry["weights"]["size"])
+        elif how == "not_object":
+            entry = [entry]
+        m.write_text(json.dumps(entry))
+
+
+@pytest.mark.parametrize("how, message", [
+    ("nested", "nested too deeply"), ("not_utf8", "is not UTF-8"),
+    ("weights_string", "`weights` must be an object"), ("size_string", "weights.size must be a whole number"),
+    ("not_object", "must hold a JSON object"),
+])
+def test_malformed_manifests_raise_zoo_errors(tmp_zoo, how, message):
+    path, _ = tmp_zoo
+    _corrupt(path, how)
+    with pytest.raises(zoo.ZooError, match=f"undercomplete.tiny.json.*{message}"):
+        zoo.load("undercomplete.tiny")
+
+
+def test_list_shows_the_good_entries_and_flags_the_bad_one(tmp_zoo, capsys):
+    path, model = tmp_zoo
+    zoo.save_entry("undercomplete.good", model, {"description": "ok"}, directory=str(path))
+    _corrupt(path, "not_utf8")
+    assert cli_main(["list"]) == 2
+    out, err = capsys.readouterr()
+    assert "undercomplete.good" in out and "params" in out
+    assert "undercomplete.tiny" in out and "BROKEN" in out and "1 zoo entry is broken" in err
+
+
+def test_list_of_a_missing_zoo_folder_is_an_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "nonexistent"))
+    assert cli_main(["list"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+# ---- atomic files, checked paths, no stray temporaries ---------------------------------------
+
+def test_keras_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, x_small, monkeypatch):
+    model = small_model("undercomplete")
+    target = tmp_path / "m.keras"
+    model.save(str(target))
+    good = target.read_bytes()
+
+    def crash(self, filepath, *a, **k):
+        with open(filepath, "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(str(target))
+    monkeypatch.undo()
+    assert target.read_bytes() == good
+    assert os.listdir(tmp_path) == ["m.keras"]
+    keras.models.load_model(str(target))
+
+
+@pytest.mark.parametrize("bad, message", [("m.h5", "must end in .keras"), ("m", "must end in .keras"),
+                                          ("", "path is empty")])
+def test_save_refuses_paths_keras_cannot_read_back(tmp_path, bad, message):
+    model = small_model("undercomplete")
+    with pytest.raises(ValueError, match=message):
+        model.save(str(tmp_path / bad) if bad else bad)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_nan_weights(tmp_path):
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        poison(small_model("undercomplete")).save(str(tmp_path / "m.keras"))
+    assert os.listdir(tmp_path) == []
+
+
+def test_stale_temporaries_of_dead_processes_are_cleaned(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".tmp-{dead}-abc.keras"
+    stale.write_bytes(b"x" * 10)
+    mine = tmp_path / f".tmp-{os.getpid()}-abc.keras"
+    mine.write_bytes(b"x")
+    atomic_write(str(tmp_path / "out.txt"), lambda tmp: open(tmp, "w").write("ok"))
+    assert not stale.exists() and mine.exists()
+    assert clean_stale_temporaries(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("out, message", [("samples", "must end in .png"), ("", "path is empty"),
+                                          (".", "is a folder")])
+def test_cli_figure_paths_are_checked_before_any_work(tmp_path, monkeypatch, capsys, out, message):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["sample", "vae.mnist_z2", "--out", out]) == 1
+    assert message in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("out, message", [("noext_model", "must end in .keras"), ("m.h5", "must end in .keras"),
+                                          (".", "is a folder"), ("/proc/nope/x.keras", "Cannot create")])
+def test_cli_train_checks_out_before_training(tmp_path, monkeypatch, capsys, out, message):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["train", "vae", "--epochs", "1", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Training" not in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_reconstruct_with_more_images_than_exist_is_an_error_not_a_hang(capsys):
+    assert cli_main(["reconstruct", "undercomplete.mnist_z20", "-n", "2000000", "--out", "x.png"]) == 2
+    assert "more images than the" in capsys.readouterr().err
+
+
+# ---- NaN guards -----------------------------------------------------------------------------
+
+def test_a_diverged_history_is_refused():
+    class H:
+        history = {"loss": [1.0, float("nan")]}
+
+    with pytest.raises(ValueError, match="diverged: the loss was nan in epoch 2"):
+        check_history_finite(H())
+
+
+def test_nan_training_stops_and_is_reported(x_small):
+    vae = small_model("vae")
+    vae.compile(optimizer=keras.optimizers.SGD(1e6))
+    h = vae.fit(x_small, epochs=5, batch_size=16, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
+    with pytest.raises(ValueError, match="diverged"):
+        check_history_finite(h)
+
+
+def test_detector_refuses_a_nan_threshold(x_small):
+    from keras_ae.anomaly import AnomalyDetector
+
+    with pytest.raises(ValueError, match="NaN or infinite score"):
+        AnomalyDetector(poison(small_model("undercomplete"))).fit(x_small)
+
+
+# ---- seeds and streaming ----------------------------------------------------------------------
+
+def test_elbo_and_log_likelihood_take_a_seed(x_small):
+    vae = small_model("vae")
+    x = x_small[:16]
+    np.testing.assert_array_equal(vae.elbo(x, num_samples=3, seed=1), vae.elbo(x, num_samples=3, seed=1))
+    assert not np.array_equal(vae.elbo(x, num_samples=3, seed=1), vae.elbo(x, num_samples=3, seed=2))
+    np.testing.assert_array_equal(vae.log_likelihood(x, num_samples=10, seed=4),
+                                  vae.log_likelihood(x, num_samples=10, seed=4))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, x: m.encode(x, batch_size=0), "batch_size=0"),
+    (lambda m, x: m.reconstruct(x, batch_size=2.5), "batch_size=2.5"),
+    (lambda m, x: m.elbo(x, batch_size=-1), "batch_size=-1"),
+    (lambda m, x: m.log_likelihood(x, batch_size="8"), "batch_size='8'"),
+    (lambda m, x: m.log_likelihood(x, chunk=-1), "chunk=-1"),
+    (lambda m, x: m.sample(4, seed=-1), "seed=-1"),
+    (lambda m, x: m.elbo(x, seed="abc"), "seed='abc'"),
+])
+def test_bad_sizes_and_seeds_name_the_argument(x_small, call, message):
+    vae = small_model("vae")
+    with pytest.raises(ValueError, match=message):
+        call(vae, x_small[:4])
+
+
+def test_bad_constructor_arguments_name_the_argument():
+    import keras_ae
+
+    for factory, message in [(lambda: keras_ae.VAE(seed="abc"), "seed='abc'"),
+                             (lambda: keras_ae.VAE(seed=1.5), "seed=1.5"),
+                             (lambda: keras_ae.VAE(activation="nope"), "activation='nope'"),
+                             (lambda: keras_ae.ConvVAE(activation="nope"), "activation='nope'"),
+                             (lambda: keras_ae.ConvolutionalAutoencoder(activation="nope"), "activation='nope'")]:
+        with pytest.raises(ValueError, match=message):
+            factory()
+    assert keras_ae.VAE(latent_dim=np.int64(4)).latent_dim == 4
+
+
+def test_reconstruction_error_streams_in_chunks(x_small):
+    model = small_model("undercomplete")
+    whole = model.reconstruction_error(x_small, batch_size=64)
+    chunked = model.reconstruction_error(x_small, batch_size=1)   # chunks of 16 images
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5)
