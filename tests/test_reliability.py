@@ -299,3 +299,72 @@ def test_reconstruction_error_streams_in_chunks(x_small):
     whole = model.reconstruction_error(x_small, batch_size=64)
     chunked = model.reconstruction_error(x_small, batch_size=1)   # chunks of 16 images
     np.testing.assert_allclose(chunked, whole, rtol=1e-5)
+
+
+# ---- checkpoints and resume ---------------------------------------------------------------------
+
+def test_a_corrupt_checkpoint_is_set_aside_not_a_crash(tmp_path, x_small):
+    from keras_ae.callbacks import CheckpointWarning, SafeBackupAndRestore
+
+    backup = tmp_path / "run"
+    backup.mkdir()
+    (backup / "latest.weights.h5").write_bytes(b"\x89HDF\r\n half a file")
+    (backup / "training_metadata.json").write_text('{"epoch": 3, "batch": 0}')
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam")
+    with pytest.warns(CheckpointWarning, match="could not be read.*set aside.*Training starts from epoch 1"):
+        h = model.fit(x_small, epochs=2, batch_size=32, verbose=0,
+                      callbacks=[SafeBackupAndRestore(str(backup), delete_checkpoint=False)])
+    assert len(h.history["loss"]) == 2
+    names = sorted(os.listdir(backup))
+    assert "latest.weights.h5" in names and any(n.startswith("latest.weights.h5.corrupt-") for n in names)
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    assert not any(n.startswith(".tmp-") for n in names)
+
+
+def test_training_resumes_after_the_last_checkpointed_epoch(tmp_path, x_small):
+    from keras_ae.callbacks import SafeBackupAndRestore
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # as if killed after epoch 2 was saved
+
+    backup = str(tmp_path / "run")
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam")
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x_small, epochs=4, batch_size=32, verbose=0,
+                  callbacks=[SafeBackupAndRestore(backup, delete_checkpoint=False), Stop()])
+    again = small_model("undercomplete")
+    again.compile(optimizer="adam")
+    h = again.fit(x_small, epochs=4, batch_size=32, verbose=0, callbacks=[SafeBackupAndRestore(backup)])
+    assert len(h.history["loss"]) == 2  # epochs 3 and 4 only
+    assert not os.path.exists(backup)
+
+
+def test_stacked_pretrain_takes_callbacks(x_small):
+    model = small_model("stacked")
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))
+    model.pretrain(x_small, epochs=2, batch_size=32, verbose=0, callbacks=lambda level: [cb])
+    assert len(seen) == 2 * len(model.layer_pairs())
+
+
+def test_cli_train_checkpoints_next_to_out_and_resumes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["train", "undercomplete", "--epochs", "1", "--latent-dim", "4", "--out", "m.keras"]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["m.keras"]  # the checkpoint is gone once the model is saved
+    first = keras.models.load_model("m.keras")
+    # A checkpoint left by a killed run (after its only epoch): the rerun resumes from it.
+    os.makedirs("m.keras.checkpoint")
+    first.save_weights("m.keras.checkpoint/latest.weights.h5")
+    with open("m.keras.checkpoint/training_metadata.json", "w") as f:
+        json.dump({"epoch": 1, "batch": 0}, f)
+    os.remove("m.keras")
+    capsys.readouterr()
+    assert cli_main(["train", "undercomplete", "--epochs", "1", "--latent-dim", "4", "--out", "m.keras"]) == 0
+    assert "Resuming from the checkpoint in m.keras.checkpoint" in capsys.readouterr().out
+    resumed = keras.models.load_model("m.keras")
+    for a, b in zip(first.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -56,7 +56,8 @@ class StackedAutoencoder(DenseAutoencoder):
         dec += [self.decoder.get_layer(f"decoder_dense_{n - i}") for i in range(1, n + 1)]
         return list(zip(enc, dec))
 
-    def pretrain(self, x, epochs=1, batch_size=256, optimizer="adam", verbose="auto", seed=None):
+    def pretrain(self, x, epochs=1, batch_size=256, optimizer="adam", verbose="auto", seed=None,
+                 callbacks=None):
         """Greedy layer-wise pretraining; returns one `History` per layer.
 
         Each shallow autoencoder `h_{l-1} -> h_l -> h_{l-1}` has the same
@@ -71,6 +72,9 @@ class StackedAutoencoder(DenseAutoencoder):
             optimizer: an optimizer name or config; a fresh copy per layer.
             verbose: passed to `fit`.
             seed: shuffling seed for reproducible pretraining.
+            callbacks: Keras callbacks passed to every level's `fit` (each level
+                is a separate model, so checkpointing callbacks should write
+                to a folder per level: a callable `level -> list` is accepted).
 
         Returns:
             A list of `History` objects; `history.model` is the shallow model.
@@ -97,8 +101,9 @@ class StackedAutoencoder(DenseAutoencoder):
             )
             if verbose:
                 print(f"Pretraining level {level + 1}/{len(pairs)}: {dim} -> {enc_layer.units}")
+            level_callbacks = callbacks(level) if callable(callbacks) else callbacks
             histories.append(shallow.fit(h, h, epochs=epochs, batch_size=batch_size,
-                                         verbose=verbose, shuffle=True))
+                                         verbose=verbose, shuffle=True, callbacks=level_callbacks))
             enc_layer.set_weights(hidden.get_weights())
             dec_layer.set_weights(out.get_weights())
             h = keras.Model(inp, hidden(inp)).predict(h, batch_size=1024, verbose=0)
