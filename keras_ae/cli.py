@@ -191,22 +191,22 @@ def build_parser():
                                      "(checkpointed in OUT.checkpoint/: rerun to resume)")
     p.add_argument("variant", help="e.g. undercomplete, denoising, vae, conv_vae")
     p.add_argument("--epochs", type=_positive_int, default=10)
-    p.add_argument("--latent-dim", type=_positive_int, default=None)
+    p.add_argument("--latent-dim", type=_bounded_int(1, 4096), default=None)
     p.add_argument("--batch-size", type=_positive_int, default=256)
     p.add_argument("--out", default=None, help="output .keras file (default VARIANT.keras)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a zoo VAE into a PNG grid")
     p.add_argument("name")
-    p.add_argument("-n", type=_positive_int, default=64)
+    p.add_argument("-n", type=_bounded_int(1, 1024), default=64, help="at most 1024 (one figure)")
     p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--out", default="samples.png")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("reconstruct", help="reconstruct test images with a zoo model into a PNG")
     p.add_argument("name")
-    p.add_argument("-n", type=_positive_int, default=8)
+    p.add_argument("-n", type=_bounded_int(1, 1024), default=8, help="at most 1024 (one figure)")
     p.add_argument("--out", default="reconstructions.png")
     p.set_defaults(func=cmd_reconstruct)
 
@@ -225,6 +225,20 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _bounded_int(low, high):
+    """An argparse type: an int in [low, high], refused up front with the bounds."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}")
+        return value
+
+    return parse
 
 
 def main(argv=None):

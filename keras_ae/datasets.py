@@ -41,6 +41,11 @@ def keras_cache_path():
 
 def read_npz(path):
     """Read an MNIST `.npz` in the Keras layout; raise a clear error if it is not one."""
+    import zipfile
+
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(f"Could not read MNIST from {path}: it is not an .npz file (a zip archive of "
+                         "arrays, the Keras MNIST layout)")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in _KEYS if k not in f.files]

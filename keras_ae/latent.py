@@ -59,8 +59,12 @@ def interpolate(model, a, b, steps=8, method="linear"):
         raise ValueError(f"`steps` must be at least 2 (both ends). Received: steps={steps}")
     a = np.asarray(a)[None] if np.asarray(a).shape == tuple(model.sample_shape) else np.asarray(a)
     b = np.asarray(b)[None] if np.asarray(b).shape == tuple(model.sample_shape) else np.asarray(b)
-    za = model.encode(a[:1]).reshape(1, -1)
-    zb = model.encode(b[:1]).reshape(1, -1)
+    for name, v in (("a", a), ("b", b)):
+        if v.ndim >= 1 and len(v) != 1:
+            raise ValueError(f"`{name}` must be one input (a sample, or a batch of one); call interpolate "
+                             f"once per pair. Received: {len(v)} samples, shape {v.shape}")
+    za = model.encode(a).reshape(1, -1)
+    zb = model.encode(b).reshape(1, -1)
     alphas = np.linspace(0.0, 1.0, steps)[:, None]
     if method == "linear":
         z = (1 - alphas) * za + alphas * zb
@@ -116,6 +120,8 @@ def traversal_grid(model, dims=(0, 1), n=9, span=(-3.0, 3.0), base=None):
     if len(dims) != 2 or not all(0 <= i < d for i in dims) or dims[0] == dims[1]:
         raise ValueError(f"`dims` must be two different code dimensions in [0, {d}). Received: dims={dims}")
     base = np.zeros(d, "float32") if base is None else np.asarray(base, "float32").reshape(-1)
+    if base.shape != (d,):
+        raise ValueError(f"`base` must be one code of {d} values. Received: {base.size} values")
     axis = np.linspace(span[0], span[1], n).astype("float32")
     z = np.tile(base, (n * n, 1))
     gx, gy = np.meshgrid(axis, axis[::-1])
@@ -137,8 +143,15 @@ def nearest_neighbours(database, queries, k=5, metric="euclidean"):
 
 def precision_at_k(neighbour_idx, database_labels, query_labels):
     """Mean fraction of the k retrieved items that share the query's label."""
-    database_labels = np.asarray(database_labels)
-    hits = database_labels[neighbour_idx] == np.asarray(query_labels)[:, None]
+    database_labels, query_labels = np.asarray(database_labels), np.asarray(query_labels)
+    neighbour_idx = np.asarray(neighbour_idx)
+    if neighbour_idx.ndim != 2 or len(neighbour_idx) != len(query_labels):
+        raise ValueError(f"`neighbour_idx` must have one row per query: expected shape ({len(query_labels)}, k). "
+                         f"Received: shape {neighbour_idx.shape}")
+    if neighbour_idx.size and neighbour_idx.max() >= len(database_labels):
+        raise ValueError(f"`database_labels` has {len(database_labels)} labels, but `neighbour_idx` refers "
+                         f"to item {int(neighbour_idx.max())}")
+    hits = database_labels[neighbour_idx] == query_labels[:, None]
     return float(hits.mean())
 
 

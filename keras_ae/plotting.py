@@ -62,6 +62,11 @@ def image_rows(rows, labels=None, title=None, cell=1.2):
 def reconstruction_grid(original, reconstructed, noisy=None, n=8, title="Reconstructions",
                         labels=None):
     """Original (and noisy) images above their reconstructions, `n` columns."""
+    lengths = {"original": len(original), "reconstructed": len(reconstructed)}
+    if noisy is not None:
+        lengths["noisy"] = len(noisy)
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"The rows must hold the same number of images. Received: {lengths}")
     rows = [original[:n]] + ([noisy[:n]] if noisy is not None else []) + [reconstructed[:n]]
     default = ["original"] + (["noisy"] if noisy is not None else []) + ["reconstructed"]
     return image_rows(rows, labels=labels or default, title=title)
@@ -69,7 +74,12 @@ def reconstruction_grid(original, reconstructed, noisy=None, n=8, title="Reconst
 
 def image_grid(images, ncols=8, title=None, cell=1.0):
     """Images in a grid of `ncols` columns, e.g. samples from a VAE."""
+    from keras_ae._validation import check_positive_int
+
+    ncols = check_positive_int("ncols", ncols)
     images = _as_images(images)
+    if len(images) == 0:
+        raise ValueError("`images` is empty; expected at least one image")
     nrows = int(np.ceil(len(images) / ncols))
     fig = Figure(figsize=(cell * ncols, cell * nrows + (0.4 if title else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False)

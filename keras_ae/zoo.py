@@ -133,6 +133,8 @@ def _manifests(directory=None):
 
 def list_models(pattern="*"):
     """Names of zoo entries matching a shell-style `pattern`, e.g. `"*vae*"`."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"`pattern` must be a string such as '*vae*'. Received: pattern={pattern!r}")
     return [n for n in _manifests() if fnmatch.fnmatch(n, pattern)]
 
 

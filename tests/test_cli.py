@@ -42,7 +42,7 @@ def test_readme_zoo_table_is_the_generated_one():
         (["train", "vea"], "Did you mean 'vae'"),
         (["train", "vae", "--epochs", "0"], "expected a positive integer, got '0'"),
         (["sample", "undercomplete.mnist_z20", "--out", "x.png"], "not a generative model"),
-        (["sample", "vae.mnist_z2", "-n", "-3"], "expected a positive integer, got '-3'"),
+        (["sample", "vae.mnist_z2", "-n", "-3"], "expected an integer from 1 to 1024, got '-3'"),
     ],
 )
 def test_bad_arguments_give_one_line(args, message, capsys):

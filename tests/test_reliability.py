@@ -225,9 +225,13 @@ def test_cli_train_checks_out_before_training(tmp_path, monkeypatch, capsys, out
     assert os.listdir(tmp_path) == []
 
 
-def test_cli_reconstruct_with_more_images_than_exist_is_an_error_not_a_hang(capsys):
-    assert cli_main(["reconstruct", "undercomplete.mnist_z20", "-n", "2000000", "--out", "x.png"]) == 2
-    assert "more images than the" in capsys.readouterr().err
+def test_asking_for_more_images_than_exist_is_an_error_not_a_hang():
+    from keras_ae.cli import CLIError, _spread
+
+    labels = np.repeat(np.arange(10), 3)
+    assert sorted(_spread(labels, 30)) == list(range(30))
+    with pytest.raises(CLIError, match="-n 31 asks for more images than the 30 test images"):
+        _spread(labels, 31)
 
 
 # ---- NaN guards -----------------------------------------------------------------------------
@@ -368,3 +372,46 @@ def test_cli_train_checkpoints_next_to_out_and_resumes(tmp_path, monkeypatch, ca
     resumed = keras.models.load_model("m.keras")
     for a, b in zip(first.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- bad arguments name themselves --------------------------------------------------------------
+
+def test_bad_arguments_of_the_helpers_name_themselves(x_small):
+    import keras_ae
+    from keras_ae import latent, plotting
+
+    ae = small_model("undercomplete")
+    cases = [
+        (lambda: keras_ae.get_model(["vae"]), TypeError, "variant"),
+        (lambda: zoo.list_models(None), TypeError, "pattern"),
+        (lambda: plotting.image_grid(x_small[:4], ncols=0), ValueError, "ncols=0"),
+        (lambda: plotting.image_grid(x_small[:0]), ValueError, "`images` is empty"),
+        (lambda: plotting.reconstruction_grid(x_small[:8], x_small[:3]), ValueError, "same number of images"),
+        (lambda: latent.traversal_grid(ae, base=np.zeros(3)), ValueError, "`base` must be one code of 8"),
+        (lambda: latent.precision_at_k(np.full((5, 2), 3), [1], [1, 2, 3, 4, 5]), ValueError,
+         "`database_labels` has 1 labels"),
+        (lambda: latent.interpolate(ae, x_small[:5], x_small[5:10]), ValueError, "`a` must be one input"),
+    ]
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_load_mnist_of_a_file_that_is_not_npz_says_so(tmp_path):
+    from keras_ae.datasets import load_mnist
+
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(ValueError, match="Could not read MNIST from .*passwd: it is not an .npz file"):
+        load_mnist(path=str(text))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "vae", "--latent-dim", "1000000000"], "--latent-dim: expected an integer from 1 to 4096"),
+    (["sample", "vae.mnist_z2", "-n", "200000"], "-n: expected an integer from 1 to 1024"),
+    (["sample", "vae.mnist_z2", "--seed", "-1"], "--seed: expected an integer from 0"),
+    (["sample", "vae.mnist_z2", "--seed", "abc"], "--seed: expected an integer, got 'abc'"),
+])
+def test_cli_refuses_arguments_too_large_to_run_up_front(argv, message, capsys):
+    assert cli_main(argv) == 2
+    assert message in capsys.readouterr().err

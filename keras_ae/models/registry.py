@@ -25,6 +25,9 @@ def list_variants():
 
 def get_model(variant, **kwargs):
     """Build a model by variant name, e.g. `get_model("vae", latent_dim=2)`."""
+    if not isinstance(variant, str):
+        raise TypeError(f"`variant` must be a name such as 'vae'. Received: variant={variant!r} "
+                        f"(one of: {', '.join(list_variants())})")
     try:
         cls = VARIANTS[variant]
     except KeyError:
