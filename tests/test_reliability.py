@@ -415,3 +415,27 @@ def test_load_mnist_of_a_file_that_is_not_npz_says_so(tmp_path):
 def test_cli_refuses_arguments_too_large_to_run_up_front(argv, message, capsys):
     assert cli_main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_scoring_200k_images_keeps_memory_bounded():
+    """Scoring adds memory bounded by the batch, not by the number of images (issue: 7.5 GB at 200k)."""
+    code = """
+import resource, json, numpy as np, keras_ae
+m = keras_ae.UndercompleteAutoencoder()
+m.reconstruction_error(np.zeros((10, 784), "float32"))
+x = np.random.default_rng(0).random((200_000, 784), dtype=np.float32)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+err, codes = m.reconstruction_error(x), m.encode(x)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("RESULT" + json.dumps({"before": before, "after": after, "n": len(err)}))
+"""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0][6:])
+    assert r["n"] == 200_000
+    # The 200k float32 images are 598 MiB themselves; scoring them may add at most 100 MiB.
+    assert r["after"] - r["before"] < 100, r
+    assert r["after"] < 1536, r   # 1.5 GiB in all, the runtime and the images included

@@ -32,6 +32,7 @@ from keras_ae._validation import (
     check_positive_int,
     check_units,
     is_dataset,
+    to_numpy,
 )
 from keras_ae.losses import (
     RECONSTRUCTION_LOSSES,
@@ -238,16 +239,49 @@ class BaseAutoencoder(keras.Model):
         return super().predict(self._check_arg(x, "x"), *args, **kwargs)
 
     # ---- the shared API -----------------------------------------------------
+    def _checked_batches(self, x, batch_size, name="x", check=None):
+        """Yield `(start, batch)`: `x` checked and converted to float32 one batch at a time.
+
+        No copy of the whole of `x` is made (a uint8 array stays uint8 until its
+        batch is used), so memory is bounded by the batch.
+        """
+        check = check or self.check_inputs
+        arr = to_numpy(x, name)
+        if not isinstance(arr, np.ndarray):
+            try:
+                arr = np.asarray(arr)
+            except Exception:
+                arr = x  # let the check say what is wrong
+        if not isinstance(arr, np.ndarray) or arr.ndim < 2 or len(arr) <= batch_size:
+            yield 0, check(arr, name)
+            return
+        for start in range(0, len(arr), batch_size):
+            stop = min(start + batch_size, len(arr))
+            yield start, check(arr[start:stop], name if start == 0 else f"{name} (rows {start}-{stop - 1})")
+
     def _apply(self, model, x, batch_size, name="x", check=None):
         """Run `model` over `x` in batches; `x` may be an array or a batched data set.
 
         A data set's batches may be `x` or `(x, y[, sample_weight])`; each is
-        checked like an array. Outputs are float32 NumPy arrays.
+        checked like an array. Outputs are float32 NumPy arrays, written batch
+        by batch into one preallocated array.
         """
         check_positive_int("batch_size", batch_size)
+        if is_dataset(x):
+            return self._apply_dataset(model, x, name, check)
+        outs, n = None, None
+        for start, xb in self._checked_batches(x, batch_size, name, check):
+            got = to_float32(model.predict_on_batch(xb))
+            parts = got if isinstance(got, tuple) else (got,)
+            if outs is None:
+                n = len(to_numpy(x, name))
+                outs = tuple(np.empty((n,) + p.shape[1:], "float32") for p in parts)
+            for o, p in zip(outs, parts):
+                o[start:start + len(p)] = p
+        return outs if isinstance(got, tuple) else outs[0]
+
+    def _apply_dataset(self, model, x, name="x", check=None):
         check = check or self.check_inputs
-        if not is_dataset(x):
-            return to_float32(model.predict(check(x, name), batch_size=batch_size, verbose=0))
         outs = []
         for i, batch in enumerate(x):
             if isinstance(batch, (tuple, list)):
@@ -306,13 +340,9 @@ class BaseAutoencoder(keras.Model):
                 if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
                     break
             return np.concatenate(errors)
-        x = self.check_inputs(x)
-        # In chunks, so memory is bounded by the chunk, not by len(x).
-        chunk = 16 * batch_size
-        return np.concatenate([
-            reconstruction_error(x[i:i + chunk], self.reconstruct(x[i:i + chunk], batch_size=batch_size),
-                                 metric)
-            for i in range(0, len(x), chunk)])
+        # Batch by batch, so memory is bounded by the batch, not by len(x).
+        return np.concatenate([reconstruction_error(xb, to_float32(self.predict_on_batch(xb)), metric)
+                               for _, xb in self._checked_batches(x, batch_size)])
 
 
 def reconstruction_error(x, recon, metric="mse"):
