@@ -24,6 +24,7 @@ import hashlib
 import importlib.resources
 import json
 import os
+import re
 
 import keras
 
@@ -305,8 +306,11 @@ def save_entry(name, model, metadata, directory=None):
                 and os.path.exists(final):
             os.remove(final)
         raise
-    if old_file and old_file != wfile and os.path.exists(os.path.join(directory, old_file)):
-        os.remove(os.path.join(directory, old_file))
+    # The previous weights, and any left unreferenced by an update that was killed.
+    stale = re.compile(re.escape(name) + r"\.([0-9a-f]{12}\.)?weights\.h5$")
+    for other in os.listdir(directory):
+        if other != wfile and (other == old_file or stale.match(other)):
+            os.remove(os.path.join(directory, other))
     return entry
 
 

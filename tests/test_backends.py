@@ -77,6 +77,7 @@ DATA_PARALLEL = """
 """
 
 
+@pytest.mark.slow
 @needs_jax
 def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
     (res,) = run_python(DATA_PARALLEL, env={"KERAS_BACKEND": "jax",
@@ -123,6 +124,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 @needs_jax
 @pytest.mark.parametrize("variant", ["undercomplete", "sparse"])
 def test_two_jax_processes_on_localhost_match_one_process(variant):
