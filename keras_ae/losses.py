@@ -29,7 +29,10 @@ def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
     if kind == "mse":
         values = ops.square(y_true - y_pred)
     else:
-        values = ops.binary_crossentropy(y_true, y_pred)
+        # Written out rather than ops.binary_crossentropy: PyTorch's version raises on a NaN
+        # prediction, and a diverged model should give a NaN loss (TerminateOnNaN), not a crash.
+        p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
+        values = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)
 
 
