@@ -30,7 +30,9 @@ def load(quick):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (train, test), source = load_mnist(path=path, return_source=True)
-    return train, test, source
+    from keras_ae.datasets import describe_source
+
+    return train, test, describe_source(source)
 
 
 def main(argv=None):

@@ -117,9 +117,9 @@ def speed_section(s):
                   + (f"For {', '.join(unresolved)} the pair range reaches above 1, so this run cannot tell them "
                      "from their reference. " if unresolved else "")
                   + "Tried: paired, order-alternating timings with medians instead of best-of runs (the previous "
-                    "method moved by ±30% between runs). Every model runs Keras' own `train_step` (keras-ae "
-                    "overrides `compute_loss`; the VAEs' ELBO is there too). Longer timings per pair would "
-                    "narrow the ranges.", ""]
+                    "method moved by ±30% between runs). The deterministic models run Keras' own `train_step` "
+                    "(keras-ae overrides `compute_loss` only); the VAEs' `train_step` does the same work as the "
+                    "keras.io example. Longer timings per pair would narrow the ranges.", ""]
     rows = [[r["variant"], r["jit_compile"], r["pipeline"], _f(r["samples_per_s"], "{:.0f}"),
              _f(r.get("ratio_to_default"), "{:.3f}"), r["note"]] for r in s["jit_and_pipeline"]]
     lines += ["### jit_compile and input pipeline", "", _table(["variant", "jit_compile", "input", "samples/s",

