@@ -233,35 +233,6 @@ def one_class_split(x_train, y_train, x_test, y_test, normal_class):
             (y_test != normal_class).astype("int64"))
 
 
-class DynamicBinarization(keras.utils.PyDataset):
-    """Batches `(x_bin, x_bin)` with a fresh `x_bin ~ Bernoulli(x)` each epoch.
-
-    Example:
-
-    ```python
-    model.fit(DynamicBinarization(x_train, batch_size=128), epochs=10)
-    ```
-    """
-
-    def __init__(self, x, batch_size=128, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        self.x = check_batch(x, np.shape(x)[1:], value_range=(0.0, 1.0))
-        self.batch_size = batch_size
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
-
-    def __len__(self):
-        return -(-len(self.x) // self.batch_size)
-
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.x))
-
-    def __getitem__(self, i):
-        xb = self.x[self.order[i * self.batch_size:(i + 1) * self.batch_size]]
-        xb = (self.rng.random(xb.shape) < xb).astype("float32")
-        return xb, xb
-
-
 class ArrayBatches(keras.utils.PyDataset):
     """Shuffled `(input, target)` batches from an array, for any backend, without TensorFlow.
 
@@ -289,11 +260,33 @@ class ArrayBatches(keras.utils.PyDataset):
         if i >= len(self):
             raise IndexError(f"batch {i} of {len(self)}")
         part = slice(i * self.batch_size, (i + 1) * self.batch_size)
-        xb = self.x[part] if self.order is None else self.x[np.sort(self.order[part])]
+        return self.transform(self.x[part] if self.order is None else self.x[np.sort(self.order[part])])
+
+    def transform(self, xb):
+        """One batch of the data to `(input, target)`; subclasses change this."""
         if not self.input_noise:
             return xb, xb
         noisy = xb + self.input_noise * self.rng.standard_normal(xb.shape, dtype="float32")
         return np.clip(noisy, 0.0, 1.0), xb
+
+
+class DynamicBinarization(ArrayBatches):
+    """Batches `(x_bin, x_bin)` with a fresh `x_bin ~ Bernoulli(x)` each epoch.
+
+    Example:
+
+    ```python
+    model.fit(DynamicBinarization(x_train, batch_size=128), epochs=10)
+    ```
+    """
+
+    def __init__(self, x, batch_size=128, seed=0, **kwargs):
+        super().__init__(check_batch(x, np.shape(x)[1:], value_range=(0.0, 1.0)), batch_size,
+                         seed=seed, **kwargs)
+
+    def transform(self, xb):
+        xb = (self.rng.random(xb.shape) < xb).astype("float32")
+        return xb, xb
 
 
 def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0):

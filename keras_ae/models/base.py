@@ -336,7 +336,7 @@ class BaseAutoencoder(keras.Model):
             for i, batch in enumerate(x):
                 batch = self.check_inputs(batch[0] if isinstance(batch, (tuple, list)) else batch,
                                           f"x (batch {i})")
-                errors.append(reconstruction_error(batch, self.reconstruct(batch, batch_size), metric))
+                errors.append(reconstruction_error(batch, to_float32(self.predict_on_batch(batch)), metric))
                 if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
                     break
             return np.concatenate(errors)
