@@ -6,6 +6,7 @@ killed is removed by the next write into the same folder.
 """
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -14,6 +15,15 @@ import tempfile
 import numpy as np
 
 _TMP = re.compile(r"^\.tmp-(\d+)-")
+
+
+def sha256_file(path, chunk=1 << 20):
+    """The sha256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _pid_alive(pid):

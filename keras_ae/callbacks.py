@@ -1,45 +1,99 @@
-"""Training callbacks: checkpoints that survive a kill."""
+"""Training callbacks: checkpoints that survive a kill and resume exactly."""
 
+import glob
 import json
 import os
 import time
 import warnings
 
 import keras
+import numpy as np
 
-from keras_ae._io import atomic_write, write_json_atomic
+from keras_ae._io import atomic_write, sha256_file, write_json_atomic
 
 
 class CheckpointWarning(UserWarning):
     """A checkpoint could not be read and was set aside; training starts afresh."""
 
 
-class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`keras.callbacks.BackupAndRestore` whose files are written atomically.
+def seed_states(model):
+    """The state of every `keras.random.SeedGenerator` in `model`, as `{key: [ints]}`.
 
-    The weights and the training metadata are each written to a temporary file
-    beside the target and renamed, so a kill at any moment leaves the previous
-    checkpoint or the new one. A checkpoint that cannot be read (e.g. written
-    by an older, non-atomic run that was killed) is reported with a
-    `CheckpointWarning`, renamed to `*.corrupt-<time>` and training starts
-    from the beginning, instead of crashing.
+    Keys name the layer by its position and name, so the same architecture
+    built again maps each state back to its generator.
+    """
+    out = {}
+    for i, layer in enumerate(model._flatten_layers(include_self=True)):
+        for j, gen in enumerate(getattr(layer, "_seed_generators", ())):
+            out[f"{i}:{layer.name}:{j}"] = np.asarray(
+                keras.ops.convert_to_numpy(gen.state.value)).tolist()
+    return out
+
+
+def set_seed_states(model, states):
+    """Restore what `seed_states` returned; raise `ValueError` if the model differs."""
+    current = seed_states(model)
+    if set(current) != set(states):
+        raise ValueError(f"the checkpoint's random generators {sorted(states)} are not the model's "
+                         f"{sorted(current)}")
+    for i, layer in enumerate(model._flatten_layers(include_self=True)):
+        for j, gen in enumerate(getattr(layer, "_seed_generators", ())):
+            gen.state.assign(np.asarray(states[f"{i}:{layer.name}:{j}"], dtype=gen.state.dtype))
+
+
+class EpochSync(keras.callbacks.Callback):
+    """Tell an epoch-keyed data source which epoch is starting (`data.set_epoch(epoch)`).
+
+    `datasets.training_dataset`, `ArrayBatches` and `DynamicBinarization`
+    draw each epoch's order and noise from `(seed, epoch)`. keras-ae models
+    add this callback in `fit` themselves; pass it when a plain Keras model
+    trains on such data and must resume exactly.
+    """
+
+    def __init__(self, data):
+        super().__init__()
+        if not callable(getattr(data, "set_epoch", None)):
+            raise TypeError(f"`data` must have a `set_epoch(epoch)` method. Received: {type(data).__name__}")
+        self.data = data
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.data.set_epoch(epoch)
+
+
+class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` that survives kills and resumes bit for bit.
+
+    Each checkpoint is one commit: the weights (with the optimizer state) go
+    to a new file, `epoch-<N>.weights.h5`, then a small JSON file that names
+    it, with its sha256 and the states of the model's random generators, is
+    renamed into place; only then are older files removed. A kill at any
+    moment leaves the previous checkpoint or the new one. On resume, the
+    weights, the optimizer and the random generators (dropout, corruption,
+    sampling) are restored, and an epoch-keyed data source (see `EpochSync`)
+    serves the epoch it would have served, so the resumed run ends with the
+    weights of the uninterrupted one. A checkpoint that cannot be read is
+    reported with a `CheckpointWarning`, renamed to `*.corrupt-<time>`, and
+    training starts from the beginning instead of crashing.
+
+    Exact resume needs `save_freq="epoch"` (the default): Keras reruns a
+    partly finished epoch from its start.
 
     Example:
 
     ```python
-    model.fit(x, epochs=50, callbacks=[keras_ae.callbacks.SafeBackupAndRestore("runs/vae")])
+    model.fit(keras_ae.datasets.training_dataset(x, seed=0), epochs=50,
+              callbacks=[keras_ae.callbacks.SafeBackupAndRestore("runs/vae")])
     # killed? the same call resumes after the last completed epoch
     ```
     """
 
     def on_train_begin(self, logs=None):
         try:
-            super().on_train_begin(logs)
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
+            self._restore()
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             moved = []
-            for path in (self._weights_path, self._training_metadata_path,
-                         self._prev_weights_path, self._prev_training_metadata_path):
+            for path in [self._training_metadata_path, *self._weight_files()]:
                 if os.path.exists(path):
                     os.replace(path, f"{path}.corrupt-{stamp}")
                     moved.append(os.path.basename(path))
@@ -50,12 +104,43 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                 CheckpointWarning, stacklevel=2)
             self.model._initial_epoch = 0
 
+    def _weight_files(self):
+        return sorted(glob.glob(os.path.join(glob.escape(self.backup_dir), "*.weights.h5")))
+
+    def _restore(self):
+        if not os.path.exists(self._training_metadata_path):
+            if os.path.exists(self._weights_path):  # a Keras checkpoint without its metadata
+                raise ValueError("latest.weights.h5 has no training_metadata.json beside it")
+            return
+        with open(self._training_metadata_path, encoding="utf-8") as f:
+            meta = json.load(f)
+        if not isinstance(meta, dict) or not isinstance(meta.get("epoch"), int):
+            raise ValueError("training_metadata.json has no integer 'epoch'")
+        name = meta.get("weights", os.path.basename(self._weights_path))  # older checkpoints: Keras's name
+        path = os.path.join(self.backup_dir, name)
+        if os.path.basename(name) != name or not os.path.exists(path):
+            raise ValueError(f"the weights file {name!r} named by training_metadata.json is missing")
+        if "sha256" in meta and sha256_file(path) != meta["sha256"]:
+            raise ValueError(f"{name} does not match the sha256 in training_metadata.json")
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(path)
+        if "seed_states" in meta:
+            set_seed_states(self.model, meta["seed_states"])
+        self.model._initial_epoch = meta["epoch"]
+
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
+        name = f"epoch-{self._current_epoch}-batch-{self._last_batch_seen}.weights.h5"
+        path = os.path.join(self.backup_dir, name)
         save = keras.Model.save_weights.__get__(self.model)
-        atomic_write(self._weights_path, lambda tmp: save(tmp, overwrite=True))
-        write_json_atomic(self._training_metadata_path,
-                          {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+        atomic_write(path, lambda tmp: save(tmp, overwrite=True))
+        write_json_atomic(self._training_metadata_path, {
+            "epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name,
+            "sha256": sha256_file(path), "seed_states": seed_states(self.model)})
+        for old in self._weight_files():  # the metadata now names the new file
+            if os.path.basename(old) != name:
+                os.remove(old)
 
     @property
     def resumed_epoch(self):

@@ -190,9 +190,9 @@ def build_parser():
     p = sub.add_parser("train", help="train a model variant on MNIST and save a .keras file "
                                      "(checkpointed in OUT.checkpoint/: rerun to resume)")
     p.add_argument("variant", help="e.g. undercomplete, denoising, vae, conv_vae")
-    p.add_argument("--epochs", type=_positive_int, default=10)
+    p.add_argument("--epochs", type=_bounded_int(1, 100_000), default=10)
     p.add_argument("--latent-dim", type=_bounded_int(1, 4096), default=None)
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=_bounded_int(1, 65_536), default=256)
     p.add_argument("--out", default=None, help="output .keras file (default VARIANT.keras)")
     p.set_defaults(func=cmd_train)
 
@@ -215,16 +215,6 @@ def build_parser():
     p.add_argument("--quick", action="store_true", help="fewer images, for a smoke test")
     p.set_defaults(func=cmd_demo)
     return parser
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _bounded_int(low, high):

@@ -19,7 +19,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_ae._validation import check_batch, check_choice, check_float, check_positive_int
+from keras_ae._validation import check_batch, check_choice, check_float, check_positive_int, check_seed
 
 logger = logging.getLogger("keras_ae")
 
@@ -231,40 +231,65 @@ def one_class_split(x_train, y_train, x_test, y_test, normal_class):
             (y_test != normal_class).astype("int64"))
 
 
+def _fresh_seed(seed):
+    """`seed` checked, or a new random one: epoch-keyed data needs a number to key on."""
+    seed = check_seed(seed)
+    return int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """Shuffled `(input, target)` batches from an array, for any backend, without TensorFlow.
 
     The target is the clean batch; `input_noise=s` adds `s * N(0, 1)` to the
-    input, clipped to [0, 1]. A new order (and new noise) each epoch, from one
-    seed.
+    input, clipped to [0, 1]. The order of epoch `e` and the noise of its
+    batch `i` are functions of `(seed, e, i)` only, so a run resumed at epoch
+    `e` (`callbacks.SafeBackupAndRestore`) sees exactly the batches the
+    uninterrupted run saw. `fit` on a keras-ae model keeps `epoch` in step
+    with training (`set_epoch`); for another model pass `EpochSync(data)`
+    from `keras_ae.callbacks`.
     """
 
     def __init__(self, x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, **kwargs):
         super().__init__(**kwargs)
         self.x = x
-        self.batch_size = batch_size
+        self.batch_size = check_positive_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.input_noise = input_noise
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
+        self.seed = _fresh_seed(seed)
+        self.epoch = 0
+        self._order = (None, None)
 
     def __len__(self):
         return -(-len(self.x) // self.batch_size)
 
+    def set_epoch(self, epoch):
+        """Serve the batches of epoch `epoch` (0-based) next."""
+        self.epoch = int(epoch)
+
     def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.x)) if self.shuffle else None
+        self.epoch += 1
+
+    def order(self):
+        """The sample order of the current epoch (None without shuffling)."""
+        if not self.shuffle:
+            return None
+        if self._order[0] != self.epoch:
+            self._order = (self.epoch, np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x)))
+        return self._order[1]
 
     def __getitem__(self, i):
         if i >= len(self):
             raise IndexError(f"batch {i} of {len(self)}")
         part = slice(i * self.batch_size, (i + 1) * self.batch_size)
-        return self.transform(self.x[part] if self.order is None else self.x[np.sort(self.order[part])])
+        order = self.order()
+        xb = self.x[part] if order is None else self.x[np.sort(order[part])]
+        return self.transform(xb, np.random.default_rng([self.seed, self.epoch, i, 1]))
 
-    def transform(self, xb):
-        """One batch of the data to `(input, target)`; subclasses change this."""
+    def transform(self, xb, rng):
+        """One batch to `(input, target)`, drawing any noise from `rng`; subclasses change this."""
         if not self.input_noise:
             return xb, xb
-        noisy = xb + self.input_noise * self.rng.standard_normal(xb.shape, dtype="float32")
+        noisy = xb + self.input_noise * rng.standard_normal(xb.shape, dtype="float32")
         return np.clip(noisy, 0.0, 1.0), xb
 
 
@@ -282,8 +307,8 @@ class DynamicBinarization(ArrayBatches):
         super().__init__(check_batch(x, np.shape(x)[1:], value_range=(0.0, 1.0)), batch_size,
                          seed=seed, **kwargs)
 
-    def transform(self, xb):
-        xb = (self.rng.random(xb.shape) < xb).astype("float32")
+    def transform(self, xb, rng):
+        xb = (rng.random(xb.shape) < xb).astype("float32")
         return xb, xb
 
 
@@ -310,16 +335,30 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
         return ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, input_noise=input_noise)
     import tensorflow as tf  # the backend: loaded already
 
-    ds = tf.data.Dataset.from_tensor_slices(x)
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if input_noise:
-        def corrupt(b):
-            noise = tf.random.normal(tf.shape(b), seed=seed, dtype=b.dtype)
-            return tf.clip_by_value(b + input_noise * noise, 0.0, 1.0), b
+    # Stateless ops keyed by (seed, epoch, batch): a resumed run gets the same batches.
+    seed = _fresh_seed(seed)
+    n = len(x)
+    epoch = tf.Variable(0, dtype="int64", trainable=False, name="keras_ae_data_epoch")
+    data = tf.constant(x)
 
-        ds = ds.map(corrupt)
-    else:
-        ds = ds.map(lambda b: (b, b))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    def one_epoch(_):
+        e = epoch.assign_add(1) - 1  # each new pass is the next epoch, unless `set_epoch` says otherwise
+        idx = tf.range(n, dtype="int64")
+        if shuffle:
+            key = tf.stack([tf.constant(seed, "int64"), e])
+            idx = tf.cast(tf.argsort(tf.random.stateless_uniform([n], seed=key)), "int64")
+        batches = tf.data.Dataset.from_tensor_slices(idx).batch(batch_size).enumerate()
+        return batches.map(lambda i, b: (e, i, b))
+
+    def make_batch(e, i, idx):
+        b = tf.gather(data, tf.sort(idx))
+        if not input_noise:
+            return b, b
+        noise = tf.random.stateless_normal(tf.shape(b), dtype=b.dtype,
+                                           seed=tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, i]))
+        return tf.clip_by_value(b + input_noise * noise, 0.0, 1.0), b
+
+    ds = tf.data.Dataset.from_tensors(0).flat_map(one_epoch).map(make_batch)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size))).prefetch(tf.data.AUTOTUNE)
+    ds.set_epoch = lambda e: epoch.assign(int(e))
+    return ds

@@ -28,7 +28,7 @@ import re
 
 import keras
 
-from keras_ae._io import check_finite_weights, clean_stale_temporaries, write_json_atomic
+from keras_ae._io import check_finite_weights, clean_stale_temporaries, sha256_file, write_json_atomic
 
 ENV_ZOO = "KERAS_AE_ZOO"
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -155,13 +155,7 @@ def info(name):
     return _read_json(_manifest_path(name))
 
 
-def sha256_of(path, chunk=1 << 20):
-    """The sha256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256_of = sha256_file  # the sha256 hex digest of a file
 
 
 def verify_file(path, sha256, size=None):

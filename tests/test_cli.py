@@ -40,7 +40,7 @@ def test_readme_zoo_table_is_the_generated_one():
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["info", "nope"], "Unknown zoo model 'nope'"),
         (["train", "vea"], "Did you mean 'vae'"),
-        (["train", "vae", "--epochs", "0"], "expected a positive integer, got '0'"),
+        (["train", "vae", "--epochs", "0"], "expected an integer from 1 to 100000, got '0'"),
         (["sample", "undercomplete.mnist_z20", "--out", "x.png"], "not a generative model"),
         (["sample", "vae.mnist_z2", "-n", "-3"], "expected an integer from 1 to 1024, got '-3'"),
     ],

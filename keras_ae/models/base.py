@@ -17,6 +17,8 @@ class builds the layers last (`build_layers`, `build_encoder`,
 `build_decoder`), when every argument is known.
 """
 
+import difflib
+import inspect
 import math
 import os
 
@@ -90,6 +92,7 @@ class BaseAutoencoder(keras.Model):
     latent_dim_optional = False
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
+        self._check_keywords(kwargs)
         super().__init__(**kwargs)
         self.input_shape = check_input_shape(input_shape)
         self.latent_dim = check_positive_int("latent_dim", latent_dim,
@@ -106,6 +109,24 @@ class BaseAutoencoder(keras.Model):
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
         self.built = True
+
+    # Keyword arguments that keras.Model takes besides the constructor's own.
+    _KERAS_KEYWORDS = ("name", "dtype", "trainable", "autocast", "activity_regularizer")
+
+    @classmethod
+    def _check_keywords(cls, kwargs):
+        """Raise a `TypeError` naming a keyword no class in the hierarchy takes (e.g. a misspelling)."""
+        known = set(cls._KERAS_KEYWORDS)
+        for klass in cls.__mro__:
+            if "__init__" in vars(klass) and issubclass(klass, BaseAutoencoder):
+                known.update(p for p in inspect.signature(klass.__init__).parameters
+                             if p not in ("self", "kwargs"))
+        unknown = sorted(k for k in kwargs if k not in known)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {unknown[0]!r}.{hint} "
+                            f"It accepts: {', '.join(sorted(known))}")
 
     # ---- architecture hooks -------------------------------------------------
     def _check_config(self):
@@ -226,6 +247,12 @@ class BaseAutoencoder(keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._check_arg(x, "x"), self._check_arg(y, "y")
+        if callable(getattr(x, "set_epoch", None)):
+            # Epoch-keyed data (datasets.training_dataset, ArrayBatches): serve the epoch that is
+            # starting, so a run resumed by SafeBackupAndRestore sees the batches it would have.
+            from keras_ae.callbacks import EpochSync
+
+            kwargs["callbacks"] = [EpochSync(x), *(kwargs.get("callbacks") or [])]
         vd = kwargs.get("validation_data")
         if isinstance(vd, (tuple, list)):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
             kwargs["validation_data"] = tuple(

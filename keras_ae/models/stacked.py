@@ -3,6 +3,8 @@
 import keras
 
 from keras_ae._validation import check_positive_int
+from keras_ae.callbacks import EpochSync
+from keras_ae.datasets import ArrayBatches
 from keras_ae.models.base import DenseAutoencoder, per_sample_reconstruction_loss
 from keras_ae.models.registry import register_variant
 
@@ -71,7 +73,9 @@ class StackedAutoencoder(DenseAutoencoder):
             batch_size: batch size.
             optimizer: an optimizer name or config; a fresh copy per layer.
             verbose: passed to `fit`.
-            seed: shuffling seed for reproducible pretraining.
+            seed: shuffling seed for reproducible pretraining (each level's order
+                is a function of the seed, the level and the epoch, so a level
+                resumed from a checkpoint continues exactly).
             callbacks: Keras callbacks passed to every level's `fit` (each level
                 is a separate model, so checkpointing callbacks should write
                 to a folder per level: a callable `level -> list` is accepted).
@@ -101,9 +105,10 @@ class StackedAutoencoder(DenseAutoencoder):
             )
             if verbose:
                 print(f"Pretraining level {level + 1}/{len(pairs)}: {dim} -> {enc_layer.units}")
-            level_callbacks = callbacks(level) if callable(callbacks) else callbacks
-            histories.append(shallow.fit(h, h, epochs=epochs, batch_size=batch_size,
-                                         verbose=verbose, shuffle=True, callbacks=level_callbacks))
+            level_callbacks = list((callbacks(level) if callable(callbacks) else callbacks) or [])
+            data = ArrayBatches(h, batch_size, seed=None if seed is None else seed * 1000 + level)
+            histories.append(shallow.fit(data, epochs=epochs, verbose=verbose, shuffle=False,
+                                         callbacks=[EpochSync(data), *level_callbacks]))
             enc_layer.set_weights(hidden.get_weights())
             dec_layer.set_weights(out.get_weights())
             h = keras.Model(inp, hidden(inp)).predict(h, batch_size=1024, verbose=0)
