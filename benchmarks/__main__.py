@@ -40,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
     parser.add_argument("--speed", action="store_true", help="speed and memory against references")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
+    parser.add_argument("--backends", default="tensorflow,jax,torch",
+                        help="comma-separated Keras backends for --speed (each runs in its own process)")
     parser.add_argument("--out", default=HERE, help="folder for RESULTS.md and results.json")
     parser.add_argument("--nll-samples", type=int, default=5000, help="importance samples for the VAE NLL")
     parser.add_argument("--one-class-epochs", type=int, default=30)
@@ -80,7 +82,11 @@ def main(argv=None):
         results["quality"] = {name: parts[name]() for name in chosen}
         results["quality"]["hinton_2006"] = quality.HINTON_2006
     if args.speed:
-        results["speed"] = speed.run_speed(x, args.quick, log)
+        backends = args.backends.split(",")
+        unknown = sorted(set(backends) - set(speed.BACKENDS))
+        if unknown:
+            parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
+        results["speed"] = speed.run_speed(x, xt, args.quick, log, backends)
     results["seconds"] = time.time() - start
     report.write(results, args.out)
     log(f"wrote {os.path.join(args.out, 'RESULTS.md')} and results.json")

