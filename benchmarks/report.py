@@ -102,6 +102,9 @@ def speed_section(s):
     if "backends" not in s:
         return ["## Speed", "", "(from an earlier harness; rerun `python -m benchmarks --speed`)", ""]
     runs = {b: r for b, r in s["backends"].items() if "skipped" not in r}
+    if not runs:
+        return ["## Speed on every backend", "", "No backend ran: " + "; ".join(
+            f"{b}: {r['skipped']}" for b, r in s["backends"].items()) + ".", ""]
     lines = ["## Speed on every backend", "",
              "One process per backend, the same images, one run. Every throughput is paired with a reference "
              "measured in the same process back to back, alternating which goes first; ratios are medians over "
@@ -132,9 +135,11 @@ def _training_lines(runs):
         speeds = {b: next(t for t in r["training"] if t["variant"] == v)["keras_ae"] for b, r in runs.items()}
         best = max(speeds, key=speeds.get)
         rows.append([v] + [f"{speeds[b]:.0f}" for b in runs] + [BACKEND_NAMES[best]])
+    n_train = next(iter(runs.values())).get("n_train")
     lines += ["### Training: which backend is fastest for each variant", "",
-              "keras-ae samples/s with plain `fit` on in-memory arrays (batch 128 for VAEs, 256 otherwise; two "
-              "epochs on 10,240 training images after a warm-up `fit` that compiles).", "",
+              "keras-ae samples/s with plain `fit` on in-memory arrays (batch 128 for VAEs, 256 otherwise; "
+              f"timed epochs on {f'{n_train:,}' if n_train else 'the first 10,240'} training images after a "
+              "warm-up `fit` that compiles).", "",
               _table(["variant"] + [BACKEND_NAMES[b] for b in runs] + ["fastest"], rows), ""]
     for b, r in runs.items():
         rows = [[t["variant"], f"{t['keras_ae']:.0f}", f"{t['reference']:.0f}", t["reference_kind"],
@@ -165,7 +170,7 @@ def _path_lines(runs):
 
 
 def _peer_lines(peer):
-    if "rows" not in peer:
+    if not peer.get("rows"):
         return ["### Against pythae", "", f"Skipped: {peer.get('skipped', 'not run')}.", ""]
     rows = peer["rows"]
     best = max(rows, key=lambda r: r["ratio"])
@@ -198,6 +203,8 @@ def _flop_lines(runs):
                          f"{f['fraction_of_peak']:.1%}"])
             if f["variant"] == "undercomplete":
                 und[b] = f["fraction_of_peak"]
+    if not und:
+        return ["### Dense models' training FLOP rate", "", "Not measured in this run.", ""]
     best = max(und, key=und.get)
     return ["### Dense models' training FLOP rate against the same backend's matmul peak", "",
             "FLOPs are counted from the Dense kernels: 6 per weight per sample (2 forward, 4 backward). Each rate "
@@ -221,7 +228,7 @@ def _inference_lines(runs):
                          "yes" if i["ratio"] >= TRAIN_RATIO_TARGET else "**no**"])
         for c in r.get("latency", []):
             lat.append([BACKEND_NAMES[b], c["call"], f"{c['ms_median']:.2f}", f"{c['ms_p90']:.2f}"])
-    return ["### Inference and scoring throughput (undercomplete 784-512-256-128-20, 10,240 images)", "",
+    return ["### Inference and scoring throughput (undercomplete 784-512-256-128-20, the training slice above)", "",
             "Reference: `Model.predict` of the same layers with the same batch size (for the error, plus the "
             "NumPy mean of the squared difference). Target ratio ≥ 0.95.", "",
             _table(["backend", "verb", "batch", "keras-ae samples/s", "predict samples/s", "ratio", "target met"],

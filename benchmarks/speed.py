@@ -122,7 +122,8 @@ def peak_rss(variants, n, log):
     rows = []
     for variant in variants:
         out = subprocess.run([sys.executable, "-c", RSS_SCRIPT, root, variant, str(n)], capture_output=True,
-                             text=True, timeout=1200, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                             text=True, timeout=1200,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"})
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("RSS")]
         if not line:
             rows.append({"variant": variant, "error": out.stderr[-300:]})

@@ -78,6 +78,20 @@ def check_output_path(path, suffixes=None, what="output file"):
     return path
 
 
+def _fsync(path):
+    """Flush a file's (or a folder's) data to the disk; where the OS refuses (some folders), go on."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path, write):
     """Call `write(tmp_path)`, then rename the temporary file onto `path`.
 
@@ -97,7 +111,9 @@ def atomic_write(path, write):
         if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
             raise OSError(f"Nothing was written for {path!r}")
         os.chmod(tmp, 0o644)
+        _fsync(tmp)  # the bytes reach the disk before the name does
         os.replace(tmp, path)
+        _fsync(directory)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -19,26 +19,28 @@ class CheckpointWarning(UserWarning):
 def seed_states(model):
     """The state of every `keras.random.SeedGenerator` in `model`, as `{key: [ints]}`.
 
-    Keys name the layer by its position and name, so the same architecture
-    built again maps each state back to its generator.
+    Keys name the layer by its position and class (not its name, which Keras
+    numbers per process), so the same architecture built again maps each
+    state back to its generator.
     """
-    out = {}
-    for i, layer in enumerate(model._flatten_layers(include_self=True)):
-        for j, gen in enumerate(getattr(layer, "_seed_generators", ())):
-            out[f"{i}:{layer.name}:{j}"] = np.asarray(
-                keras.ops.convert_to_numpy(gen.state.value)).tolist()
-    return out
+    return {key: np.asarray(keras.ops.convert_to_numpy(gen.state.value)).tolist()
+            for key, gen in _generators(model).items()}
+
+
+def _generators(model):
+    return {f"{i}:{type(layer).__name__}:{j}": gen
+            for i, layer in enumerate(model._flatten_layers(include_self=True))
+            for j, gen in enumerate(getattr(layer, "_seed_generators", ()))}
 
 
 def set_seed_states(model, states):
     """Restore what `seed_states` returned; raise `ValueError` if the model differs."""
-    current = seed_states(model)
-    if set(current) != set(states):
+    generators = _generators(model)
+    if set(generators) != set(states):
         raise ValueError(f"the checkpoint's random generators {sorted(states)} are not the model's "
-                         f"{sorted(current)}")
-    for i, layer in enumerate(model._flatten_layers(include_self=True)):
-        for j, gen in enumerate(getattr(layer, "_seed_generators", ())):
-            gen.state.assign(np.asarray(states[f"{i}:{layer.name}:{j}"], dtype=gen.state.dtype))
+                         f"{sorted(generators)}")
+    for key, gen in generators.items():
+        gen.state.assign(np.asarray(states[key], dtype=gen.state.dtype))
 
 
 class EpochSync(keras.callbacks.Callback):
@@ -76,7 +78,10 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     training starts from the beginning instead of crashing.
 
     Exact resume needs `save_freq="epoch"` (the default): Keras reruns a
-    partly finished epoch from its start.
+    partly finished epoch from its start. `double_checkpoint` is not needed
+    (every checkpoint is atomic) and is ignored. Only the checkpoint's own
+    files (`epoch-*-batch-*.weights.h5`, `training_metadata.json`, and Keras's
+    `latest.weights.h5`) are touched in `backup_dir`.
 
     Example:
 
@@ -88,6 +93,8 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     def on_train_begin(self, logs=None):
+        # Keras keeps `_initial_epoch` on the model; one left by an earlier `fit` must not skip epochs here.
+        self.model._initial_epoch = None
         try:
             self._restore()
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
@@ -104,8 +111,13 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                 CheckpointWarning, stacklevel=2)
             self.model._initial_epoch = 0
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch  # batch-level checkpoints record the epoch they are in
+
     def _weight_files(self):
-        return sorted(glob.glob(os.path.join(glob.escape(self.backup_dir), "*.weights.h5")))
+        """The checkpoint's weight files: ours and Keras's `latest.weights.h5` (nothing else in the folder)."""
+        names = glob.glob(os.path.join(glob.escape(self.backup_dir), "epoch-*-batch-*.weights.h5"))
+        return sorted(names + [p for p in (self._weights_path,) if os.path.exists(p)])
 
     def _restore(self):
         if not os.path.exists(self._training_metadata_path):
@@ -122,11 +134,22 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
             raise ValueError(f"the weights file {name!r} named by training_metadata.json is missing")
         if "sha256" in meta and sha256_file(path) != meta["sha256"]:
             raise ValueError(f"{name} does not match the sha256 in training_metadata.json")
+        states = meta.get("seed_states")
+        if states is not None and set(states) != set(_generators(self.model)):
+            raise ValueError(f"the checkpoint's random generators {sorted(states)} are not the model's "
+                             f"{sorted(_generators(self.model))}")
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(path)
-        if "seed_states" in meta:
-            set_seed_states(self.model, meta["seed_states"])
+        variables = list(self.model.variables) + list(getattr(self.model.optimizer, "variables", []))
+        before = [keras.ops.convert_to_numpy(v.value) for v in variables]
+        try:
+            self.model.load_weights(path)
+            if states is not None:
+                set_seed_states(self.model, states)
+        except BaseException:
+            for v, value in zip(variables, before):  # a half-read file leaves the model as it was
+                v.assign(value)
+            raise
         self.model._initial_epoch = meta["epoch"]
 
     def _save_model(self):

@@ -234,6 +234,8 @@ def one_class_split(x_train, y_train, x_test, y_test, normal_class):
 def _fresh_seed(seed):
     """`seed` checked, or a new random one: epoch-keyed data needs a number to key on."""
     seed = check_seed(seed)
+    if seed is not None and seed >= 2**31:
+        raise ValueError(f"`seed` must be None or an integer from 0 to 2**31 - 1. Received: seed={seed!r}")
     return int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
 
 
@@ -345,7 +347,7 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
         e = epoch.assign_add(1) - 1  # each new pass is the next epoch, unless `set_epoch` says otherwise
         idx = tf.range(n, dtype="int64")
         if shuffle:
-            key = tf.stack([tf.constant(seed, "int64"), e])
+            key = tf.stack([tf.constant(seed, "int64"), -1 - e])  # negative: never a noise key below
             idx = tf.cast(tf.argsort(tf.random.stateless_uniform([n], seed=key)), "int64")
         batches = tf.data.Dataset.from_tensor_slices(idx).batch(batch_size).enumerate()
         return batches.map(lambda i, b: (e, i, b))

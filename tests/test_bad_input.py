@@ -193,7 +193,7 @@ def test_mismatched_pairs_are_refused(models, x, n):
 
 # ---- names ------------------------------------------------------------------------------
 @SETTINGS
-@given(name=st.text(alphabet=string.ascii_lowercase + "._", min_size=1, max_size=12))
+@given(name=st.text(alphabet=string.ascii_lowercase + "._", min_size=3, max_size=12))
 def test_unknown_zoo_and_variant_names_are_named(name):
     if name in zoo.list_models():
         return
@@ -224,8 +224,10 @@ CLI_FLAGS = {
 @given(value=st.one_of(st.integers(max_value=-1).map(str), st.just("0"), st.just("2.5"),
                        st.text(alphabet=string.ascii_letters, min_size=1, max_size=4),
                        st.integers(10**9, 10**12).map(str)))
-def test_cli_refuses_bad_numbers_before_any_work_and_names_the_flag(flag, value, capsys):
+def test_cli_refuses_bad_numbers_before_any_work_and_names_the_flag(flag, value, capsys, tmp_path, monkeypatch):
     from keras_ae import cli
+
+    monkeypatch.chdir(tmp_path)  # a value wrongly accepted must not train into the checkout
 
     if flag.endswith("--seed") and value.isdigit() and int(value) < 2**31:
         return  # a valid seed

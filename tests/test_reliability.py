@@ -348,6 +348,50 @@ def test_training_resumes_after_the_last_checkpointed_epoch(tmp_path, x_small):
     assert not os.path.exists(backup)
 
 
+def test_a_second_fit_with_a_fresh_checkpoint_folder_starts_at_epoch_1(tmp_path, x_small):
+    # Keras keeps the resumed epoch on the model; a later stage (e.g. zoo_train's fine-tuning) must
+    # not inherit it and skip its epochs.
+    from keras_ae.callbacks import SafeBackupAndRestore
+
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam")
+    model.fit(x_small, epochs=3, verbose=0, callbacks=[SafeBackupAndRestore(str(tmp_path / "a"), False)])
+    model.fit(x_small, epochs=3, verbose=0, callbacks=[SafeBackupAndRestore(str(tmp_path / "a"), False)])
+    h = model.fit(x_small, epochs=2, verbose=0, callbacks=[SafeBackupAndRestore(str(tmp_path / "b"), False)])
+    assert len(h.history["loss"]) == 2
+
+
+def test_checkpoints_touch_only_their_own_files(tmp_path, x_small):
+    from keras_ae.callbacks import SafeBackupAndRestore
+
+    backup = tmp_path / "run"
+    backup.mkdir()
+    (backup / "mine.weights.h5").write_bytes(b"a user's file")
+    model = small_model("undercomplete")
+    model.compile(optimizer="adam")
+    model.fit(x_small, epochs=2, verbose=0, callbacks=[SafeBackupAndRestore(str(backup), delete_checkpoint=False)])
+    names = sorted(os.listdir(backup))
+    assert names == ["epoch-2-batch-0.weights.h5", "mine.weights.h5", "training_metadata.json"], names
+
+
+def test_a_checkpoint_of_another_model_is_set_aside_before_any_weight_is_loaded(tmp_path, x_small):
+    from keras_ae.callbacks import CheckpointWarning, SafeBackupAndRestore
+
+    backup = str(tmp_path / "run")
+    vae = small_model("vae")  # has random generators; the undercomplete model has none
+    vae.compile(optimizer="adam")
+    vae.fit(x_small, epochs=1, verbose=0, callbacks=[SafeBackupAndRestore(backup, delete_checkpoint=False)])
+    other = small_model("undercomplete")
+    other.compile(optimizer="adam")
+    other.optimizer.build(other.trainable_variables)
+    before = [np.array(v) for v in other.get_weights()]
+    cb = SafeBackupAndRestore(backup, delete_checkpoint=False)
+    cb.set_model(other)
+    with pytest.warns(CheckpointWarning):
+        cb.on_train_begin()
+    assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()))
+
+
 def test_stacked_pretrain_takes_callbacks(x_small):
     model = small_model("stacked")
     seen = []

@@ -61,11 +61,20 @@ def test_resumed_run_is_bit_identical(resumed, variant):
     assert diff.size == 0, f"{diff.size} of {full.size} weights differ (max {np.abs(full - again).max():.3g})"
 
 
-def test_the_runs_were_cut_after_one_epoch_and_resumed_to_the_end(resumed):
-    # The comparison above means something only if the cut runs stopped part-way.
+def test_the_runs_were_cut_after_one_epoch_and_resumed_from_there(resumed):
+    # The comparison above means something only if the cut runs stopped part-way and the resumed
+    # runs restored the checkpoint instead of training again from the start.
     tmp, cut_at = resumed
     assert cut_at == {v: 1 for v in VARIANTS}
     for variant in VARIANTS:
+        ran = json.loads((tmp / f"{variant}.resume.epochs.json").read_text())
+        full = json.loads((tmp / f"{variant}.full.epochs.json").read_text())
+        if variant == "stacked_pretrain":
+            assert full["level1"] == [0, 1, 2] and ran["level0"] == [] and ran["level1"] == [1, 2], ran
+            assert ran["fit"] == [0, 1, 2]
+        else:
+            assert full["fit"] == [0, 1, 2] and ran["fit"] == [1, 2], (variant, ran)
+        stage = tmp / variant / "cut" / ("level1" if variant == "stacked_pretrain" else "fit")
         meta = _checkpoint(tmp, variant)
-        assert meta["epoch"] == 3 and (tmp / variant / "cut" / ("level1" if variant == "stacked_pretrain"
-                                                                  else "fit") / meta["weights"]).exists()
+        assert meta["epoch"] == 3 and (stage / meta["weights"]).exists()
+        assert not [p for p in os.listdir(stage) if ".corrupt-" in p]

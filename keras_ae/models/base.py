@@ -253,6 +253,8 @@ class BaseAutoencoder(keras.Model):
             from keras_ae.callbacks import EpochSync
 
             kwargs["callbacks"] = [EpochSync(x), *(kwargs.get("callbacks") or [])]
+            # The data shuffles itself; Keras would otherwise reorder a PyDataset's batches at random.
+            kwargs["shuffle"] = False
         vd = kwargs.get("validation_data")
         if isinstance(vd, (tuple, list)):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
             kwargs["validation_data"] = tuple(

@@ -75,7 +75,8 @@ class StackedAutoencoder(DenseAutoencoder):
             verbose: passed to `fit`.
             seed: shuffling seed for reproducible pretraining (each level's order
                 is a function of the seed, the level and the epoch, so a level
-                resumed from a checkpoint continues exactly).
+                resumed from a checkpoint continues exactly; without a seed a
+                resumed level continues, but not bit for bit).
             callbacks: Keras callbacks passed to every level's `fit` (each level
                 is a separate model, so checkpointing callbacks should write
                 to a folder per level: a callable `level -> list` is accepted).
