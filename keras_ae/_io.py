@@ -125,11 +125,9 @@ def write_json_atomic(path, obj):
     """Write `obj` as indented JSON to `path` atomically (the JSON is made before any file)."""
     text = json.dumps(obj, indent=2) + "\n"
 
-    def write(tmp):
+    def write(tmp):  # atomic_write flushes it to the disk before the rename
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
 
     return atomic_write(path, write)
 

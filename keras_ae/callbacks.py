@@ -33,13 +33,18 @@ def _generators(model):
             for j, gen in enumerate(getattr(layer, "_seed_generators", ()))}
 
 
-def set_seed_states(model, states):
-    """Restore what `seed_states` returned; raise `ValueError` if the model differs."""
+def _matching_generators(model, states):
+    """The model's generators by key; `ValueError` unless `states` has exactly those keys."""
     generators = _generators(model)
     if set(generators) != set(states):
         raise ValueError(f"the checkpoint's random generators {sorted(states)} are not the model's "
                          f"{sorted(generators)}")
-    for key, gen in generators.items():
+    return generators
+
+
+def set_seed_states(model, states):
+    """Restore what `seed_states` returned; raise `ValueError` if the model differs."""
+    for key, gen in _matching_generators(model, states).items():
         gen.state.assign(np.asarray(states[key], dtype=gen.state.dtype))
 
 
@@ -135,9 +140,8 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         if "sha256" in meta and sha256_file(path) != meta["sha256"]:
             raise ValueError(f"{name} does not match the sha256 in training_metadata.json")
         states = meta.get("seed_states")
-        if states is not None and set(states) != set(_generators(self.model)):
-            raise ValueError(f"the checkpoint's random generators {sorted(states)} are not the model's "
-                             f"{sorted(_generators(self.model))}")
+        if states is not None:
+            _matching_generators(self.model, states)  # before any weight is loaded
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
         variables = list(self.model.variables) + list(getattr(self.model.optimizer, "variables", []))
