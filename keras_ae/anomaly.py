@@ -1,30 +1,48 @@
-"""Anomaly detection with any keras-ae model (PyOD / alibi-detect conventions).
+"""Anomaly detection with any keras-ae model, the scikit-learn and PyOD way.
 
-Higher scores mean more abnormal, and the threshold is a fitted attribute.
+Higher `decision_function` values mean more abnormal (PyOD); `score_samples`
+is its opposite (scikit-learn's outlier detectors: lower is more abnormal).
+The threshold is a fitted attribute, and `sklearn.base.clone` works.
 
 Example:
 
 ```python
 detector = keras_ae.anomaly.AnomalyDetector(keras_ae.zoo.load("undercomplete.mnist_z20"))
-detector.fit(x_normal)                 # sets threshold_ at the 95th percentile of normal scores
-is_anomaly = detector.predict(x_new)   # 1 = anomaly
+detector.fit(x_normal)                      # threshold_ = 95th percentile of the normal scores
+scores = detector.decision_function(x_new)  # higher = more abnormal
+is_anomaly = detector.predict(x_new)        # 1 = anomaly, 0 = normal
 report = detector.evaluate(x_test, y_is_anomaly)   # AUROC, average precision, F1
+detector.save("detector.keras")             # model and threshold in one file, written atomically
+detector = AnomalyDetector.load("detector.keras")
 ```
 """
 
+import json
+import os
+import warnings
+import zipfile
+
 import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
 
 from keras_ae._validation import check_choice, check_float
 
 SCORES = ("mse", "bce", "neg_elbo")
+_MEMBER = "keras_ae_detector.json"  # the detector's settings, inside the model's .keras zip
 
 
-class AnomalyDetector:
+class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Scores samples by how badly a trained autoencoder reconstructs them.
+
+    Follows scikit-learn's estimator API (`fit` returns the detector,
+    `get_params`/`set_params`, `clone`, `NotFittedError` before `fit`) and
+    PyOD's detector attributes (`decision_scores_`, `labels_`, `threshold_`).
+    The model is used as given: `fit` only calibrates the threshold, so train
+    the model first (or load one from the zoo). `clone` shares the model.
 
     Args:
         model: a trained keras-ae model (from `fit` or the zoo).
-        score: `"mse"` (mean squared reconstruction error), `"bce"` (binary
+        scoring: `"mse"` (mean squared reconstruction error), `"bce"` (binary
             cross-entropy summed over values), `"neg_elbo"` (a VAE's negative
             ELBO), or `None` for `"neg_elbo"` with a VAE and `"mse"` otherwise.
         percentile: the threshold is this percentile of the scores of the
@@ -34,60 +52,137 @@ class AnomalyDetector:
             `1 - contamination` quantile. Overrides `percentile`.
         num_samples: ELBO samples per input for `"neg_elbo"`.
 
-    Attributes:
-        threshold_: the fitted threshold (set by `fit`).
+    Attributes (set by `fit`):
+        threshold_: scores above it are anomalies.
+        decision_scores_: the scores of the data passed to `fit`.
+        labels_: `predict` on that data (1 = anomaly).
+        scoring_: the score actually used.
+        n_features_in_: the number of values in one sample.
     """
 
-    def __init__(self, model, score=None, percentile=95.0, contamination=None, num_samples=1):
-        if not callable(getattr(model, "reconstruct", None)):
-            raise ValueError(
-                f"AnomalyDetector needs a keras-ae model. Received: {type(model).__name__}"
-            )
-        is_vae = callable(getattr(model, "elbo", None))
+    def __init__(self, model, scoring=None, percentile=95.0, contamination=None, num_samples=1, **kwargs):
+        if "score" in kwargs:  # the keyword's name before 0.2
+            warnings.warn("AnomalyDetector(score=...) is deprecated: use scoring=...", FutureWarning,
+                          stacklevel=2)
+            scoring = kwargs.pop("score")
+        if kwargs:
+            raise TypeError(f"AnomalyDetector got unexpected keyword argument(s): {', '.join(kwargs)}")
         self.model = model
-        self.score_kind = check_choice("score", score or ("neg_elbo" if is_vae else "mse"), SCORES)
-        if self.score_kind == "neg_elbo" and not is_vae:
-            raise ValueError(
-                f"score='neg_elbo' needs a VAE. Received: {type(model).__name__}; use 'mse' or 'bce'"
-            )
-        self.percentile = check_float("percentile", percentile, 0.0, 100.0)
-        self.contamination = (None if contamination is None else
-                              check_float("contamination", contamination, 0.0, 0.5, low_inclusive=False))
+        self.scoring = scoring
+        self.percentile = percentile
+        self.contamination = contamination
         self.num_samples = num_samples
-        self.threshold_ = None
+        self._check_params()  # fail early; fit checks again after set_params
+
+    def __sklearn_clone__(self):
+        # A clone shares the trained model (scikit-learn would deep-copy a Keras model).
+        return type(self)(**self.get_params(deep=False))
+
+    def _check_params(self):
+        if not callable(getattr(self.model, "reconstruct", None)):
+            raise ValueError(
+                f"AnomalyDetector needs a keras-ae model. Received: {type(self.model).__name__}"
+            )
+        is_vae = callable(getattr(self.model, "elbo", None))
+        scoring = check_choice("scoring", self.scoring or ("neg_elbo" if is_vae else "mse"), SCORES)
+        if scoring == "neg_elbo" and not is_vae:
+            raise ValueError(
+                f"scoring='neg_elbo' needs a VAE. Received: {type(self.model).__name__}; use 'mse' or 'bce'"
+            )
+        check_float("percentile", self.percentile, 0.0, 100.0)
+        if self.contamination is not None:
+            check_float("contamination", self.contamination, 0.0, 0.5, low_inclusive=False)
+        if isinstance(self.num_samples, bool) or not isinstance(self.num_samples, (int, np.integer)) \
+                or self.num_samples < 1:
+            raise ValueError(f"`num_samples` must be a positive integer. Received: {self.num_samples!r}")
+        return scoring
+
+    @property
+    def score_kind(self):
+        """The score in use (`scoring`, with `None` resolved for this model)."""
+        return self._check_params()
+
+    # ---- scores ---------------------------------------------------------------
+    def _raw_scores(self, x):
+        if self.score_kind == "neg_elbo":
+            return np.asarray(-self.model.elbo(x, num_samples=self.num_samples), dtype="float64")
+        metric = "mse" if self.score_kind == "mse" else "bce"
+        return np.asarray(self.model.reconstruction_error(x, metric=metric), dtype="float64")
+
+    def decision_function(self, X):
+        """Per-sample anomaly score, shape `(n,)`; higher is more abnormal (PyOD)."""
+        return self._raw_scores(X)
+
+    def score_samples(self, X):
+        """The opposite of `decision_function`: lower is more abnormal (scikit-learn)."""
+        return -self._raw_scores(X)
 
     def score(self, x):
-        """Per-sample anomaly score, shape `(n,)`; higher is more abnormal."""
-        if self.score_kind == "neg_elbo":
-            return -self.model.elbo(x, num_samples=self.num_samples)
-        metric = "mse" if self.score_kind == "mse" else "bce"
-        return self.model.reconstruction_error(x, metric=metric)
+        """Deprecated: per-sample anomaly scores; use `decision_function` (same values)."""
+        warnings.warn("AnomalyDetector.score(x) is deprecated and will be removed: it returns per-sample "
+                      "scores, which scikit-learn calls decision_function(x) (same values, higher = more "
+                      "abnormal) or score_samples(x) (their opposite)", FutureWarning, stacklevel=2)
+        return self.decision_function(x)
 
     def score_map(self, x):
         """Per-value squared error map, shaped like `x` (where the model went wrong)."""
         x = self.model.check_inputs(x)
         return (self.model.reconstruct(x) - x) ** 2
 
-    def fit(self, x_normal):
-        """Set `threshold_` from the scores of (mostly) normal data; returns `self`."""
-        scores = self.score(x_normal)
-        q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
+    # ---- fitting and predicting ----------------------------------------------
+    def fit(self, X, y=None):
+        """Set `threshold_` from the scores of (mostly) normal data; returns `self`.
+
+        `y` is ignored (unsupervised, as in scikit-learn and PyOD).
+        """
+        self.scoring_ = self._check_params()
+        scores = self._raw_scores(X)
         if not np.all(np.isfinite(scores)):
             raise ValueError(
                 f"The model gives {int(np.size(scores) - np.count_nonzero(np.isfinite(scores)))} NaN or "
-                "infinite score(s) on `x_normal`, so no threshold can be set: is the model diverged?")
-        self.threshold_ = float(np.percentile(scores, q))
-        self.train_scores_ = scores
+                "infinite score(s) on the data passed to fit, so no threshold can be set: "
+                "is the model diverged?")
+        q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
+        self._set_fitted(float(np.percentile(scores, q)), scores)
         return self
 
-    def _check_fitted(self):
-        if self.threshold_ is None:
-            raise RuntimeError("This AnomalyDetector is not fitted yet: call fit(x_normal) before predict")
+    def _set_fitted(self, threshold, scores):
+        if not np.isfinite(threshold):
+            raise ValueError(f"The threshold must be a finite number. Received: {threshold!r}")
+        self.threshold_ = float(threshold)
+        self.decision_scores_ = np.asarray(scores, dtype="float64")
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype("int64")
+        self.n_features_in_ = int(np.prod(self.model.sample_shape))
 
-    def predict(self, x):
-        """1 for an anomaly (score above `threshold_`), 0 for normal."""
+    @property
+    def train_scores_(self):
+        """The scores of the data passed to `fit` (an older name of `decision_scores_`)."""
         self._check_fitted()
-        return (self.score(x) > self.threshold_).astype("int64")
+        return self.decision_scores_
+
+    def _check_fitted(self):
+        from sklearn.exceptions import NotFittedError
+
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError("This AnomalyDetector is not fitted yet: call fit(x_normal) first, or "
+                                 "AnomalyDetector.load(path) for a saved one")
+
+    def predict(self, X):
+        """1 for an anomaly (score above `threshold_`), 0 for normal (PyOD's labels)."""
+        self._check_fitted()
+        return (self.decision_function(X) > self.threshold_).astype("int64")
+
+    def fit_predict(self, X, y=None):
+        """`fit(X)`, then the labels of `X` (1 = anomaly)."""
+        return self.fit(X).labels_
+
+    def predict_proba(self, X):
+        """`(n, 2)` probabilities of [normal, anomaly]: the score min-max scaled over the
+        scores seen in `fit`, clipped to [0, 1] (PyOD's "linear" method)."""
+        self._check_fitted()
+        low, high = float(self.decision_scores_.min()), float(self.decision_scores_.max())
+        p = np.clip((self.decision_function(X) - low) / max(high - low, 1e-12), 0.0, 1.0)
+        return np.stack([1.0 - p, p], axis=1)
 
     def evaluate(self, x, y):
         """AUROC, average precision, and F1 at `threshold_` against labels `y` (1 = anomaly)."""
@@ -97,7 +192,7 @@ class AnomalyDetector:
         y = np.asarray(y).astype("int64").ravel()
         if set(np.unique(y)) - {0, 1} or len(np.unique(y)) < 2:
             raise ValueError(f"`y` must hold both 0 (normal) and 1 (anomaly). Received values: {np.unique(y)}")
-        scores = self.score(x)
+        scores = self.decision_function(x)
         if len(scores) != len(y):
             raise ValueError(f"`x` and `y` differ in length. Received: {len(scores)} and {len(y)}")
         return {
@@ -106,6 +201,218 @@ class AnomalyDetector:
             "f1": float(f1_score(y, (scores > self.threshold_).astype("int64"))),
             "threshold": self.threshold_,
         }
+
+    # ---- saving ----------------------------------------------------------------
+    def _settings(self):
+        return {"format": 1, "scoring": self.scoring_, "percentile": float(self.percentile),
+                "contamination": None if self.contamination is None else float(self.contamination),
+                "num_samples": int(self.num_samples), "threshold": self.threshold_,
+                "decision_scores": [float(s) for s in self.decision_scores_]}
+
+    def save(self, filepath):
+        """Save the model and the fitted threshold in one `.keras` file, atomically.
+
+        The file is an ordinary `.keras` model file (`keras.models.load_model`
+        reads the model) with the detector's settings added;
+        `AnomalyDetector.load(filepath)` restores both.
+        """
+        from keras_ae._io import atomic_write, check_finite_weights, check_output_path
+
+        self._check_fitted()
+        path = check_output_path(filepath, (".keras",), what="detector file")
+        check_finite_weights(self.model)
+        settings = json.dumps(self._settings())
+
+        def write(tmp):
+            self.model.save(tmp)
+            with zipfile.ZipFile(tmp, "a") as z:
+                z.writestr(_MEMBER, settings)
+
+        return atomic_write(path, write)
+
+    @classmethod
+    def load(cls, filepath):
+        """Load a detector written by `save`: the model, and the fitted threshold."""
+        import keras
+
+        import keras_ae  # noqa: F401  (registers the model classes with Keras)
+
+        if not os.path.isfile(filepath):
+            raise FileNotFoundError(f"No detector file at {filepath!r}")
+        try:
+            with zipfile.ZipFile(filepath) as z:
+                settings = json.loads(z.read(_MEMBER))
+        except KeyError:
+            raise ValueError(f"{filepath!r} is a model file without a fitted detector: load it with "
+                             "keras.models.load_model and fit an AnomalyDetector on normal data") from None
+        except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
+            raise ValueError(f"{filepath!r} is not a readable detector file (expected a .keras zip "
+                             f"written by AnomalyDetector.save): {e}") from None
+        model = keras.models.load_model(filepath)
+        if "tabular" in settings:
+            detector = TabularDetector(percentile=settings["percentile"],
+                                       contamination=settings["contamination"])
+            detector.model = model
+            detector.mean_ = np.asarray(settings["tabular"]["mean"], "float64")
+            detector.scale_ = np.asarray(settings["tabular"]["scale"], "float64")
+        else:
+            detector = AnomalyDetector(model, scoring=settings["scoring"], percentile=settings["percentile"],
+                                       contamination=settings["contamination"],
+                                       num_samples=settings["num_samples"])
+        detector.scoring_ = detector._check_params()
+        detector._set_fitted(settings["threshold"], settings["decision_scores"])
+        return detector
+
+
+def default_tabular_architecture(n_features):
+    """`(hidden_units, latent_dim)` of `TabularDetector`'s model for `n_features` columns.
+
+    One hidden layer twice as wide as the input (8 to 64 units) and a code of
+    about a third of the input (1 to 16 values).
+    """
+    n = int(n_features)
+    if n < 2:
+        raise ValueError(f"An autoencoder needs at least 2 features to compress. Received: {n}")
+    return (max(8, min(64, 2 * n)),), max(1, min(16, n // 3))
+
+
+class TabularDetector(AnomalyDetector):
+    """An autoencoder anomaly detector for tabular data, trained by `fit`.
+
+    The recipe the `keras-ae train --data table.csv` default uses: features
+    standardized on the normal data, a dense undercomplete autoencoder with a
+    linear output and squared error (sized from the feature count, see
+    `default_tabular_architecture`), AdamW with weight decay, early stopping on
+    a held-out part of the normal data (the best weights are kept), and the
+    mean squared error of the standardized features as the score.
+
+    Args:
+        hidden_units, latent_dim: the architecture; `None` sizes it from the
+            number of features.
+        epochs: the most epochs to train; early stopping usually ends sooner.
+        batch_size: `None` for 32, or fewer for small tables.
+        learning_rate, weight_decay: AdamW settings.
+        patience: epochs without a better held-out loss before stopping.
+        validation_fraction: the part of the normal data held out for early
+            stopping (it is used for the threshold, with the rest).
+        percentile, contamination: the threshold, as in `AnomalyDetector`.
+        random_state: seed of the split and of the weights.
+        verbose: Keras's `verbose` for training.
+
+    Attributes (set by `fit`): `model`, `mean_`, `scale_`, `history_`, and
+    those of `AnomalyDetector`.
+    """
+
+    def __init__(self, hidden_units=None, latent_dim=None, epochs=500, batch_size=None,
+                 learning_rate=1e-3, weight_decay=1e-4, patience=30, validation_fraction=0.2,
+                 percentile=95.0, contamination=None, random_state=0, verbose=0):
+        self.hidden_units = hidden_units
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.percentile = percentile
+        self.contamination = contamination
+        self.random_state = random_state
+        self.verbose = verbose
+        check_float("validation_fraction", validation_fraction, 0.0, 0.5, low_inclusive=False)
+        check_float("percentile", percentile, 0.0, 100.0)
+        if contamination is not None:
+            check_float("contamination", contamination, 0.0, 0.5, low_inclusive=False)
+
+    def __sklearn_clone__(self):
+        return type(self)(**self.get_params(deep=False))
+
+    def _check_params(self):
+        if not hasattr(self, "model"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This TabularDetector is not fitted yet: call fit(x_normal) first")
+        return "mse"
+
+    num_samples = 1
+
+    @staticmethod
+    def _table(X, name="X"):
+        from keras_ae._validation import to_numpy
+
+        x = np.asarray(to_numpy(X, name))
+        if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] < 2 or not np.issubdtype(x.dtype, np.number):
+            raise ValueError(f"`{name}` must be a table of numbers, shape (n_samples, n_features) with "
+                             f"n_samples >= 1 and n_features >= 2. Received: shape={x.shape}, dtype={x.dtype}")
+        x = x.astype("float64")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"`{name}` holds {int(np.size(x) - np.count_nonzero(np.isfinite(x)))} NaN or "
+                             "infinite value(s); impute or drop them first")
+        return x
+
+    def _standardize(self, X, name="X"):
+        x = self._table(X, name)
+        if x.shape[1] != len(self.mean_):
+            raise ValueError(f"`{name}` must have {len(self.mean_)} features, as in fit. "
+                             f"Received: {x.shape[1]}")
+        return ((x - self.mean_) / self.scale_).astype("float32")
+
+    def _raw_scores(self, x):
+        self._check_params()  # NotFittedError before fit
+        return np.asarray(self.model.reconstruction_error(self._standardize(x), metric="mse"), "float64")
+
+    def score_map(self, x):
+        """Per-feature squared error of the standardized features (which feature was off)."""
+        self._check_params()
+        z = self._standardize(x)
+        return (self.model.reconstruct(z) - z) ** 2
+
+    def fit(self, X, y=None):
+        """Standardize, train the autoencoder on `X` (normal data), set the threshold."""
+        import keras
+
+        from keras_ae._io import check_history_finite
+        from keras_ae.models import UndercompleteAutoencoder
+
+        x = self._table(X)
+        if len(x) < 10:
+            raise ValueError(f"TabularDetector needs at least 10 normal samples. Received: {len(x)}")
+        self.mean_ = x.mean(axis=0)
+        scale = x.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)  # constant columns stay 0 after centring
+        z = ((x - self.mean_) / self.scale_).astype("float32")
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(len(z))
+        n_val = max(1, int(round(self.validation_fraction * len(z))))
+        val, train = z[order[:n_val]], z[order[n_val:]]
+        hidden, latent = default_tabular_architecture(z.shape[1])
+        keras.utils.set_random_seed(int(self.random_state))
+        self.model = UndercompleteAutoencoder(
+            input_shape=(z.shape[1],), hidden_units=self.hidden_units or hidden,
+            latent_dim=self.latent_dim or latent, output_activation="linear")
+        self.model.compile(optimizer=keras.optimizers.AdamW(self.learning_rate,
+                                                            weight_decay=self.weight_decay))
+        stop = keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)
+        history = self.model.fit(train, train, validation_data=(val, val), epochs=self.epochs,
+                                 batch_size=self.batch_size or 32, shuffle=True, verbose=self.verbose,
+                                 callbacks=[stop, keras.callbacks.TerminateOnNaN()])
+        check_history_finite(history)
+        self.history_ = history.history
+        self.scoring_ = "mse"
+        scores = self._raw_scores(x)
+        q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
+        self._set_fitted(float(np.percentile(scores, q)), scores)
+        return self
+
+    def _settings(self):
+        return {**super()._settings(), "tabular": {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}}
+
+    @classmethod
+    def load(cls, filepath):
+        """Load a detector written by `save` (a `TabularDetector` keeps its scaling)."""
+        detector = AnomalyDetector.load(filepath)
+        if not isinstance(detector, cls):
+            raise ValueError(f"{filepath!r} holds an AnomalyDetector, not a {cls.__name__}")
+        return detector
 
 
 def one_class_mnist(build_model, data, digits=range(10), epochs=10, batch_size=128, verbose=0,

@@ -1,6 +1,10 @@
-"""The `keras-ae` command line: list, info, train, sample, reconstruct, demo."""
+"""The `keras-ae` commands: list, info, train, score, sample, reconstruct, demo.
 
-import argparse
+The console script's parser is `keras_ae_cli` (it answers `--help` without
+importing Keras); `main` here is the same entry point, for `python -m keras_ae.cli`.
+"""
+
+import contextlib
 import json
 import os
 import sys
@@ -9,11 +13,6 @@ import warnings
 
 class CLIError(Exception):
     """An error shown to the user as one line, with a non-zero exit."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise CLIError(f"{self.prog}: {message}")
 
 
 def _load_zoo_model(name):
@@ -91,44 +90,139 @@ def cmd_info(args):
 
 def cmd_train(args):
     import keras
+    import numpy as np
 
-    from keras_ae._io import check_history_finite, check_output_path
-    from keras_ae.datasets import load_mnist
+    from keras_ae._io import check_output_path
     from keras_ae.models.registry import VARIANTS, get_model
 
-    out = check_output_path(args.out or f"{args.variant}.keras", (".keras",), what="--out model file")
-    if args.variant not in VARIANTS:
+    if args.variant is not None and args.variant != "tabular" and args.variant not in VARIANTS:
         get_model(args.variant)  # raises the "did you mean" error
-    image = args.variant.startswith("conv")
-    kwargs = {"input_shape": (28, 28, 1) if image else (784,)}
+    out = check_output_path(args.out or f"{args.variant or ('tabular' if args.data else 'undercomplete')}.keras",
+                            (".keras",), what="--out model file")
+    if args.data:
+        from keras_ae.datasets import load_user_data
+
+        x, kind = load_user_data(args.data)
+        source = f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})"
+    else:
+        kind = "images" if (args.variant or "").startswith("conv") else "flat"
+        x, source = None, None
+    if kind == "tabular":
+        if args.variant not in (None, "tabular"):
+            raise CLIError(f"{args.data} holds values outside [0, 1] (a table of features): train it with the "
+                           "tabular default (leave out VARIANT), or scale it to [0, 1] for "
+                           f"{args.variant!r}")
+        return _train_tabular(args, x, out)
+    variant = args.variant or "undercomplete"
+    if variant == "tabular":
+        raise CLIError("the tabular recipe needs --data with a table of numbers (.csv, .npy or .npz)")
+    image = VARIANTS[variant].__name__.startswith("Conv")
+    if x is None:
+        from keras_ae.datasets import load_mnist
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ((x, _), (xv, _)), source = load_mnist(shape="image" if image else "flat", return_source=True)
+        source = f"MNIST ({source})"
+    else:
+        if image and x.ndim != 4:
+            raise CLIError(f"{variant!r} is convolutional and needs images (n, height, width, channels); "
+                           f"{args.data} holds shape {x.shape}")
+        x = x if image else x.reshape(len(x), -1)
+        split = 0.1 if args.validation_split is None else args.validation_split
+        n_val = int(round(split * len(x)))
+        x, xv = (x[:len(x) - n_val], x[len(x) - n_val:]) if n_val else (x, None)
+    kwargs = {"input_shape": tuple(x.shape[1:])}
     if args.latent_dim is not None:
         kwargs["latent_dim"] = args.latent_dim
-    model = get_model(args.variant, **kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ((x, _), (xt, _)), source = load_mnist(shape="image" if image else "flat", return_source=True)
-    print(f"Training {type(model).__name__} on MNIST ({source}): {len(x)} train, {len(xt)} validation images")
+    keras.utils.set_random_seed(args.seed)
+    model = get_model(variant, **kwargs)
+    n_val = 0 if xv is None else len(xv)
+    print(f"Training {type(model).__name__} on {source}: {len(x)} train, {n_val} validation samples "
+          f"({keras.backend.backend()} backend)")
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    from keras_ae._io import check_history_finite
+    from keras_ae.callbacks import SafeBackupAndRestore
     from keras_ae.datasets import training_dataset
 
-    # A tf.data pipeline: 1.3-1.8x the throughput of NumPy arrays on CPU (benchmarks/RESULTS.md).
     # A checkpoint after every epoch, next to the output: a rerun of the same command resumes.
-    from keras_ae.callbacks import SafeBackupAndRestore
-
     backup_dir = out + ".checkpoint"
     if os.path.exists(os.path.join(backup_dir, "training_metadata.json")):
         print(f"Resuming from the checkpoint in {backup_dir} (delete it to start afresh)")
-    history = model.fit(training_dataset(x, args.batch_size, seed=0), epochs=args.epochs, shuffle=False,
-                        validation_data=(xt, xt), verbose=1 if sys.stdout.isatty() else 2,
+    verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    history = model.fit(training_dataset(x, args.batch_size or 256, seed=args.seed), epochs=args.epochs or 10,
+                        shuffle=False, validation_data=None if xv is None else (xv, xv), verbose=verbose,
                         callbacks=[keras.callbacks.TerminateOnNaN(),
                                    SafeBackupAndRestore(backup_dir, delete_checkpoint=False)])
     check_history_finite(history)
-    model.save(out)  # atomic
+    from keras_ae.anomaly import AnomalyDetector
+
+    detector = AnomalyDetector(model).fit(x)
+    detector.save(out)  # atomic: the model and the fitted detector in one .keras file
     import shutil
 
     shutil.rmtree(backup_dir, ignore_errors=True)  # the model is saved: the checkpoint is done with
-    err = model.reconstruction_error(xt, metric="sse").mean()
-    print(f"Saved {out}; validation squared error per image: {err:.3f}")
+    check = xv if xv is not None else x
+    err = float(np.mean(model.reconstruction_error(check, metric="sse")))
+    print(f"Saved {out}; {'validation' if xv is not None else 'training'} squared error per sample: "
+          f"{err:.3f}; anomaly threshold ({detector.scoring_}, 95th percentile of training): "
+          f"{detector.threshold_:.6g}")
+
+
+def _train_tabular(args, x, out):
+    from keras_ae.anomaly import TabularDetector
+
+    split = 0.2 if not args.validation_split else args.validation_split
+    det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or 500, batch_size=args.batch_size,
+                          validation_fraction=split, random_state=args.seed)
+    print(f"Training the tabular recipe (keras_ae.anomaly.TabularDetector) on {args.data}: {len(x)} samples, "
+          f"{x.shape[1]} features, {split:.0%} held out for early stopping ({__import__('keras').backend.backend()}"
+          " backend)")
+    det.fit(x)
+    det.save(out)
+    hist = det.history_
+    best = min(hist["val_loss"])
+    print(f"Saved {out}: {det.model.hidden_units} -> {det.model.latent_dim} code, stopped after "
+          f"{len(hist['loss'])} epochs, best held-out loss {best:.4f}; anomaly threshold "
+          f"(95th percentile of training scores): {det.threshold_:.6g}")
+
+
+def cmd_score(args):
+    import numpy as np
+
+    from keras_ae._io import atomic_write, check_output_path
+    from keras_ae.anomaly import AnomalyDetector, TabularDetector
+    from keras_ae.datasets import load_user_data
+
+    out = check_output_path(args.out, (".csv",), what="--out scores file")
+    try:
+        detector = AnomalyDetector.load(args.model)
+    except ValueError as e:
+        if "without a fitted detector" not in str(e) or args.threshold is None:
+            raise
+        import keras
+
+        detector = AnomalyDetector(keras.models.load_model(args.model))
+        detector.scoring_ = detector._check_params()
+        detector.threshold_ = args.threshold
+    x, _ = load_user_data(args.data)
+    if not isinstance(detector, TabularDetector):
+        shape = tuple(detector.model.sample_shape)
+        if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+            raise CLIError(f"{args.data} holds samples of shape {x.shape[1:]}; the model expects {shape}")
+        x = x.reshape((-1,) + shape)
+    scores = detector.decision_function(x)
+    threshold = detector.threshold_ if args.threshold is None else args.threshold
+    labels = (scores > threshold).astype(int)
+    text = "index,score,label\n" + "".join(f"{i},{s:.9g},{k}\n" for i, (s, k) in enumerate(zip(scores, labels)))
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    atomic_write(out, write)
+    print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "
+          f"{threshold:.6g} ({detector.scoring_}); wrote {out}")
 
 
 def cmd_sample(args):
@@ -171,75 +265,32 @@ def cmd_demo(args):
     demo.run(out_dir=args.out, quick=args.quick)
 
 
-# ---- parser -------------------------------------------------------------------------
+# ---- running ------------------------------------------------------------------------
 
-def build_parser():
-    parser = _Parser(prog="keras-ae", description="Autoencoders for Keras 3: zoo, training and figures.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("list", help="list zoo models")
-    p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern, e.g. '*vae*'")
-    p.add_argument("--markdown", action="store_true", help="print the README's zoo table")
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("info", help="show a zoo model's metadata")
-    p.add_argument("name")
-    p.add_argument("--config", action="store_true", help="include the model config")
-    p.set_defaults(func=cmd_info)
-
-    p = sub.add_parser("train", help="train a model variant on MNIST and save a .keras file "
-                                     "(checkpointed in OUT.checkpoint/: rerun to resume)")
-    p.add_argument("variant", help="e.g. undercomplete, denoising, vae, conv_vae")
-    p.add_argument("--epochs", type=_bounded_int(1, 100_000), default=10)
-    p.add_argument("--latent-dim", type=_bounded_int(1, 4096), default=None)
-    p.add_argument("--batch-size", type=_bounded_int(1, 65_536), default=256)
-    p.add_argument("--out", default=None, help="output .keras file (default VARIANT.keras)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("sample", help="draw samples from a zoo VAE into a PNG grid")
-    p.add_argument("name")
-    p.add_argument("-n", type=_bounded_int(1, 1024), default=64, help="at most 1024 (one figure)")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--seed", type=_bounded_int(0, 2**31 - 1), default=0)
-    p.add_argument("--out", default="samples.png")
-    p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("reconstruct", help="reconstruct test images with a zoo model into a PNG")
-    p.add_argument("name")
-    p.add_argument("-n", type=_bounded_int(1, 1024), default=8, help="at most 1024 (one figure)")
-    p.add_argument("--out", default="reconstructions.png")
-    p.set_defaults(func=cmd_reconstruct)
-
-    p = sub.add_parser("demo", help="load zoo models, write figures and print measured metrics")
-    p.add_argument("--out", default="keras_ae_demo", help="folder for the PNG figures")
-    p.add_argument("--quick", action="store_true", help="fewer images, for a smoke test")
-    p.set_defaults(func=cmd_demo)
-    return parser
+COMMANDS = {"list": cmd_list, "info": cmd_info, "train": cmd_train, "score": cmd_score,
+            "sample": cmd_sample, "reconstruct": cmd_reconstruct, "demo": cmd_demo}
 
 
-def _bounded_int(low, high):
-    """An argparse type: an int in [low, high], refused up front with the bounds."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}")
-        return value
+def start_backend():
+    """Start the backend's runtime (TensorFlow writes its device lines now, while they are held back)."""
+    import keras
 
-    return parse
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()
 
 
-def main(argv=None):
-    """Entry point of the `keras-ae` console script; returns the exit code."""
+def run(args, backend_chosen=None):
+    """Run a parsed command line; return the exit code. Errors are one line on stderr."""
     try:
-        args = build_parser().parse_args(argv)
-        args.func(args)
-    except CLIError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError, OSError) as e:
+        with contextlib.ExitStack() as stack:
+            if args.quiet:
+                stack.enter_context(contextlib.redirect_stdout(open(os.devnull, "w")))
+            if backend_chosen and not args.quiet:
+                print(f"(backend: {backend_chosen}; choose with --backend or $KERAS_BACKEND)")
+            COMMANDS[args.command](args)
+    except (CLIError, ValueError, FileNotFoundError, OSError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"keras-ae: error: {msg}", file=sys.stderr)
         return 1
@@ -247,6 +298,13 @@ def main(argv=None):
         print("keras-ae: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def main(argv=None):
+    """Entry point (the same as the `keras-ae` console script); returns the exit code."""
+    import keras_ae_cli
+
+    return keras_ae_cli.main(argv)
 
 
 if __name__ == "__main__":

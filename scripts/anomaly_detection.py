@@ -37,7 +37,7 @@ detector = AnomalyDetector(model, percentile=95).fit(x_normal)
 report = detector.evaluate(x_eval, is_anomaly)
 print(f"normal digit {args.normal}: AUROC {report['auroc']:.4f}, average precision "
       f"{report['average_precision']:.4f}, F1 {report['f1']:.4f} at threshold {report['threshold']:.5f}")
-scores = detector.score(x_eval)
+scores = detector.decision_function(x_eval)
 save(score_histogram(scores, is_anomaly, detector.threshold_, title=f"Scores, normal digit {args.normal}"),
      args, "score_histogram.png")
 save(roc_curve_plot(is_anomaly, scores, title=f"ROC, normal digit {args.normal}"), args, "roc.png")

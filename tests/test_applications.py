@@ -28,7 +28,7 @@ def trained_ae(mnist_sample):
 def test_detector_flags_other_digits(trained_ae, mnist_sample):
     (x, y), (xt, yt) = mnist_sample
     det = AnomalyDetector(trained_ae, percentile=95).fit(x[y == 1])
-    assert det.threshold_ == pytest.approx(np.percentile(det.score(x[y == 1]), 95))
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_function(x[y == 1]), 95))
     is_anomaly = (yt != 1).astype(int)
     report = det.evaluate(xt, is_anomaly)
     assert report["auroc"] > 0.95 and 0 < report["f1"] <= 1 and report["average_precision"] > 0.9
@@ -40,12 +40,14 @@ def test_detector_flags_other_digits(trained_ae, mnist_sample):
 
 def test_contamination_sets_the_quantile(trained_ae, x_small):
     det = AnomalyDetector(trained_ae, contamination=0.1).fit(x_small)
-    assert np.mean(det.score(x_small) > det.threshold_) == pytest.approx(0.1, abs=0.02)
+    assert np.mean(det.decision_function(x_small) > det.threshold_) == pytest.approx(0.1, abs=0.02)
 
 
 def test_detector_errors(trained_ae, x_small):
     det = AnomalyDetector(trained_ae)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         det.predict(x_small)
     with pytest.raises(ValueError, match="empty batch"):
         det.fit(np.zeros((0, 784), "float32"))
@@ -54,7 +56,7 @@ def test_detector_errors(trained_ae, x_small):
     with pytest.raises(ValueError, match="needs a keras-ae model"):
         AnomalyDetector(object())
     with pytest.raises(ValueError, match="needs a VAE"):
-        AnomalyDetector(trained_ae, score="neg_elbo")
+        AnomalyDetector(trained_ae, scoring="neg_elbo")
     det.fit(x_small)
     with pytest.raises(ValueError, match="both 0"):
         det.evaluate(x_small, np.zeros(len(x_small)))
@@ -64,7 +66,7 @@ def test_vae_scores_by_negative_elbo(x_small):
     vae = small_model("vae")
     det = AnomalyDetector(vae, num_samples=5)
     assert det.score_kind == "neg_elbo"
-    assert det.fit(x_small).score(x_small[:4]).shape == (4,)
+    assert det.fit(x_small).decision_function(x_small[:4]).shape == (4,)
 
 
 def test_one_class_protocol_runs(mnist_sample):

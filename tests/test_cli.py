@@ -8,6 +8,8 @@ import pytest
 
 from keras_ae import cli, zoo
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def run(args, capsys):
     code = cli.main(args)
@@ -36,7 +38,7 @@ def test_readme_zoo_table_is_the_generated_one():
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([], "required: command"),
+        ([], "required: COMMAND"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["info", "nope"], "Unknown zoo model 'nope'"),
         (["train", "vea"], "Did you mean 'vae'"),
@@ -49,7 +51,10 @@ def test_bad_arguments_give_one_line(args, message, capsys):
     code, out, err = run(args, capsys)
     assert code != 0
     assert message in err
-    assert len(err.strip().splitlines()) == 1, err
+    lines = err.strip().splitlines()
+    # A usage error (exit 2) shows the usage line first; every error has the same prefix.
+    assert len(lines) == (2 if code == 2 else 1), err
+    assert lines[-1].startswith("keras-ae: error: ") and (code != 2 or lines[0].startswith("usage: keras-ae"))
     assert "Traceback" not in err
 
 
@@ -89,3 +94,116 @@ def test_console_script_entry_point():
     proc = subprocess.run([sys.executable, "-m", "keras_ae.cli", "list", "nothing-matches-*"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "no zoo model matches" in proc.stdout
+
+
+def _script(args, env=None, timeout=300):
+    """Run the console script's module (`keras-ae ARGS`) in a fresh process, with the backend's logging on."""
+    env = {**os.environ, **(env or {})}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    return subprocess.run([sys.executable, "-m", "keras_ae_cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_help_and_version_answer_without_importing_keras():
+    code = ("import sys, keras_ae_cli\n"
+            "for argv in (['--help'], ['train', '--help'], ['--version'], ['trian']):\n"
+            "    keras_ae_cli.main(argv)\n"
+            "heavy = sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', 'keras_ae') if m in sys.modules)\n"
+            "print('HEAVY', heavy)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+    import keras_ae
+
+    assert f"keras-ae {keras_ae.__version__}" in proc.stdout
+    assert "usage: keras-ae train" in proc.stdout and "--data" in proc.stdout
+    assert "invalid choice: 'trian'" in proc.stderr
+
+
+def test_commands_print_no_backend_lines_unless_verbose():
+    proc = _script(["list", "nothing-*"], env={"KERAS_BACKEND": "tensorflow"})
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    quiet = _script(["-q", "list", "nothing-*"], env={"KERAS_BACKEND": "tensorflow"})
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    bad = _script(["info", "nope", "--quiet"])
+    assert bad.returncode == 1 and bad.stderr.startswith("keras-ae: error: Unknown zoo model 'nope'")
+
+
+def test_train_and_score_a_table(tmp_path, capsys):
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    from keras_ae.anomaly import TabularDetector
+
+    x, y = load_breast_cancer(return_X_y=True)
+    header = ",".join(f"f{i}" for i in range(x.shape[1]))
+    np.savetxt(tmp_path / "benign.csv", x[y == 1][:300], delimiter=",", header=header, comments="")
+    np.savetxt(tmp_path / "new.csv", x[:40], delimiter=",")
+    model = tmp_path / "det.keras"
+    code, out, err = run(["train", "--data", str(tmp_path / "benign.csv"), "--epochs", "30", "--out",
+                          str(model)], capsys)
+    assert code == 0, err
+    assert "tabular recipe" in out and "300 samples, 30 features" in out
+    assert isinstance(TabularDetector.load(str(model)), TabularDetector)
+    code, out, err = run(["score", str(model), "--data", str(tmp_path / "new.csv"), "--out",
+                          str(tmp_path / "s.csv")], capsys)
+    assert code == 0, err
+    rows = (tmp_path / "s.csv").read_text().splitlines()
+    assert rows[0] == "index,score,label" and len(rows) == 41
+    scores = np.array([float(r.split(",")[1]) for r in rows[1:]])
+    labels = np.array([int(r.split(",")[2]) for r in rows[1:]])
+    np.testing.assert_allclose(scores, TabularDetector.load(str(model)).decision_function(x[:40]), rtol=1e-5)
+    # Malignant rows (y == 0) score higher than benign ones, on average.
+    assert scores[y[:40] == 0].mean() > scores[y[:40] == 1].mean()
+    code, out, err = run(["score", str(model), "--data", str(tmp_path / "new.csv"), "--threshold", "-1",
+                          "--out", str(tmp_path / "all.csv")], capsys)
+    assert code == 0 and "40 above the threshold" in out
+    assert labels.sum() < 40
+
+
+def test_train_on_an_array_and_score_it(tmp_path, capsys, mnist_sample):
+    import numpy as np
+
+    (x, y), _ = mnist_sample
+    np.save(tmp_path / "ones.npy", (x[y == 1][:200].reshape(-1, 28, 28) * 255).astype("uint8"))
+    model = tmp_path / "ae.keras"
+    code, out, err = run(["train", "undercomplete", "--data", str(tmp_path / "ones.npy"), "--epochs", "2",
+                          "--latent-dim", "4", "--batch-size", "64", "--out", str(model)], capsys)
+    assert code == 0, err
+    assert "180 train, 20 validation samples" in out and "anomaly threshold" in out
+    np.savez(tmp_path / "mixed.npz", x=x[:30])
+    code, out, err = run(["score", str(model), "--data", str(tmp_path / "mixed.npz"), "--out",
+                          str(tmp_path / "s.csv")], capsys)
+    assert code == 0, err and "Scored 30 samples" in out
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("d.csv", b"a,b\n1,2\n3,x\n", "comma-separated table of numbers"),
+        ("d.csv", b"1,2\n3,nan\n", "1 NaN or infinite"),
+        ("d.npz", b"PK\x03\x04broken", "Could not read"),
+        ("d.txt", b"1,2\n", "expected a .npy, .npz or .csv file"),
+    ],
+    ids=["text cell", "nan", "broken npz", "unknown suffix"],
+)
+def test_bad_data_is_refused_with_the_reason(tmp_path, capsys, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    code, out, err = run(["train", "--data", str(tmp_path / name), "--out", str(tmp_path / "m.keras")], capsys)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written
+
+
+def test_score_refuses_a_model_without_a_detector_unless_given_a_threshold(tmp_path, capsys, x_small):
+    import numpy as np
+
+    from model_check import small_model
+
+    small_model("undercomplete").save(str(tmp_path / "plain.keras"))
+    np.save(tmp_path / "x.npy", x_small[:5])
+    args = ["score", str(tmp_path / "plain.keras"), "--data", str(tmp_path / "x.npy"), "--out",
+            str(tmp_path / "s.csv")]
+    code, out, err = run(args, capsys)
+    assert code == 1 and "without a fitted detector" in err
+    code, out, err = run(args + ["--threshold", "0.05"], capsys)
+    assert code == 0, err
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 6

@@ -145,7 +145,7 @@ def test_list_shows_the_good_entries_and_flags_the_bad_one(tmp_zoo, capsys):
     path, model = tmp_zoo
     zoo.save_entry("undercomplete.good", model, {"description": "ok"}, directory=str(path))
     _corrupt(path, "not_utf8")
-    assert cli_main(["list"]) == 2
+    assert cli_main(["list"]) == 1
     out, err = capsys.readouterr()
     assert "undercomplete.good" in out and "params" in out
     assert "undercomplete.tiny" in out and "BROKEN" in out and "1 zoo entry is broken" in err
@@ -153,7 +153,7 @@ def test_list_shows_the_good_entries_and_flags_the_bad_one(tmp_zoo, capsys):
 
 def test_list_of_a_missing_zoo_folder_is_an_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "nonexistent"))
-    assert cli_main(["list"]) == 2
+    assert cli_main(["list"]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 

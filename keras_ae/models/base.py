@@ -300,7 +300,7 @@ class BaseAutoencoder(keras.Model):
             return self._apply_dataset(model, x, name, check)
         outs, n = None, None
         for start, xb in self._checked_batches(x, batch_size, name, check):
-            got = to_float32(model.predict_on_batch(xb))
+            got = to_float32(_predict_on_batch(model, xb))
             parts = got if isinstance(got, tuple) else (got,)
             if outs is None:
                 n = len(to_numpy(x, name))
@@ -315,7 +315,7 @@ class BaseAutoencoder(keras.Model):
         for i, batch in enumerate(x):
             if isinstance(batch, (tuple, list)):
                 batch = batch[0]
-            outs.append(to_float32(model.predict_on_batch(check(batch, f"{name} (batch {i})"))))
+            outs.append(to_float32(_predict_on_batch(model, check(batch, f"{name} (batch {i})"))))
             if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
                 break  # a PyDataset indexes past its end
         if not outs:
@@ -365,13 +365,40 @@ class BaseAutoencoder(keras.Model):
             for i, batch in enumerate(x):
                 batch = self.check_inputs(batch[0] if isinstance(batch, (tuple, list)) else batch,
                                           f"x (batch {i})")
-                errors.append(reconstruction_error(batch, to_float32(self.predict_on_batch(batch)), metric))
+                errors.append(reconstruction_error(batch, to_float32(_predict_on_batch(self, batch)), metric))
                 if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
                     break
             return np.concatenate(errors)
         # Batch by batch, so memory is bounded by the batch, not by len(x).
-        return np.concatenate([reconstruction_error(xb, to_float32(self.predict_on_batch(xb)), metric)
+        return np.concatenate([reconstruction_error(xb, to_float32(_predict_on_batch(self, xb)), metric)
                                for _, xb in self._checked_batches(x, batch_size)])
+
+
+class _RetracingFilter:
+    """Drops TensorFlow's "N out of the last N calls ... triggered tf.function retracing" note.
+
+    TensorFlow counts traces by the Python code of the function, and every Keras
+    model's predict step shares that code: the verbs below run several models
+    (encoder, decoder, the whole model), each tracing its own step once or twice,
+    which TensorFlow reports as excessive retracing of one function.
+    """
+
+    @staticmethod
+    def filter(record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _predict_on_batch(model, xb):
+    if keras.backend.backend() != "tensorflow":
+        return model.predict_on_batch(xb)
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(_RetracingFilter)
+    try:
+        return model.predict_on_batch(xb)
+    finally:
+        logger.removeFilter(_RetracingFilter)
 
 
 def reconstruction_error(x, recon, metric="mse"):

@@ -1,0 +1,202 @@
+"""The anomaly detectors follow scikit-learn's and PyOD's conventions, and save in one file."""
+
+import os
+import warnings
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from keras_ae.anomaly import AnomalyDetector, TabularDetector, default_tabular_architecture
+from model_check import small_model
+
+
+@pytest.fixture(scope="module")
+def model(mnist_sample):
+    (x, y), _ = mnist_sample
+    keras.utils.set_random_seed(0)
+    m = small_model("undercomplete")
+    m.compile(optimizer=keras.optimizers.Adam(2e-3))
+    m.fit(x[y == 1], epochs=3, batch_size=32, verbose=0)
+    return m
+
+
+def test_fit_returns_self_and_sets_pyod_attributes(model, x_small):
+    det = AnomalyDetector(model, percentile=90)
+    assert det.fit(x_small, y=np.zeros(len(x_small))) is det  # y is accepted and ignored
+    scores = det.decision_function(x_small)
+    np.testing.assert_allclose(det.decision_scores_, scores, rtol=1e-6)
+    assert det.threshold_ == pytest.approx(np.percentile(scores, 90))
+    np.testing.assert_array_equal(det.labels_, (scores > det.threshold_).astype(int))
+    np.testing.assert_array_equal(det.predict(x_small), det.labels_)
+    np.testing.assert_array_equal(det.fit_predict(x_small), det.labels_)
+    assert det.labels_.mean() == pytest.approx(0.1, abs=0.03)
+    assert det.n_features_in_ == 784 and det.scoring_ == "mse"
+
+
+def test_score_samples_is_the_opposite_of_decision_function(model, x_small):
+    det = AnomalyDetector(model).fit(x_small)
+    np.testing.assert_allclose(det.score_samples(x_small[:5]), -det.decision_function(x_small[:5]))
+
+
+def test_predict_proba_rows_sum_to_one_and_follow_the_score(model, x_small, mnist_sample):
+    det = AnomalyDetector(model).fit(x_small)
+    (x, y), _ = mnist_sample
+    probe = np.concatenate([x[y == 1][:10], x[y == 0][:10]])
+    proba = det.predict_proba(probe)
+    assert proba.shape == (20, 2) and np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    order = np.argsort(det.decision_function(probe))
+    assert np.all(np.diff(proba[order, 1]) >= -1e-12)  # monotone in the score
+    assert proba[10:, 1].mean() > proba[:10, 1].mean()  # zeros look more abnormal to a model of ones
+
+
+def test_get_params_set_params_and_clone(model, x_small):
+    det = AnomalyDetector(model, scoring="bce", percentile=80)
+    params = det.get_params()
+    assert params == {"model": model, "scoring": "bce", "percentile": 80, "contamination": None,
+                      "num_samples": 1}
+    det.fit(x_small)
+    twin = clone(det)
+    assert twin is not det and twin.model is model  # clone shares the trained model
+    assert not hasattr(twin, "threshold_")  # and is not fitted
+    assert twin.set_params(percentile=50) is twin and twin.percentile == 50
+    twin.fit(x_small)
+    assert twin.threshold_ < det.threshold_
+    twin.set_params(scoring="nope")
+    with pytest.raises(ValueError, match="scoring"):
+        twin.fit(x_small)
+
+
+def test_not_fitted_error_before_fit(model, x_small):
+    det = AnomalyDetector(model)
+    for call in (det.predict, det.predict_proba):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call(x_small)
+    with pytest.raises(NotFittedError):
+        det.save("never.keras")
+    assert not os.path.exists("never.keras")
+
+
+def test_score_is_deprecated_but_still_gives_per_sample_scores(model, x_small):
+    det = AnomalyDetector(model).fit(x_small)
+    with pytest.warns(FutureWarning, match="decision_function"):
+        old = det.score(x_small[:3])
+    np.testing.assert_allclose(old, det.decision_function(x_small[:3]))
+    with pytest.warns(FutureWarning, match="scoring="):
+        assert AnomalyDetector(model, score="bce").scoring == "bce"
+    with pytest.raises(TypeError, match="precentile"):
+        AnomalyDetector(model, precentile=3)
+
+
+def test_save_and_load_in_one_file(model, x_small, tmp_path):
+    det = AnomalyDetector(model, scoring="bce", contamination=0.2).fit(x_small)
+    path = str(tmp_path / "detector.keras")
+    assert det.save(path) == path
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")] == []
+    back = AnomalyDetector.load(path)
+    assert back.threshold_ == det.threshold_ and back.scoring_ == "bce" and back.contamination == 0.2
+    np.testing.assert_allclose(back.decision_function(x_small[:8]), det.decision_function(x_small[:8]),
+                               rtol=1e-5)
+    np.testing.assert_array_equal(back.predict(x_small), det.predict(x_small))
+    # The same file is an ordinary Keras model file.
+    plain = keras.models.load_model(path)
+    np.testing.assert_allclose(plain.reconstruct(x_small[:2]), model.reconstruct(x_small[:2]), rtol=1e-5)
+
+
+def test_load_refuses_plain_models_and_broken_files(model, tmp_path):
+    plain = str(tmp_path / "plain.keras")
+    model.save(plain)
+    with pytest.raises(ValueError, match="without a fitted detector"):
+        AnomalyDetector.load(plain)
+    truncated = tmp_path / "cut.keras"
+    truncated.write_bytes(open(plain, "rb").read()[:500])
+    with pytest.raises(ValueError, match="not a readable detector file"):
+        AnomalyDetector.load(str(truncated))
+    with pytest.raises(FileNotFoundError, match="No detector file"):
+        AnomalyDetector.load(str(tmp_path / "missing.keras"))
+
+
+def test_a_failed_save_keeps_the_old_file(model, x_small, tmp_path):
+    det = AnomalyDetector(model).fit(x_small)
+    path = tmp_path / "d.keras"
+    det.save(str(path))
+    before = path.read_bytes()
+    det.threshold_ = float("nan")
+    with pytest.raises(ValueError):
+        det._set_fitted(det.threshold_, det.decision_scores_)
+    broken = clone(det).fit(x_small)
+    broken._settings = lambda: {"threshold": object()}  # not JSON: fails before any file is written
+    with pytest.raises(TypeError):
+        broken.save(str(path))
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["d.keras"]
+    with zipfile.ZipFile(path) as z:
+        assert "keras_ae_detector.json" in z.namelist()
+
+
+# ---- tabular data ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    rng = np.random.default_rng(0)
+    benign = rng.permutation(np.flatnonzero(y == 1))  # benign (1) is the normal class
+    train, held = benign[:200], benign[200:]
+    x_eval = np.concatenate([x[held], x[y == 0]])
+    is_anomaly = np.r_[np.zeros(len(held)), np.ones(int((y == 0).sum()))]
+    return x[train], x_eval, is_anomaly
+
+
+def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
+    from sklearn.metrics import roc_auc_score
+
+    x_train, x_eval, is_anomaly = cancer
+    assert np.abs(x_train).max() > 100  # raw features, far outside [0, 1]: standardized inside
+    det = TabularDetector(epochs=200, random_state=0).fit(x_train)
+    assert det.model.output_activation == "linear" and det.model.input_range is None
+    assert det.model.latent_dim == default_tabular_architecture(30)[1] < 30
+    auroc = roc_auc_score(is_anomaly, det.decision_function(x_eval))
+    assert auroc > 0.8, auroc  # a random score gives 0.5
+    assert det.score_map(x_eval[:4]).shape == (4, 30)
+    np.testing.assert_allclose(det.mean_, x_train.mean(0))
+
+
+def test_tabular_detector_saves_its_scaling(cancer, tmp_path):
+    x_train, x_eval, _ = cancer
+    det = TabularDetector(epochs=5, random_state=1).fit(x_train)
+    det.save(str(tmp_path / "t.keras"))
+    back = TabularDetector.load(str(tmp_path / "t.keras"))
+    assert isinstance(back, TabularDetector)
+    np.testing.assert_allclose(back.decision_function(x_eval[:9]), det.decision_function(x_eval[:9]),
+                               rtol=1e-5)
+    assert back.threshold_ == det.threshold_
+    assert isinstance(AnomalyDetector.load(str(tmp_path / "t.keras")), TabularDetector)
+    assert clone(det).get_params() == det.get_params()
+
+
+def test_tabular_detector_errors(cancer):
+    x_train, _, _ = cancer
+    with pytest.raises(NotFittedError):
+        TabularDetector().decision_function(x_train)
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_features\)"):
+        TabularDetector().fit(x_train[:, 0])
+    bad = x_train.copy()
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match="1 NaN"):
+        TabularDetector().fit(bad)
+    with pytest.raises(ValueError, match="at least 10"):
+        TabularDetector().fit(x_train[:5])
+    with pytest.raises(ValueError, match="validation_fraction"):
+        TabularDetector(validation_fraction=0.9)
+    det = TabularDetector(epochs=2).fit(x_train)
+    with pytest.raises(ValueError, match="must have 30 features"):
+        det.decision_function(x_train[:, :10])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        det.predict(x_train[:3])
