@@ -22,6 +22,7 @@ from keras_ae.models import (  # noqa: E402
     StackedAutoencoder,
     UndercompleteAutoencoder,
     get_model,
+    list_models,
     list_variants,
 )
 

@@ -202,26 +202,47 @@ def weights_path(name, download=False):
     return path
 
 
-def load(name, download=False):
+def build(name, /, **overrides):
+    """Build the architecture of zoo model `name`, with fresh weights (nothing is loaded).
+
+    `overrides` replace entries of the recorded config, e.g. `dtype="mixed_float16"`.
+    """
+    entry = info(name)
+    _check_signature(name, entry, _manifest_path(name))
+    config = json.loads(json.dumps(entry["config"]))
+    unknown = sorted(set(overrides) - set(config.get("config", {})) - {"name", "dtype", "trainable"})
+    if unknown:
+        raise ValueError(f"{name!r} has no setting {', '.join(map(repr, unknown))} to override. "
+                         f"Its settings: {', '.join(sorted(config.get('config', {})))}")
+    config.setdefault("config", {}).update(overrides)
+    try:
+        return keras.saving.deserialize_keras_object(config)
+    except Exception as e:
+        what = f" with {overrides}" if overrides else ""
+        raise ZooError(f"The config of zoo model {name!r}{what} does not build a model: {e}") from None
+
+
+def load(name, /, download=False, **overrides):
     """Build the zoo model `name` and load its verified weights.
 
     Args:
         name: a name from `list_models()`.
         download: allow fetching weights that are not shipped (see `weights_path`).
+        **overrides: settings that do not change the weights' shapes, e.g.
+            `dtype="mixed_float16"` or `name="my_vae"`. The recorded metrics
+            were measured without them.
 
     Returns:
         A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
     """
-    entry = info(name)
-    _check_signature(name, entry, _manifest_path(name))
+    model = build(name, **overrides)
     path = weights_path(name, download=download)
-    try:
-        model = keras.saving.deserialize_keras_object(entry["config"])
-    except Exception as e:
-        raise ZooError(f"The config of zoo model {name!r} does not build a model: {e}") from None
     try:
         model.load_weights(path)
     except Exception as e:
+        if overrides:
+            raise ValueError(f"The overrides {overrides} change the shapes of {name!r}'s weights, so its "
+                             f"weights cannot be loaded: {e}") from None
         raise ZooError(f"Weights file {path} does not fit the model of {name!r}: {e}") from None
     try:
         check_finite_weights(model, f"zoo model {name!r}")

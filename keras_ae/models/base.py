@@ -205,6 +205,27 @@ class BaseAutoencoder(keras.Model):
         return config
 
     # ---- saving ---------------------------------------------------------------
+    @classmethod
+    def from_preset(cls, preset, **overrides):
+        """Load a pretrained zoo model of this class by name, the way KerasHub does.
+
+        `keras_ae.VAE.from_preset("vae.mnist_z2")`. `overrides` may change
+        settings that keep the weights' shapes, e.g. `dtype="mixed_float16"`.
+        `keras_ae.list_models(pretrained=True)` lists the presets.
+        """
+        from keras_ae import zoo
+
+        if not isinstance(preset, str):
+            raise TypeError(f"`preset` must be a zoo name such as 'vae.mnist_z2'. Received: {preset!r}")
+        model = zoo.load(preset, **overrides)  # unknown names get a "did you mean" error
+        if not isinstance(model, cls):
+            names = {cls.__name__} | {c.__name__ for c in _subclasses(cls)}
+            mine = [n for n in zoo.list_models() if zoo.info(n).get("config", {}).get("class_name") in names]
+            raise ValueError(f"{preset!r} is a {type(model).__name__}, not a {cls.__name__}: load it with "
+                             f"keras_ae.{type(model).__name__}.from_preset or keras_ae.get_model({preset!r}, "
+                             f"pretrained=True). {cls.__name__} presets: {', '.join(mine) or 'none'}")
+        return model
+
     def save(self, filepath, overwrite=True, **kwargs):
         """Save to a `.keras` file atomically: a temporary file beside it, then a rename.
 
@@ -372,6 +393,13 @@ class BaseAutoencoder(keras.Model):
         # Batch by batch, so memory is bounded by the batch, not by len(x).
         return np.concatenate([reconstruction_error(xb, to_float32(_predict_on_batch(self, xb)), metric)
                                for _, xb in self._checked_batches(x, batch_size)])
+
+
+def _subclasses(cls):
+    out = set()
+    for c in cls.__subclasses__():
+        out |= {c} | _subclasses(c)
+    return out
 
 
 class _RetracingFilter:

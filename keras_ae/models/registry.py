@@ -23,17 +23,55 @@ def list_variants():
     return sorted(VARIANTS)
 
 
-def get_model(variant, **kwargs):
-    """Build a model by variant name, e.g. `get_model("vae", latent_dim=2)`."""
-    if not isinstance(variant, str):
-        raise TypeError(f"`variant` must be a name such as 'vae'. Received: variant={variant!r} "
-                        f"(one of: {', '.join(list_variants())})")
-    try:
-        cls = VARIANTS[variant]
-    except KeyError:
-        close = difflib.get_close_matches(str(variant), VARIANTS, n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(
-            f"Unknown variant {variant!r}.{hint} Expected one of: {', '.join(list_variants())}"
-        ) from None
-    return cls(**kwargs)
+def get_model(name, pretrained=False, **kwargs):
+    """Build a model by name, the way timm and KerasHub do.
+
+    Args:
+        name: a variant (`"vae"`, `"conv_vae"`, ...; see `list_variants()`) or
+            a zoo entry (`"vae.mnist_z2"`; see `list_models(pretrained=True)`).
+        pretrained: for a zoo entry, load its weights (`True`) or build its
+            architecture with fresh weights (`False`). A variant has no weights.
+        **kwargs: constructor arguments for a variant; for a zoo entry,
+            settings that do not change the weights' shapes (e.g. `dtype`, `name`).
+
+    Example: `get_model("vae", latent_dim=2)`, `get_model("vae.mnist_z2", pretrained=True)`.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"`name` must be a variant or zoo name such as 'vae'. Received: name={name!r} "
+                        f"(variants: {', '.join(list_variants())})")
+    if not isinstance(pretrained, bool):
+        raise TypeError(f"`pretrained` must be True or False. Received: pretrained={pretrained!r}")
+    if name in VARIANTS:
+        if pretrained:
+            from keras_ae import zoo
+
+            have = zoo.list_models(f"{name}.*")
+            hint = f" Pretrained {name} models: {', '.join(have)}" if have else ""
+            raise ValueError(f"{name!r} is a variant, which has no weights of its own: pass pretrained=False, "
+                             f"or a zoo name.{hint}")
+        return VARIANTS[name](**kwargs)
+    from keras_ae import zoo
+
+    if name in zoo.list_models():
+        return zoo.load(name, **kwargs) if pretrained else zoo.build(name, **kwargs)
+    known = list(VARIANTS) + zoo.list_models()
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise ValueError(
+        f"Unknown variant {name!r}.{hint} Expected one of: {', '.join(list_variants())}, "
+        "or a zoo name from keras_ae.list_models(pretrained=True)"
+    ) from None
+
+
+def list_models(pattern="*", pretrained=False):
+    """Names `get_model` accepts, matching a shell-style `pattern`, sorted.
+
+    With `pretrained=True`, only zoo entries (models with weights); otherwise
+    the variants as well.
+    """
+    import fnmatch
+
+    from keras_ae import zoo
+
+    names = zoo.list_models() + ([] if pretrained else list(VARIANTS))
+    return sorted(n for n in set(names) if fnmatch.fnmatch(n, pattern))

@@ -1,0 +1,63 @@
+"""Presets the way KerasHub and timm load them: from_preset, get_model(pretrained=...), list_models."""
+
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae import zoo
+
+
+def test_from_preset_loads_the_zoo_model_on_its_class_and_the_base_class(x_small):
+    model = keras_ae.VAE.from_preset("vae.mnist_z2")
+    assert type(model) is keras_ae.VAE and model.latent_dim == 2
+    np.testing.assert_allclose(model.encode(x_small[:4]), zoo.load("vae.mnist_z2").encode(x_small[:4]))
+    assert isinstance(keras_ae.BaseAutoencoder.from_preset("undercomplete.mnist_z20"),
+                      keras_ae.UndercompleteAutoencoder)
+    # A subclass's preset loads through its parent class too.
+    assert isinstance(keras_ae.BaseVAE.from_preset("vae.mnist_z2"), keras_ae.VAE)
+
+
+def test_from_preset_refuses_another_class_and_unknown_names():
+    with pytest.raises(ValueError, match=r"'vae.mnist_z2' is a VAE, not a ConvVAE.*ConvVAE presets: conv_vae"):
+        keras_ae.ConvVAE.from_preset("vae.mnist_z2")
+    with pytest.raises(zoo.ZooError, match="Did you mean 'vae.mnist_z2'"):
+        keras_ae.VAE.from_preset("vae.mnist_z3")
+    with pytest.raises(TypeError, match="zoo name"):
+        keras_ae.VAE.from_preset(None)
+
+
+def test_overrides_that_keep_the_shapes(x_small):
+    model = keras_ae.VAE.from_preset("vae.mnist_z2", name="my_vae", dtype="float64")
+    assert model.name == "my_vae" and model.dtype_policy.name == "float64"
+    ref = zoo.load("vae.mnist_z2")
+    np.testing.assert_allclose(model.encode(x_small[:3]), ref.encode(x_small[:3]), rtol=1e-4, atol=1e-5)
+
+
+def test_overrides_that_change_the_shapes_or_do_not_exist_are_refused():
+    with pytest.raises(ValueError, match="change the shapes"):
+        keras_ae.VAE.from_preset("vae.mnist_z2", latent_dim=3)
+    with pytest.raises(ValueError, match="no setting 'latnt_dim'"):
+        keras_ae.get_model("vae.mnist_z2", pretrained=True, latnt_dim=3)
+
+
+def test_get_model_builds_variants_and_zoo_architectures(x_small):
+    fresh = keras_ae.get_model("vae.mnist_z2")  # the architecture, untrained
+    trained = keras_ae.get_model("vae.mnist_z2", pretrained=True)
+    assert type(fresh) is type(trained) and fresh.count_params() == trained.count_params()
+    assert not np.allclose(fresh.encode(x_small[:3]), trained.encode(x_small[:3]))
+    assert keras_ae.get_model("vae", latent_dim=3).latent_dim == 3
+    with pytest.raises(ValueError, match="variant, which has no weights.*vae.mnist_z2"):
+        keras_ae.get_model("vae", pretrained=True)
+    with pytest.raises(ValueError, match="Did you mean 'vae'"):
+        keras_ae.get_model("vea")
+    with pytest.raises(TypeError, match="True or False"):
+        keras_ae.get_model("vae", pretrained="yes")
+
+
+def test_list_models_with_and_without_weights():
+    pretrained = keras_ae.list_models(pretrained=True)
+    assert pretrained == zoo.list_models()
+    everything = keras_ae.list_models()
+    assert set(pretrained) < set(everything) and set(keras_ae.list_variants()) <= set(everything)
+    assert keras_ae.list_models("*vae*", pretrained=True) == zoo.list_models("*vae*")
+    assert "conv_vae" in keras_ae.list_models("conv_*")
