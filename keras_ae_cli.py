@@ -158,6 +158,15 @@ def build_parser():
     return parser
 
 
+def looks_convolutional(variant):
+    """Whether `variant` names a convolutional model, without importing Keras to ask its class.
+
+    The class is the authority (`image_input`); a test checks that this agrees with it for
+    every registered variant.
+    """
+    return variant.startswith("conv")
+
+
 def choose_backend(args):
     """Set KERAS_BACKEND for `train --backend` before Keras is imported; return the choice."""
     if getattr(args, "command", None) != "train" or "keras" in sys.modules:
@@ -171,7 +180,7 @@ def choose_backend(args):
 
     # benchmarks/RESULTS.md: JAX trains the dense models 1.6-2.8x faster than TensorFlow here,
     # TensorFlow the convolutional ones 3-10x faster than JAX.
-    conv = (args.variant or "").startswith("conv") or (args.data and os.path.isdir(args.data))
+    conv = looks_convolutional(args.variant or "") or (args.data and os.path.isdir(args.data))
     if not conv and importlib.util.find_spec("jax") is not None:
         os.environ["KERAS_BACKEND"] = "jax"
         return "jax"

@@ -35,10 +35,10 @@ PATHS = {
 
 def build(variant, **kw):
     """The library's default model for `variant`, on 28x28x1 images for the convolutional ones."""
-    shape = (28, 28, 1) if variant.startswith("conv") else (784,)
+    shape = (28, 28, 1) if VARIANTS[variant].image_input else (784,)
     if variant == "overcomplete":
         kw.setdefault("latent_dim", 1024)
-    if issubclass(VARIANTS[variant], keras_ae.BaseVAE):
+    if VARIANTS[variant].generative:
         kw.setdefault("seed", 0)
     return get_model(variant, input_shape=shape, **kw)
 

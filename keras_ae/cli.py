@@ -105,7 +105,7 @@ def cmd_train(args):
         x, kind = load_user_data(args.data)
         source = f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})"
     else:
-        kind = "images" if (args.variant or "").startswith("conv") else "flat"
+        kind = "images" if args.variant in VARIANTS and VARIANTS[args.variant].image_input else "flat"
         x, source = None, None
     if kind == "tabular":
         if args.variant not in (None, "tabular"):
@@ -116,7 +116,7 @@ def cmd_train(args):
     variant = args.variant or "undercomplete"
     if variant == "tabular":
         raise CLIError("the tabular recipe needs --data with a table of numbers (.csv, .npy or .npz)")
-    image = VARIANTS[variant].__name__.startswith("Conv")
+    image = VARIANTS[variant].image_input
     if x is None:
         from keras_ae.datasets import load_mnist
 

@@ -129,7 +129,26 @@ def _manifests(directory=None):
         names = sorted(os.listdir(directory))
     except OSError:
         return {}
-    return {n[:-5]: os.path.join(directory, n) for n in names if n.endswith(".json")}
+    return {n[:-5]: os.path.join(directory, n) for n in names if n.endswith(".json") and n != METRICS_FILE}
+
+
+METRICS_FILE = "metrics.json"  # what each recorded metric means, defined once for every entry
+
+
+def metric_definitions(directory=None):
+    """`{metric or subset name: definition}`, from the zoo's `metrics.json` (empty if it has none)."""
+    path = os.path.join(directory or zoo_dir(), METRICS_FILE)
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            definitions = json.load(f)["metric_definitions"]
+        if not isinstance(definitions, dict):
+            raise TypeError(f"expected an object, got {type(definitions).__name__}")
+    except (OSError, ValueError, KeyError, TypeError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ZooError(f"The zoo's metric definitions {path} are unreadable ({type(e).__name__}: {e}); "
+                       "expected {\"metric_definitions\": {...}}") from None
+    return definitions
 
 
 def list_models(pattern="*"):
@@ -151,8 +170,11 @@ def _manifest_path(name):
 
 
 def info(name):
-    """The metadata of a zoo entry, as a dict."""
-    return _read_json(_manifest_path(name))
+    """The metadata of a zoo entry, as a dict (with the zoo's metric definitions)."""
+    path = _manifest_path(name)
+    entry = _read_json(path)
+    entry.setdefault("metric_definitions", metric_definitions(os.path.dirname(path)))
+    return entry
 
 
 sha256_of = sha256_file  # the sha256 hex digest of a file
@@ -182,9 +204,9 @@ def weights_path(name, download=False):
     into the Keras cache (never into the package), checked against its
     sha256, only when `download=True`.
     """
-    entry = info(name)
-    w = entry["weights"]
-    path = os.path.join(os.path.dirname(_manifest_path(name)), w["file"])
+    manifest = _manifest_path(name)
+    w = _read_json(manifest)["weights"]
+    path = os.path.join(os.path.dirname(manifest), w["file"])
     if not os.path.exists(path) and w.get("url"):
         if not download:
             raise ZooError(
@@ -207,8 +229,9 @@ def build(name, /, **overrides):
 
     `overrides` replace entries of the recorded config, e.g. `dtype="mixed_float16"`.
     """
-    entry = info(name)
-    _check_signature(name, entry, _manifest_path(name))
+    path = _manifest_path(name)
+    entry = _read_json(path)  # the model needs its manifest only, not the metric definitions
+    _check_signature(name, entry, path)
     config = json.loads(json.dumps(entry["config"]))
     unknown = sorted(set(overrides) - set(config.get("config", {})) - {"name", "dtype", "trainable"})
     if unknown:

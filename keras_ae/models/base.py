@@ -90,6 +90,10 @@ class BaseAutoencoder(keras.Model):
     penalty_name = None
     # Whether `latent_dim=None` is allowed (a spatial code, for convolutional models).
     latent_dim_optional = False
+    # What a variant is, in one place: the CLI, the zoo recipes, the tests and the benchmarks
+    # read these (with `test_config`, the small configuration the tests build).
+    image_input = False  # True: convolutional; one sample is an (height, width, channels) image
+    generative = False  # True: a VAE (`sample`, `elbo`), trained with a random draw per step
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
         self._check_keywords(kwargs)

@@ -87,6 +87,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), latent_filters=8)
 
     latent_dim_optional = True
+    image_input = True
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
                  latent_dim=None, upsampling="upsampling", activation="relu",

@@ -57,6 +57,8 @@ class BaseVAE(BaseAutoencoder):
     non-trainable variable `kl_weight`, which `BetaAnnealing` changes.
     """
 
+    generative = True
+
     def __init__(self, input_shape, latent_dim, beta=1.0, reconstruction_loss="bce",
                  dynamic_binarization=False, seed=None, **kwargs):
         self.beta = check_float("beta", beta, 0.0)
@@ -364,6 +366,7 @@ class ConvVAE(BaseVAE):
     """
 
     test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), hidden_units=(16,), latent_dim=4, seed=1)
+    image_input = True
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), hidden_units=(256,),
                  latent_dim=16, beta=1.0, activation="relu", reconstruction_loss="bce",
