@@ -39,6 +39,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="keras-ae benchmarks")
     parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
     parser.add_argument("--speed", action="store_true", help="speed and memory against references")
+    parser.add_argument("--tabular", action="store_true",
+                        help="tabular anomaly detection: TabularDetector against IsolationForest (scikit-learn data)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
     parser.add_argument("--backends", default="tensorflow,jax,torch",
                         help="comma-separated Keras backends for --speed (each runs in its own process)")
@@ -49,11 +51,11 @@ def main(argv=None):
                         help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
                              "linear_probe; the others are kept from results.json")
     args = parser.parse_args(argv)
-    if not (args.quality or args.speed):
-        parser.error("choose --quality, --speed or both")
+    if not (args.quality or args.speed or args.tabular):
+        parser.error("choose --quality, --speed, --tabular or several")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from benchmarks import quality, report, speed
+    from benchmarks import quality, report, speed, tabular
 
     start = time.time()
 
@@ -87,6 +89,8 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
         results["speed"] = speed.run_speed(x, xt, args.quick, log, backends)
+    if args.tabular:
+        results["tabular"] = tabular.run_tabular(log, quick=args.quick)
     results["seconds"] = time.time() - start
     report.write(results, args.out)
     log(f"wrote {os.path.join(args.out, 'RESULTS.md')} and results.json")

@@ -36,7 +36,20 @@ def test_benchmarks_quick(tmp_path):
 def test_benchmarks_need_a_choice():
     proc = subprocess.run([sys.executable, "-m", "benchmarks"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
-    assert proc.returncode == 2 and "choose --quality, --speed or both" in proc.stderr
+    assert proc.returncode == 2 and "choose --quality, --speed, --tabular or several" in proc.stderr
+
+
+def test_tabular_benchmark_quick(tmp_path):
+    """One data set, one seed, 20 epochs: the tabular comparison runs and is reported."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--tabular", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    t = json.loads((tmp_path / "results.json").read_text())["tabular"]
+    assert [r["normal_class"] for r in t["rows"]] == [0, 1] and t["tasks"] == 2
+    assert all(0.5 < r["keras_ae"] <= 1 and 0.5 < r["isolation_forest"] <= 1 for r in t["rows"])
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "## Tabular anomaly detection" in text and "`breast_cancer`" in text
 
 
 def test_recipe_summary_names_every_recorded_setting(monkeypatch):

@@ -31,3 +31,26 @@ def test_setup_commands():
     assert "pip install -e . && keras-ae demo" in text
     marker = re.search(r"<!-- test-command: (.*) -->", text).group(1)
     assert f'pip install -e ".[test]" && {marker}' in text
+
+
+def test_presets_block_runs():
+    code = python_blocks("Quickstart")[1]
+    namespace = {}
+    exec(compile("import keras_ae\n" + code, "README-presets", "exec"), namespace)
+    assert namespace["vae"].latent_dim == 2 and namespace["half"].dtype_policy.name == "mixed_float16"
+
+
+def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    (x, y), (xt, yt) = mnist_sample
+    detector_code, tabular_code = python_blocks("Applications")[1:3]
+    namespace = {"x_normal": x[y == 1][:300], "x_new": xt[:20], "x_test": xt, "y_is_anomaly": (yt != 1)}
+    exec(compile(detector_code, "README-detector", "exec"), namespace)
+    assert namespace["report"]["auroc"] > 0.9 and namespace["twin"].percentile == 99
+    assert os.path.exists(tmp_path / "detector.keras")
+    namespace = {}
+    exec(compile(tabular_code.replace("print(", "auroc = ("), "README-tabular", "exec"), namespace)
+    assert 0.8 < namespace["auroc"] <= 1
+    assert np.asarray(namespace["x_eval"]).shape[1] == 30
