@@ -16,8 +16,10 @@ args = parser(__doc__, pretrained="convolutional.mnist_z32 (a dense 32-D code)")
 if args.pretrained:
     model = keras_ae.zoo.load("convolutional.mnist_z32")
 else:
+    # The course's architecture: its code is the 7x7x128 feature map itself (latent_dim=None),
+    # larger than the image; the library's default adds a 32-value bottleneck instead.
     model = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
-                                              upsampling="upsampling")
+                                              latent_dim=None, upsampling="upsampling")
     model.compile(optimizer="adam", loss="binary_crossentropy")
     model.encoder.summary()
     model.decoder.summary()

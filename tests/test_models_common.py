@@ -55,11 +55,15 @@ def test_undercomplete_defaults_follow_the_course():
     assert model.latent_dim == 20
 
 
-def test_convolutional_defaults_follow_the_course():
+def test_convolutional_defaults_follow_the_course_with_a_real_bottleneck():
     model = keras_ae.ConvolutionalAutoencoder()
     filters = [layer.filters for layer in model.encoder.layers if hasattr(layer, "filters")]
     assert filters == [32, 64, 128]
-    assert model.code_shape == (7, 7, 128)
+    assert model.code_shape == (32,) and model.latent_dim == model.code_size == 32
+    assert keras_ae.ConvolutionalAutoencoder(input_shape=(32, 32, 3)).code_size == 32 < 32 * 32 * 3
+    assert keras_ae.ConvDenoisingAutoencoder().code_size == 32
+    course = keras_ae.ConvolutionalAutoencoder(latent_dim=None)  # the course's spatial code
+    assert course.code_shape == (7, 7, 128) and course.code_size == 6272
     assert any(type(layer).__name__ == "UpSampling2D" for layer in model.decoder.layers)
     t = keras_ae.ConvolutionalAutoencoder(upsampling="transpose")
     assert any(type(layer).__name__ == "Conv2DTranspose" for layer in t.decoder.layers)

@@ -59,17 +59,19 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     """A convolutional autoencoder for images of any `(H, W, C)`.
 
     Encoder: for each entry of `filters`, a 3x3 ReLU `Conv2D` then 2x2
-    max-pooling; then a 3x3 `Conv2D` with `latent_filters` filters. With
-    `latent_dim=None` that feature map is the code, as in the course
-    (7x7x128 for MNIST). With an int `latent_dim`, a dense layer after it
-    gives a flat code of that size. The decoder mirrors the encoder with
+    max-pooling; then a 3x3 `Conv2D` with `latent_filters` filters, and a
+    dense layer that gives a flat code of `latent_dim` values (default 32, a
+    real bottleneck: 4% of a 28x28 image). With `latent_dim=None` the feature
+    map itself is the code, as in the course (7x7x128 = 6,272 values for
+    MNIST, more than the 784 pixels: it compresses nothing; the course's
+    script builds it that way on purpose). The decoder mirrors the encoder with
     `UpSampling2D` or `Conv2DTranspose` layers and ends in a sigmoid.
 
     Args:
         input_shape: `(H, W, C)`, with H and W divisible by `2**len(filters)`.
         filters: filters per downsampling level (course: 32, 64).
         latent_filters: filters of the last encoder convolution (course: 128).
-        latent_dim: `None` for the spatial code, or the size of a flat code.
+        latent_dim: the size of the flat code, or `None` for the spatial code.
         upsampling: `"upsampling"` (course) or `"transpose"`.
         activation: hidden activation.
         reconstruction_loss: `"bce"` (course) or `"mse"`.
@@ -90,7 +92,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     image_input = True
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
-                 latent_dim=None, upsampling="upsampling", activation="relu",
+                 latent_dim=32, upsampling="upsampling", activation="relu",
                  reconstruction_loss="bce", **kwargs):
         self.filters = check_units("filters", filters)
         if not self.filters:
