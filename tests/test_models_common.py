@@ -1,5 +1,7 @@
 """The shared model check, run against every registered variant."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,24 @@ def test_convolutional_defaults_follow_the_course_with_a_real_bottleneck():
     assert any(type(layer).__name__ == "UpSampling2D" for layer in model.decoder.layers)
     t = keras_ae.ConvolutionalAutoencoder(upsampling="transpose")
     assert any(type(layer).__name__ == "Conv2DTranspose" for layer in t.decoder.layers)
+
+
+def test_progress_is_one_line_per_epoch_in_a_pipe():
+    """Keras draws its bar with carriage returns on any POSIX system; logs and pipes get lines."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\n"
+            "from keras_ae.testing import small_model\n"
+            "x = np.random.default_rng(0).random((64, 784)).astype('float32')\n"
+            "m = small_model('stacked'); m.compile(optimizer='adam')\n"
+            "m.pretrain(x, epochs=2, batch_size=32)\n"
+            "m.fit(x, x, epochs=3, batch_size=32)\n"
+            "m.evaluate(x, x); m.predict(x)\n"
+            "m.fit(x, x, epochs=1, batch_size=32, verbose=0)\n")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "\r" not in proc.stdout and "\b" not in proc.stdout
+    # Three pretraining levels (784-32, 32-16, 16-8) of 2 epochs each, then 3 epochs of fit.
+    assert sum(line.startswith("Epoch ") for line in proc.stdout.splitlines()) == 3 * 2 + 3

@@ -21,6 +21,7 @@ import difflib
 import inspect
 import math
 import os
+import sys
 
 import keras
 import numpy as np
@@ -271,6 +272,7 @@ class BaseAutoencoder(keras.Model):
         return self.check_inputs(x, name)
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        _line_per_epoch(args, kwargs, position=2)  # fit(x, y, batch_size, epochs, verbose, ...)
         x, y = self._check_arg(x, "x"), self._check_arg(y, "y")
         if callable(getattr(x, "set_epoch", None)):
             # Epoch-keyed data (datasets.training_dataset, ArrayBatches): serve the epoch that is
@@ -287,9 +289,11 @@ class BaseAutoencoder(keras.Model):
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
+        _line_per_epoch(args, kwargs, position=1)  # evaluate(x, y, batch_size, verbose, ...)
         return super().evaluate(self._check_arg(x, "x"), self._check_arg(y, "y"), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
+        _line_per_epoch(args, kwargs, position=1)  # predict(x, batch_size, verbose, ...)
         return super().predict(self._check_arg(x, "x"), *args, **kwargs)
 
     # ---- the shared API -----------------------------------------------------
@@ -397,6 +401,22 @@ class BaseAutoencoder(keras.Model):
         # Batch by batch, so memory is bounded by the batch, not by len(x).
         return np.concatenate([reconstruction_error(xb, to_float32(_predict_on_batch(self, xb)), metric)
                                for _, xb in self._checked_batches(x, batch_size)])
+
+
+def line_per_epoch_verbose(verbose="auto"):
+    """Keras's `verbose`, with `"auto"` made 2 (one line per epoch) when stdout is not a terminal.
+
+    Keras draws its progress bar with carriage returns whenever it runs on a POSIX
+    system, so pipes and log files fill with them; a terminal still gets the bar.
+    """
+    if verbose == "auto" and not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
+        return 2
+    return verbose
+
+
+def _line_per_epoch(args, kwargs, position):
+    if len(args) <= position:
+        kwargs["verbose"] = line_per_epoch_verbose(kwargs.get("verbose", "auto"))
 
 
 def _subclasses(cls):

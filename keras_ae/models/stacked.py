@@ -5,7 +5,7 @@ import keras
 from keras_ae._validation import check_positive_int
 from keras_ae.callbacks import EpochSync
 from keras_ae.datasets import ArrayBatches
-from keras_ae.models.base import DenseAutoencoder, per_sample_reconstruction_loss
+from keras_ae.models.base import DenseAutoencoder, line_per_epoch_verbose, per_sample_reconstruction_loss
 from keras_ae.models.registry import register_variant
 
 
@@ -108,8 +108,8 @@ class StackedAutoencoder(DenseAutoencoder):
                 print(f"Pretraining level {level + 1}/{len(pairs)}: {dim} -> {enc_layer.units}")
             level_callbacks = list((callbacks(level) if callable(callbacks) else callbacks) or [])
             data = ArrayBatches(h, batch_size, seed=None if seed is None else seed * 1000 + level)
-            histories.append(shallow.fit(data, epochs=epochs, verbose=verbose, shuffle=False,
-                                         callbacks=[EpochSync(data), *level_callbacks]))
+            histories.append(shallow.fit(data, epochs=epochs, verbose=line_per_epoch_verbose(verbose),
+                                         shuffle=False, callbacks=[EpochSync(data), *level_callbacks]))
             enc_layer.set_weights(hidden.get_weights())
             dec_layer.set_weights(out.get_weights())
             h = keras.Model(inp, hidden(inp)).predict(h, batch_size=1024, verbose=0)
