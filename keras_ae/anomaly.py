@@ -250,11 +250,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              f"written by AnomalyDetector.save): {e}") from None
         model = keras.models.load_model(filepath)
         if "tabular" in settings:
-            detector = TabularDetector(percentile=settings["percentile"],
+            detector = TabularDetector(preprocessing=settings["tabular"]["preprocessing"],
+                                       scoring=settings["scoring"], percentile=settings["percentile"],
                                        contamination=settings["contamination"])
-            detector.model = model
-            detector.mean_ = np.asarray(settings["tabular"]["mean"], "float64")
-            detector.scale_ = np.asarray(settings["tabular"]["scale"], "float64")
+            detector._restore(model, settings)
         else:
             detector = AnomalyDetector(model, scoring=settings["scoring"], percentile=settings["percentile"],
                                        contamination=settings["contamination"],
@@ -276,21 +275,35 @@ def default_tabular_architecture(n_features):
     return (max(8, min(64, 2 * n)),), max(1, min(16, n // 3))
 
 
+TABULAR_PREPROCESSING = ("power", "standard")
+TABULAR_SCORES = ("mse+mahalanobis", "mse")
+
+
 class TabularDetector(AnomalyDetector):
     """An autoencoder anomaly detector for tabular data, trained by `fit`.
 
-    The recipe the `keras-ae train --data table.csv` default uses: features
-    standardized on the normal data, a dense undercomplete autoencoder with a
-    linear output and squared error (sized from the feature count, see
-    `default_tabular_architecture`), AdamW with weight decay, early stopping on
-    a held-out part of the normal data (the best weights are kept), and the
-    mean squared error of the standardized features as the score.
+    The recipe the `keras-ae train --data table.csv` default uses:
+
+    - features made Gaussian-like and standardized on the normal data
+      (scikit-learn's Yeo-Johnson `PowerTransformer`; skewed columns such as
+      areas and counts otherwise dominate the squared error);
+    - a dense undercomplete autoencoder with a linear output and squared error,
+      sized from the feature count (`default_tabular_architecture`);
+    - AdamW with weight decay, and early stopping on a held-out part of the
+      normal data (the best weights are kept);
+    - the score: the squared error of the transformed features plus the
+      Mahalanobis distance of the code from the normal codes, each divided by
+      its median on the normal data (`scoring="mse+mahalanobis"`). A row can be
+      rebuilt well and still sit far from the normal data in the code space;
+      the second term sees that.
 
     Args:
         hidden_units, latent_dim: the architecture; `None` sizes it from the
             number of features.
+        preprocessing: `"power"` (Yeo-Johnson, then standardize) or `"standard"`.
+        scoring: `"mse+mahalanobis"` or `"mse"`.
         epochs: the most epochs to train; early stopping usually ends sooner.
-        batch_size: `None` for 32, or fewer for small tables.
+        batch_size: `None` for 32.
         learning_rate, weight_decay: AdamW settings.
         patience: epochs without a better held-out loss before stopping.
         validation_fraction: the part of the normal data held out for early
@@ -299,15 +312,17 @@ class TabularDetector(AnomalyDetector):
         random_state: seed of the split and of the weights.
         verbose: Keras's `verbose` for training.
 
-    Attributes (set by `fit`): `model`, `mean_`, `scale_`, `history_`, and
-    those of `AnomalyDetector`.
+    Attributes (set by `fit`): `model`, `lambdas_` (Yeo-Johnson, or `None`),
+    `mean_`, `scale_`, `history_`, and those of `AnomalyDetector`.
     """
 
-    def __init__(self, hidden_units=None, latent_dim=None, epochs=500, batch_size=None,
-                 learning_rate=1e-3, weight_decay=1e-4, patience=30, validation_fraction=0.2,
-                 percentile=95.0, contamination=None, random_state=0, verbose=0):
+    def __init__(self, hidden_units=None, latent_dim=None, preprocessing="power", scoring="mse+mahalanobis",
+                 epochs=500, batch_size=None, learning_rate=1e-3, weight_decay=1e-4, patience=30,
+                 validation_fraction=0.2, percentile=95.0, contamination=None, random_state=0, verbose=0):
         self.hidden_units = hidden_units
         self.latent_dim = latent_dim
+        self.preprocessing = preprocessing
+        self.scoring = scoring
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -318,10 +333,15 @@ class TabularDetector(AnomalyDetector):
         self.contamination = contamination
         self.random_state = random_state
         self.verbose = verbose
-        check_float("validation_fraction", validation_fraction, 0.0, 0.5, low_inclusive=False)
-        check_float("percentile", percentile, 0.0, 100.0)
-        if contamination is not None:
-            check_float("contamination", contamination, 0.0, 0.5, low_inclusive=False)
+        self._check_settings()
+
+    def _check_settings(self):
+        check_choice("preprocessing", self.preprocessing, TABULAR_PREPROCESSING)
+        check_choice("scoring", self.scoring, TABULAR_SCORES)
+        check_float("validation_fraction", self.validation_fraction, 0.0, 0.5, low_inclusive=False)
+        check_float("percentile", self.percentile, 0.0, 100.0)
+        if self.contamination is not None:
+            check_float("contamination", self.contamination, 0.0, 0.5, low_inclusive=False)
 
     def __sklearn_clone__(self):
         return type(self)(**self.get_params(deep=False))
@@ -331,7 +351,7 @@ class TabularDetector(AnomalyDetector):
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("This TabularDetector is not fitted yet: call fit(x_normal) first")
-        return "mse"
+        return self.scoring
 
     num_samples = 1
 
@@ -349,37 +369,61 @@ class TabularDetector(AnomalyDetector):
                              "infinite value(s); impute or drop them first")
         return x
 
+    def _power(self, x):
+        if self.lambdas_ is None:
+            return x
+        from sklearn.preprocessing import PowerTransformer
+
+        pt = PowerTransformer(standardize=False)
+        pt.lambdas_, pt.n_features_in_ = self.lambdas_, len(self.lambdas_)
+        return pt.transform(x)
+
     def _standardize(self, X, name="X"):
         x = self._table(X, name)
         if x.shape[1] != len(self.mean_):
             raise ValueError(f"`{name}` must have {len(self.mean_)} features, as in fit. "
                              f"Received: {x.shape[1]}")
-        return ((x - self.mean_) / self.scale_).astype("float32")
+        return ((self._power(x) - self.mean_) / self.scale_).astype("float32")
+
+    def _mahalanobis(self, codes):
+        d = np.asarray(codes, "float64") - self.code_mean_
+        return np.einsum("ij,jk,ik->i", d, self.code_precision_, d)
 
     def _raw_scores(self, x):
         self._check_params()  # NotFittedError before fit
-        return np.asarray(self.model.reconstruction_error(self._standardize(x), metric="mse"), "float64")
+        z = self._standardize(x)
+        mse = np.asarray(self.model.reconstruction_error(z, metric="mse"), "float64")
+        if self.scoring == "mse":
+            return mse
+        return mse / self.score_scales_[0] + self._mahalanobis(self.model.encode(z)) / self.score_scales_[1]
 
     def score_map(self, x):
-        """Per-feature squared error of the standardized features (which feature was off)."""
+        """Per-feature squared error of the transformed features (which feature was off)."""
         self._check_params()
         z = self._standardize(x)
         return (self.model.reconstruct(z) - z) ** 2
 
     def fit(self, X, y=None):
-        """Standardize, train the autoencoder on `X` (normal data), set the threshold."""
+        """Transform, train the autoencoder on `X` (normal data), set the score's scales and the threshold."""
         import keras
 
         from keras_ae._io import check_history_finite
         from keras_ae.models import UndercompleteAutoencoder
 
+        self._check_settings()
         x = self._table(X)
         if len(x) < 10:
             raise ValueError(f"TabularDetector needs at least 10 normal samples. Received: {len(x)}")
-        self.mean_ = x.mean(axis=0)
-        scale = x.std(axis=0)
+        self.lambdas_ = None
+        if self.preprocessing == "power":
+            from sklearn.preprocessing import PowerTransformer
+
+            self.lambdas_ = PowerTransformer(standardize=False).fit(x).lambdas_
+        t = self._power(x)
+        self.mean_ = t.mean(axis=0)
+        scale = t.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)  # constant columns stay 0 after centring
-        z = ((x - self.mean_) / self.scale_).astype("float32")
+        z = ((t - self.mean_) / self.scale_).astype("float32")
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(len(z))
         n_val = max(1, int(round(self.validation_fraction * len(z))))
@@ -397,18 +441,39 @@ class TabularDetector(AnomalyDetector):
                                  callbacks=[stop, keras.callbacks.TerminateOnNaN()])
         check_history_finite(history)
         self.history_ = history.history
-        self.scoring_ = "mse"
+        codes = np.asarray(self.model.encode(z), "float64")
+        self.code_mean_ = codes.mean(axis=0)
+        cov = np.atleast_2d(np.cov(codes, rowvar=False))
+        self.code_precision_ = np.linalg.pinv(cov + 1e-6 * np.eye(len(cov)))
+        mse = np.asarray(self.model.reconstruction_error(z, metric="mse"), "float64")
+        self.score_scales_ = (max(float(np.median(mse)), 1e-12),
+                              max(float(np.median(self._mahalanobis(codes))), 1e-12))
+        self.scoring_ = self.scoring
         scores = self._raw_scores(x)
         q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
         self._set_fitted(float(np.percentile(scores, q)), scores)
         return self
 
     def _settings(self):
-        return {**super()._settings(), "tabular": {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}}
+        return {**super()._settings(), "tabular": {
+            "preprocessing": self.preprocessing,
+            "lambdas": None if self.lambdas_ is None else [float(v) for v in self.lambdas_],
+            "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
+            "code_mean": self.code_mean_.tolist(), "code_precision": self.code_precision_.tolist(),
+            "score_scales": list(self.score_scales_)}}
+
+    def _restore(self, model, settings):
+        t = settings["tabular"]
+        self.model = model
+        self.lambdas_ = None if t.get("lambdas") is None else np.asarray(t["lambdas"], "float64")
+        self.mean_, self.scale_ = np.asarray(t["mean"], "float64"), np.asarray(t["scale"], "float64")
+        self.code_mean_ = np.asarray(t["code_mean"], "float64")
+        self.code_precision_ = np.asarray(t["code_precision"], "float64")
+        self.score_scales_ = tuple(t["score_scales"])
 
     @classmethod
     def load(cls, filepath):
-        """Load a detector written by `save` (a `TabularDetector` keeps its scaling)."""
+        """Load a detector written by `save` (a `TabularDetector` keeps its transform and scales)."""
         detector = AnomalyDetector.load(filepath)
         if not isinstance(detector, cls):
             raise ValueError(f"{filepath!r} holds an AnomalyDetector, not a {cls.__name__}")

@@ -164,7 +164,12 @@ def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
     auroc = roc_auc_score(is_anomaly, det.decision_function(x_eval))
     assert auroc > 0.8, auroc  # a random score gives 0.5
     assert det.score_map(x_eval[:4]).shape == (4, 30)
-    np.testing.assert_allclose(det.mean_, x_train.mean(0))
+    assert det.lambdas_.shape == (30,) and det.scoring_ == "mse+mahalanobis"
+    plain = TabularDetector(preprocessing="standard", scoring="mse", epochs=20, random_state=0).fit(x_train)
+    np.testing.assert_allclose(plain.mean_, x_train.mean(0))
+    assert plain.lambdas_ is None
+    np.testing.assert_allclose(plain.decision_function(x_eval[:5]),
+                               plain.model.reconstruction_error(plain._standardize(x_eval[:5]), "mse"), rtol=1e-5)
 
 
 def test_tabular_detector_saves_its_scaling(cancer, tmp_path):
@@ -194,6 +199,10 @@ def test_tabular_detector_errors(cancer):
         TabularDetector().fit(x_train[:5])
     with pytest.raises(ValueError, match="validation_fraction"):
         TabularDetector(validation_fraction=0.9)
+    with pytest.raises(ValueError, match="preprocessing"):
+        TabularDetector(preprocessing="quantile")
+    with pytest.raises(ValueError, match="scoring"):
+        TabularDetector(scoring="nll")
     det = TabularDetector(epochs=2).fit(x_train)
     with pytest.raises(ValueError, match="must have 30 features"):
         det.decision_function(x_train[:, :10])
