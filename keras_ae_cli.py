@@ -140,6 +140,15 @@ def build_parser():
                    help="label scores above this as anomalies (default: the threshold fitted in training)")
     p.add_argument("--out", default="scores.csv", help="output CSV (default scores.csv)")
 
+    p = sub.add_parser("export", help="export a model's encoder, decoder or anomaly scorer (ONNX, SavedModel...)",
+                       description="Export a deterministic part of a model: encoder (x -> code; a VAE's "
+                                   "posterior mean), decoder (code -> x) or scorer (x -> mean squared "
+                                   "reconstruction error per sample).")
+    p.add_argument("model", help="a zoo name (keras-ae list) or a .keras file")
+    p.add_argument("--part", choices=("encoder", "decoder", "scorer"), default="scorer")
+    p.add_argument("--format", choices=("onnx", "tf_saved_model", "litert", "openvino"), default="onnx")
+    p.add_argument("--out", required=True, help="a .onnx/.tflite/.xml file, or a folder for tf_saved_model")
+
     p = sub.add_parser("sample", help="draw samples from a zoo VAE into a PNG grid")
     p.add_argument("name")
     p.add_argument("-n", type=bounded_int(1, 1024), default=64, help="at most 1024 (one figure)")

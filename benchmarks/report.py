@@ -276,7 +276,8 @@ def tabular_section(t):
         f"60% of its rows and rank the other 40% against every row of the other classes (AUROC), with seeds "
         f"{', '.join(map(str, t['seeds']))}, the same split for both. `keras_ae.anomaly.TabularDetector()` with "
         "its defaults (the `keras-ae train --data table.csv` recipe) against `sklearn.ensemble.IsolationForest()` "
-        "with its defaults.", "",
+        f"with its defaults. Keras backend: {t.get('backend', 'tensorflow')}; "
+        f"{t['seconds'] / 60:.1f} min for all {t['tasks']} tasks.", "",
         _table(["data set", "features", "classes", "tasks", "TabularDetector AUROC", "IsolationForest AUROC",
                  "difference"], rows), "",
         f"TabularDetector ranks as well or better on {t['wins']} of {t['tasks']} tasks. "

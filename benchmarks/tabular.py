@@ -61,7 +61,9 @@ def run_tabular(log, quick=False, datasets=DATASETS, seeds=(0, 1, 2)):
         per_dataset[name] = {k: float(np.mean([r[k] for r in sel])) for k in ("keras_ae", "isolation_forest")}
         per_dataset[name].update(tasks=len(sel), n_features=sel[0]["n_features"],
                                  classes=len({r["normal_class"] for r in sel}))
-    return {"rows": rows, "per_dataset": per_dataset, "seeds": list(seeds),
+    import keras
+
+    return {"rows": rows, "per_dataset": per_dataset, "seeds": list(seeds), "backend": keras.backend.backend(),
             "mean": {k: float(np.mean([r[k] for r in rows])) for k in ("keras_ae", "isolation_forest")},
             "wins": int(sum(r["keras_ae"] >= r["isolation_forest"] for r in rows)), "tasks": len(rows),
             "seconds": time.time() - start}

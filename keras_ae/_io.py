@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import re
 import tempfile
 
@@ -46,8 +47,12 @@ def clean_stale_temporaries(directory):
     for name in names:
         m = _TMP.match(name)
         if m and not _pid_alive(int(m.group(1))):
+            full = os.path.join(directory, name)
             try:
-                os.remove(os.path.join(directory, name))
+                if os.path.isdir(full) and not os.path.islink(full):  # a SavedModel export's folder
+                    shutil.rmtree(full)
+                else:
+                    os.remove(full)
                 removed.append(name)
             except OSError:
                 pass

@@ -225,6 +225,25 @@ def cmd_score(args):
           f"{threshold:.6g} ({detector.scoring_}); wrote {out}")
 
 
+def cmd_export(args):
+    from keras_ae.export import export
+
+    if args.model.endswith(".keras"):
+        if not os.path.isfile(args.model):
+            raise FileNotFoundError(f"No model file at {args.model!r}")
+        import keras
+
+        model = keras.models.load_model(args.model)
+    else:
+        model = _load_zoo_model(args.model)
+    try:
+        path = export(model, args.out, part=args.part, format=args.format)
+    except ImportError as e:
+        raise CLIError(f"the {args.format} export needs a package that is not installed ({e}); "
+                       "`pip install keras-ae[export]` brings onnx, onnxruntime and tf2onnx") from None
+    print(f"Wrote the {args.part} of {args.model} to {path} ({args.format})")
+
+
 def cmd_sample(args):
     from keras_ae.plotting import sample_grid, save_figure
 
@@ -267,7 +286,7 @@ def cmd_demo(args):
 
 # ---- running ------------------------------------------------------------------------
 
-COMMANDS = {"list": cmd_list, "info": cmd_info, "train": cmd_train, "score": cmd_score,
+COMMANDS = {"list": cmd_list, "info": cmd_info, "train": cmd_train, "score": cmd_score, "export": cmd_export,
             "sample": cmd_sample, "reconstruct": cmd_reconstruct, "demo": cmd_demo}
 
 
