@@ -282,7 +282,11 @@ def tabular_section(t):
                  "difference"], rows), "",
         f"TabularDetector ranks as well or better on {t['wins']} of {t['tasks']} tasks. "
         f"Target (mean AUROC at least IsolationForest's): {_verdict(met)} "
-        f"({m['keras_ae']:.4f} against {m['isolation_forest']:.4f}).", ""]
+        f"({m['keras_ae']:.4f} against {m['isolation_forest']:.4f}).", "",
+        "The recipe (power transform, and the code's Mahalanobis distance added to the squared error) was "
+        "chosen among a few variants on other random splits (seeds 100 and 101) of these same data sets, where "
+        "it came out slightly below IsolationForest; the two are level within the spread between splits, and "
+        "the autoencoder's edge is on the wider tables (digits, breast cancer) and iris.", ""]
 
 
 def _spread(row):
