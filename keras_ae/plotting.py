@@ -217,14 +217,12 @@ def score_histogram(scores, labels=None, threshold=None, bins=50, title="Anomaly
 
 def roc_curve_plot(labels, scores, title="ROC curve"):
     """ROC curve of scores against labels (1 = anomaly), with the AUROC in the legend."""
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import RocCurveDisplay
 
-    fpr, tpr, _ = roc_curve(labels, scores)
-    auc = roc_auc_score(labels, scores)
     fig = Figure(figsize=(4.5, 4.5))
     ax = fig.subplots()
-    ax.plot(fpr, tpr, label=f"AUROC = {auc:.3f}")
-    ax.plot([0, 1], [0, 1], "k:", label="chance")
+    # scikit-learn's own display: the curve, and the AUROC in the legend.
+    RocCurveDisplay.from_predictions(labels, scores, ax=ax, name="scores", plot_chance_level=True)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title(title)

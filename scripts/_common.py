@@ -47,6 +47,9 @@ def save(fig, args, filename):
     """Save a figure into --out and say where."""
     from keras_ae.plotting import save_figure
 
+    if args.quick:  # say so on the figure: a few steps on a small slice look broken, and are not the course's
+        fig.text(0.5, 0.995, "SMOKE TEST (--quick): a few training steps on a small slice; not representative",
+                 ha="center", va="top", fontsize=7, color="firebrick")
     path = save_figure(fig, os.path.join(args.out, filename))
     print(f"wrote {path}")
     return path

@@ -67,7 +67,7 @@ def test_training_curves_and_anomaly_plots():
     h = plotting.score_histogram(scores, labels, threshold=1.5)
     assert h.axes[0].lines[0].get_xdata()[0] == 1.5
     roc = plotting.roc_curve_plot(labels, scores)
-    assert "AUROC = 0.9" in roc.axes[0].get_legend().get_texts()[0].get_text()
+    assert "AUC = 0.9" in roc.axes[0].get_legend().get_texts()[0].get_text()
 
 
 def test_save_figure_is_atomic(tmp_path, x_small):

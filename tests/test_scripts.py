@@ -55,3 +55,18 @@ def test_script_quick(name, tmp_path):
 def test_script_pretrained(name, tmp_path):
     run_script(name, tmp_path, "--pretrained")
     assert any(tmp_path.glob("*.png"))
+
+
+def test_quick_figures_say_they_are_smoke_tests(tmp_path, monkeypatch):
+    import argparse
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.syspath_prepend(SCRIPTS_DIR)
+    import _common
+
+    for quick in (True, False):
+        fig = Figure()
+        fig.subplots().plot([0, 1])
+        _common.save(fig, argparse.Namespace(quick=quick, out=str(tmp_path)), f"f{quick}.png")
+        assert any("SMOKE TEST" in t.get_text() for t in fig.texts) == quick
