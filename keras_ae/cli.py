@@ -97,8 +97,8 @@ def cmd_train(args):
 
     if args.variant is not None and args.variant != "tabular" and args.variant not in VARIANTS:
         get_model(args.variant)  # raises the "did you mean" error
-    out = check_output_path(args.out or f"{args.variant or ('tabular' if args.data else 'undercomplete')}.keras",
-                            (".keras",), what="--out model file")
+    if args.out:
+        check_output_path(args.out, (".keras",), what="--out model file")  # before reading any data
     if args.data:
         from keras_ae.datasets import load_user_data
 
@@ -107,11 +107,13 @@ def cmd_train(args):
     else:
         kind = "images" if args.variant in VARIANTS and VARIANTS[args.variant].image_input else "flat"
         x, source = None, None
+    default = args.variant or ("tabular" if kind == "tabular" else "undercomplete")
+    out = check_output_path(args.out or f"{default}.keras", (".keras",), what="--out model file")
     if kind == "tabular":
         if args.variant not in (None, "tabular"):
-            raise CLIError(f"{args.data} holds values outside [0, 1] (a table of features): train it with the "
-                           "tabular default (leave out VARIANT), or scale it to [0, 1] for "
-                           f"{args.variant!r}")
+            raise CLIError(f"{args.data} is a table of features (a CSV file, or values outside [0, 1]): train "
+                           "it with the tabular default (leave out VARIANT), or save it as a .npy array in "
+                           f"[0, 1] for {args.variant!r}")
         return _train_tabular(args, x, out)
     variant = args.variant or "undercomplete"
     if variant == "tabular":

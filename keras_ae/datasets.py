@@ -384,8 +384,9 @@ def load_user_data(path):
       first image and scaled to [0, 1].
 
     `kind` is `"images"` for image arrays and folders (`(n, h, w, c)` in [0, 1]),
-    `"tabular"` for 2-D data not in [0, 1] (standardize it; see
-    `keras_ae.anomaly.TabularDetector`), and `"flat"` for 2-D data in [0, 1].
+    `"tabular"` for CSV tables and other 2-D data not in [0, 1] (see
+    `keras_ae.anomaly.TabularDetector`), and `"flat"` for 2-D arrays in [0, 1]
+    (such as flattened images).
     Values come back as float32; NaN, infinite, text and empty data are refused.
     """
     path = os.fspath(path)
@@ -420,7 +421,8 @@ def load_user_data(path):
             raise ValueError(f"{path!r}: image values must be in [0, 1] (or uint8). Received "
                              f"[{x.min():g}, {x.max():g}]")
         return x, "images"
-    return x, ("flat" if x.min() >= 0 and x.max() <= 1 else "tabular")
+    in_unit_range = x.min() >= 0 and x.max() <= 1
+    return x, ("flat" if in_unit_range and not path.lower().endswith(".csv") else "tabular")
 
 
 def _read_npy(path):

@@ -39,6 +39,7 @@ def test_benchmarks_need_a_choice():
     assert proc.returncode == 2 and "choose --quality, --speed, --tabular or several" in proc.stderr
 
 
+@pytest.mark.slow
 def test_tabular_benchmark_quick(tmp_path):
     """One data set, one seed, 20 epochs: the tabular comparison runs and is reported."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}

@@ -17,7 +17,7 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRIALS = 10
+TRIALS = 6
 
 # The child writes the target over and over, alternating two versions (weights of A, then of B),
 # and says READY once the first complete write is on disk.

@@ -51,6 +51,9 @@ def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
     assert namespace["report"]["auroc"] > 0.9 and namespace["twin"].percentile == 99
     assert os.path.exists(tmp_path / "detector.keras")
     namespace = {}
-    exec(compile(tabular_code.replace("print(", "auroc = ("), "README-tabular", "exec"), namespace)
+    code = tabular_code.replace("print(", "auroc = (").replace("TabularDetector(random_state=0)",
+                                                              "TabularDetector(random_state=0, epochs=60)")
+    assert "epochs=60" in code
+    exec(compile(code, "README-tabular", "exec"), namespace)
     assert 0.8 < namespace["auroc"] <= 1
     assert np.asarray(namespace["x_eval"]).shape[1] == 30

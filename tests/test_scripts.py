@@ -42,7 +42,13 @@ def run_script(name, tmp_path, *extra):
     return proc
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+# Three scripts (a dense model, a VAE, a convolutional model) in the default run; every script
+# runs in the slow set, which .ci/run runs too (the subprocesses take ~3 minutes together).
+DEFAULT_RUN = ("dense_autoencoder.py", "vae_2d.py", "conv_autoencoder.py")
+
+
+@pytest.mark.parametrize("name", [n if n in DEFAULT_RUN else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in SCRIPTS])
 def test_script_quick(name, tmp_path):
     proc = run_script(name, tmp_path)
     for png in EXPECTED[name]:
