@@ -208,3 +208,11 @@ def test_score_refuses_a_model_without_a_detector_unless_given_a_threshold(tmp_p
     code, out, err = run(args + ["--threshold", "0.05"], capsys)
     assert code == 0, err
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 6
+
+
+@pytest.mark.slow
+def test_demo_prints_no_backend_lines(tmp_path):
+    """`keras-ae demo` (console script) on TensorFlow: stderr stays empty (no C++ start-up lines, no retracing)."""
+    proc = _script(["demo", "--quick", "--out", str(tmp_path)], env={"KERAS_BACKEND": "tensorflow"}, timeout=600)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-3000:]
+    assert "Measured on this run" in proc.stdout
