@@ -216,3 +216,23 @@ def test_demo_prints_no_backend_lines(tmp_path):
     proc = _script(["demo", "--quick", "--out", str(tmp_path)], env={"KERAS_BACKEND": "tensorflow"}, timeout=600)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-3000:]
     assert "Measured on this run" in proc.stdout
+
+
+def test_train_on_a_folder_of_images(tmp_path, capsys, mnist_sample):
+    import numpy as np
+    from PIL import Image
+
+    (x, _), _ = mnist_sample
+    folder = tmp_path / "digits" / "some_class"
+    folder.mkdir(parents=True)
+    for i in range(40):
+        Image.fromarray((x[i].reshape(28, 28) * 255).astype("uint8"), mode="L").save(folder / f"{i:02d}.png")
+    code, out, err = run(["train", "convolutional", "--data", str(tmp_path / "digits"), "--epochs", "1",
+                          "--latent-dim", "4", "--out", str(tmp_path / "c.keras")], capsys)
+    assert code == 0, err
+    assert "40 samples of shape (28, 28, 1), images" in out and "36 train, 4 validation" in out
+    from keras_ae.datasets import load_user_data
+
+    images, kind = load_user_data(str(tmp_path / "digits"))
+    assert kind == "images" and images.shape == (40, 28, 28, 1) and 0 <= images.min() <= images.max() <= 1
+    np.testing.assert_allclose(images[3, ..., 0], np.round(x[3].reshape(28, 28) * 255) / 255, atol=1e-6)
