@@ -180,12 +180,18 @@ def choose_backend(args):
     """Set KERAS_BACKEND for `train --backend` before Keras is imported; return the choice."""
     if getattr(args, "command", None) != "train" or "keras" in sys.modules:
         return None
+    import importlib.util
+
     if args.backend != "auto":
+        if importlib.util.find_spec(args.backend) is None:
+            extra = {"tensorflow": "", "jax": "[jax]", "torch": "[torch]"}[args.backend]
+            raise UsageError(f"usage: {PROG} train --backend {{auto,{','.join(BACKENDS)}}}",
+                             f"--backend {args.backend}: {args.backend} is not installed "
+                             f"(pip install keras-ae{extra})")
         os.environ["KERAS_BACKEND"] = args.backend
         return args.backend
     if os.environ.get("KERAS_BACKEND"):
         return None
-    import importlib.util
 
     # benchmarks/RESULTS.md: JAX trains the dense models 1.6-2.8x faster than TensorFlow here,
     # TensorFlow the convolutional ones 3-10x faster than JAX.
@@ -234,7 +240,12 @@ def main(argv=None):
         return 2
     except SystemExit as e:  # --help and --version
         return e.code or 0
-    backend = choose_backend(args)
+    try:
+        backend = choose_backend(args)
+    except UsageError as e:
+        print(e.usage, file=sys.stderr)
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
     try:
         commands = import_commands(args.verbose)
     except KeyboardInterrupt:

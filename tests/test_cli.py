@@ -236,3 +236,24 @@ def test_train_on_a_folder_of_images(tmp_path, capsys, mnist_sample):
     images, kind = load_user_data(str(tmp_path / "digits"))
     assert kind == "images" and images.shape == (40, 28, 28, 1) and 0 <= images.min() <= images.max() <= 1
     np.testing.assert_allclose(images[3, ..., 0], np.round(x[3].reshape(28, 28) * 255) / 255, atol=1e-6)
+
+
+def test_backend_choice_happens_before_keras_is_imported():
+    code = ("import os, sys, importlib.util as u, keras_ae_cli as c\n"
+            "real = u.find_spec\n"
+            "u.find_spec = lambda n, *a: None if n == 'jax' else real(n, *a)\n"
+            "print('EXIT', c.main(['train', 'vae', '--backend', 'jax', '--out', 'x.keras']))\n"
+            "args = c.build_parser().parse_args(['train', 'conv_vae'])\n"
+            "os.environ.pop('KERAS_BACKEND', None); print('CONV', c.choose_backend(args))\n"
+            "u.find_spec = real\n"
+            "args = c.build_parser().parse_args(['train', 'vae'])\n"
+            "print('DENSE', c.choose_backend(args), os.environ.get('KERAS_BACKEND'))\n"
+            "print('KERAS', 'keras' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert "EXIT 2" in proc.stdout and "--backend jax: jax is not installed" in proc.stderr, proc.stderr
+    assert "CONV None" in proc.stdout  # convolutional: TensorFlow, Keras's default
+    import importlib.util
+
+    expected = "DENSE jax jax" if importlib.util.find_spec("jax") else "DENSE None None"
+    assert expected in proc.stdout and "KERAS False" in proc.stdout
