@@ -35,7 +35,9 @@ PATHS = {
 
 def build(variant, **kw):
     """The library's default model for `variant`, on 28x28x1 images for the convolutional ones."""
-    shape = (28, 28, 1) if VARIANTS[variant].image_input else (784,)
+    cls = VARIANTS[variant]
+    # 28x28 images with the channels the class's test configuration uses (RGB for colorization).
+    shape = (28, 28, cls.test_config["input_shape"][-1]) if cls.image_input else (784,)
     if variant == "overcomplete":
         kw.setdefault("latent_dim", 1024)
     if VARIANTS[variant].generative:

@@ -11,6 +11,7 @@ from keras_ae.models import (  # noqa: E402
     BaseVAE,
     BetaAnnealing,
     BetaVAE,
+    ColorizationAutoencoder,
     ContractiveAutoencoder,
     ConvDenoisingAutoencoder,
     ConvolutionalAutoencoder,

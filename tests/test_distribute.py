@@ -18,9 +18,8 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     sys.path.insert(0, sys.argv[1])
-    from keras_ae.testing import small_model
+    from keras_ae.testing import small_inputs, small_model
 
-    x = np.random.default_rng(0).random((32, 784)).astype("float32")
     out = {}
     # One strategy object for the whole run: several would reuse collective keys.
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -34,7 +33,7 @@ SCRIPT = textwrap.dedent("""
             with strategy.scope():
                 model = small_model(variant, **kw)
                 model.compile(optimizer=keras.optimizers.SGD(0.1))
-            xs = x.reshape((-1,) + model.sample_shape)
+            xs = small_inputs(model, n=32, seed=0)  # the same values under both strategies
             h = model.fit(xs, xs, epochs=1, batch_size=32, shuffle=False, verbose=0)
             results.append((h.history["loss"][0], [w.tolist() for w in model.get_weights()[:4]],
                             strategy.num_replicas_in_sync))

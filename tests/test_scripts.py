@@ -26,6 +26,7 @@ EXPECTED = {
     "ae_vs_pca.py": ["ae_vs_pca.png", "ae_vs_pca_images.png"],
     "image_retrieval.py": ["retrieval.png"],
     "latent_explorer.py": ["latent_explorer.png"],
+    "colorization.py": ["colorization.png"],
 }
 
 

@@ -1,6 +1,7 @@
 """All keras-ae model variants, one module per variant."""
 
 from keras_ae.models.base import BaseAutoencoder, DenseAutoencoder
+from keras_ae.models.colorization import ColorizationAutoencoder
 from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.convolutional import ConvolutionalAutoencoder
 from keras_ae.models.denoising import ConvDenoisingAutoencoder, DenoisingAutoencoder

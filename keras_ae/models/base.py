@@ -95,6 +95,7 @@ class BaseAutoencoder(keras.Model):
     # read these (with `test_config`, the small configuration the tests build).
     image_input = False  # True: convolutional; one sample is an (height, width, channels) image
     generative = False  # True: a VAE (`sample`, `elbo`), trained with a random draw per step
+    decodes_from_code_alone = True  # False: the output also uses the input directly (colorization)
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
         self._check_keywords(kwargs)

@@ -39,8 +39,8 @@ def conv_down(x, filters, activation, downsampling, dtype=None):
     return x
 
 
-def conv_up(x, filters, activation, upsampling, channels, dtype=None):
-    """Decoder body: each level doubles H and W; ends in a sigmoid Conv2D to `channels`."""
+def conv_up(x, filters, activation, upsampling, channels, dtype=None, final_activation="sigmoid"):
+    """Decoder body: each level doubles H and W; ends in a Conv2D to `channels` (sigmoid by default)."""
     for i, f in enumerate(filters):
         if upsampling == "upsampling":
             x = keras.layers.Conv2D(f, 3, activation=activation, padding="same", name=f"deconv_{i}",
@@ -49,7 +49,7 @@ def conv_up(x, filters, activation, upsampling, channels, dtype=None):
         else:
             x = keras.layers.Conv2DTranspose(f, 3, strides=2, activation=activation,
                                              padding="same", name=f"deconv_{i}", dtype=dtype)(x)
-    return keras.layers.Conv2D(channels, 3, activation="sigmoid", padding="same", name="reconstruction",
+    return keras.layers.Conv2D(channels, 3, activation=final_activation, padding="same", name="reconstruction",
                                dtype=dtype)(x)
 
 
@@ -90,6 +90,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
 
     latent_dim_optional = True
     image_input = True
+    decoder_output_activation = "sigmoid"  # the decoder's last layer
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,
                  latent_dim=32, upsampling="upsampling", activation="relu",
@@ -106,6 +107,10 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     def _check_config(self):
         check_image_shape(self.input_shape, len(self.filters))
 
+    def encoder_input(self, inp):
+        """Hook: what the encoder's convolutions see (the image itself here)."""
+        return inp
+
     @property
     def _map_shape(self):
         h, w, _ = self.input_shape
@@ -115,7 +120,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     def build_encoder(self):
         dtype = self.dtype_policy
         inp = keras.Input(self.input_shape, name="x")
-        x = conv_down(inp, self.filters, self.activation, "pool", dtype)
+        x = conv_down(self.encoder_input(inp), self.filters, self.activation, "pool", dtype)
         x = keras.layers.Conv2D(self.latent_filters, 3, activation=self.activation,
                                 padding="same", name="code_conv", dtype=dtype)(x)
         if self.latent_dim is not None:
@@ -132,7 +137,8 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             x = keras.layers.Dense(math.prod(self._map_shape), activation=self.activation,
                                    name="project", dtype=dtype)(inp)
             x = keras.layers.Reshape(self._map_shape, dtype=dtype)(x)
-        x = conv_up(x, self.filters[::-1], self.activation, self.upsampling, self.input_shape[-1], dtype)
+        x = conv_up(x, self.filters[::-1], self.activation, self.upsampling, self.input_shape[-1], dtype,
+                    final_activation=self.decoder_output_activation)
         return keras.Model(inp, x, name="decoder")
 
     def get_config(self):
