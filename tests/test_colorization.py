@@ -46,7 +46,7 @@ def test_it_beats_the_grayscale_copy_on_held_out_patches(photo_patches):
     gray = to_grayscale(x_test)
     mse = np.mean((model.colorize(gray) - x_test) ** 2)
     baseline = np.mean((np.repeat(gray, 3, axis=-1) - x_test) ** 2)
-    assert mse < 0.9 * baseline, (mse, baseline)
+    assert mse < 0.6 * baseline, (mse, baseline)  # 0.18-0.33 over seeds 0-2 when written
 
 
 def test_bad_input():
