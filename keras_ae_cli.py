@@ -8,6 +8,7 @@ whose start-up lines (TensorFlow writes them from C++) are held back unless
 """
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -44,41 +45,27 @@ def version():
     return installed("keras-ae")
 
 
-def bounded_int(low, high):
-    """An argparse type: an int in [low, high], refused up front with the bounds."""
+def _checked(convert, noun, ok, expected):
+    """An argparse type: `convert(text)`, refused up front unless `ok(value)`, saying what was expected."""
     def parse(text):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
     return parse
 
 
-def fraction(text):
-    """An argparse type: a float in [0, 0.5)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value < 0.5:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to below 0.5, got {text!r}")
-    return value
+def bounded_int(low, high):
+    """An argparse type: an int in [low, high]."""
+    return _checked(int, "an integer", lambda v: low <= v <= high, f"an integer from {low} to {high}")
 
 
-def finite_float(text):
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+fraction = _checked(float, "a number", lambda v: 0.0 <= v < 0.5, "a number from 0 to below 0.5")
+finite_float = _checked(float, "a number", math.isfinite, "a finite number")
 
 
 def build_parser():
