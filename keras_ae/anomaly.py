@@ -89,13 +89,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ValueError(
                 f"scoring='neg_elbo' needs a VAE. Received: {type(self.model).__name__}; use 'mse' or 'bce'"
             )
-        check_float("percentile", self.percentile, 0.0, 100.0)
-        if self.contamination is not None:
-            check_float("contamination", self.contamination, 0.0, 0.5, low_inclusive=False)
+        self._check_threshold_settings()
         if isinstance(self.num_samples, bool) or not isinstance(self.num_samples, (int, np.integer)) \
                 or self.num_samples < 1:
             raise ValueError(f"`num_samples` must be a positive integer. Received: {self.num_samples!r}")
         return scoring
+
+    def _check_threshold_settings(self):
+        check_float("percentile", self.percentile, 0.0, 100.0)
+        if self.contamination is not None:
+            check_float("contamination", self.contamination, 0.0, 0.5, low_inclusive=False)
 
     @property
     def score_kind(self):
@@ -136,7 +139,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         `y` is ignored (unsupervised, as in scikit-learn and PyOD).
         """
         self.scoring_ = self._check_params()
-        scores = self._raw_scores(X)
+        self._fit_threshold(self._raw_scores(X))
+        return self
+
+    def _fit_threshold(self, scores):
+        """`threshold_` at the `percentile` (or `1 - contamination` quantile) of normal data's scores."""
         if not np.all(np.isfinite(scores)):
             raise ValueError(
                 f"The model gives {int(np.size(scores) - np.count_nonzero(np.isfinite(scores)))} NaN or "
@@ -144,7 +151,6 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                 "is the model diverged?")
         q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
         self._set_fitted(float(np.percentile(scores, q)), scores)
-        return self
 
     def _set_fitted(self, threshold, scores):
         if not np.isfinite(threshold):
@@ -248,19 +254,18 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
             raise ValueError(f"{filepath!r} is not a readable detector file (expected a .keras zip "
                              f"written by AnomalyDetector.save): {e}") from None
-        model = keras.models.load_model(filepath)
-        if "tabular" in settings:
-            detector = TabularDetector(preprocessing=settings["tabular"]["preprocessing"],
-                                       scoring=settings["scoring"], percentile=settings["percentile"],
-                                       contamination=settings["contamination"])
-            detector._restore(model, settings)
-        else:
-            detector = AnomalyDetector(model, scoring=settings["scoring"], percentile=settings["percentile"],
-                                       contamination=settings["contamination"],
-                                       num_samples=settings["num_samples"])
+        kind = TabularDetector if "tabular" in settings else AnomalyDetector
+        if not issubclass(kind, cls):
+            raise ValueError(f"{filepath!r} holds a {kind.__name__}, not a {cls.__name__}")
+        detector = kind._from_settings(keras.models.load_model(filepath), settings)
         detector.scoring_ = detector._check_params()
         detector._set_fitted(settings["threshold"], settings["decision_scores"])
         return detector
+
+    @classmethod
+    def _from_settings(cls, model, settings):
+        return cls(model, scoring=settings["scoring"], percentile=settings["percentile"],
+                   contamination=settings["contamination"], num_samples=settings["num_samples"])
 
 
 def default_tabular_architecture(n_features):
@@ -339,12 +344,7 @@ class TabularDetector(AnomalyDetector):
         check_choice("preprocessing", self.preprocessing, TABULAR_PREPROCESSING)
         check_choice("scoring", self.scoring, TABULAR_SCORES)
         check_float("validation_fraction", self.validation_fraction, 0.0, 0.5, low_inclusive=False)
-        check_float("percentile", self.percentile, 0.0, 100.0)
-        if self.contamination is not None:
-            check_float("contamination", self.contamination, 0.0, 0.5, low_inclusive=False)
-
-    def __sklearn_clone__(self):
-        return type(self)(**self.get_params(deep=False))
+        self._check_threshold_settings()
 
     def _check_params(self):
         if not hasattr(self, "model"):
@@ -449,9 +449,7 @@ class TabularDetector(AnomalyDetector):
         self.score_scales_ = (max(float(np.median(mse)), 1e-12),
                               max(float(np.median(self._mahalanobis(codes))), 1e-12))
         self.scoring_ = self.scoring
-        scores = self._raw_scores(x)
-        q = 100.0 * (1.0 - self.contamination) if self.contamination is not None else self.percentile
-        self._set_fitted(float(np.percentile(scores, q)), scores)
+        self._fit_threshold(self._raw_scores(x))
         return self
 
     def _settings(self):
@@ -462,21 +460,17 @@ class TabularDetector(AnomalyDetector):
             "code_mean": self.code_mean_.tolist(), "code_precision": self.code_precision_.tolist(),
             "score_scales": list(self.score_scales_)}}
 
-    def _restore(self, model, settings):
-        t = settings["tabular"]
-        self.model = model
-        self.lambdas_ = None if t.get("lambdas") is None else np.asarray(t["lambdas"], "float64")
-        self.mean_, self.scale_ = np.asarray(t["mean"], "float64"), np.asarray(t["scale"], "float64")
-        self.code_mean_ = np.asarray(t["code_mean"], "float64")
-        self.code_precision_ = np.asarray(t["code_precision"], "float64")
-        self.score_scales_ = tuple(t["score_scales"])
-
     @classmethod
-    def load(cls, filepath):
-        """Load a detector written by `save` (a `TabularDetector` keeps its transform and scales)."""
-        detector = AnomalyDetector.load(filepath)
-        if not isinstance(detector, cls):
-            raise ValueError(f"{filepath!r} holds an AnomalyDetector, not a {cls.__name__}")
+    def _from_settings(cls, model, settings):
+        t = settings["tabular"]
+        detector = cls(preprocessing=t["preprocessing"], scoring=settings["scoring"],
+                       percentile=settings["percentile"], contamination=settings["contamination"])
+        detector.model = model
+        detector.lambdas_ = None if t.get("lambdas") is None else np.asarray(t["lambdas"], "float64")
+        detector.mean_, detector.scale_ = np.asarray(t["mean"], "float64"), np.asarray(t["scale"], "float64")
+        detector.code_mean_ = np.asarray(t["code_mean"], "float64")
+        detector.code_precision_ = np.asarray(t["code_precision"], "float64")
+        detector.score_scales_ = tuple(t["score_scales"])
         return detector
 
 

@@ -172,14 +172,15 @@ def cmd_train(args):
 
 
 def _train_tabular(args, x, out):
+    import keras
+
     from keras_ae.anomaly import TabularDetector
 
     split = 0.2 if not args.validation_split else args.validation_split
     det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or 500, batch_size=args.batch_size,
                           validation_fraction=split, random_state=args.seed)
     print(f"Training the tabular recipe (keras_ae.anomaly.TabularDetector) on {args.data}: {len(x)} samples, "
-          f"{x.shape[1]} features, {split:.0%} held out for early stopping ({__import__('keras').backend.backend()}"
-          " backend)")
+          f"{x.shape[1]} features, {split:.0%} held out for early stopping ({keras.backend.backend()} backend)")
     det.fit(x)
     det.save(out)
     hist = det.history_
@@ -204,9 +205,7 @@ def cmd_score(args):
             raise
         import keras
 
-        detector = AnomalyDetector(keras.models.load_model(args.model))
-        detector.scoring_ = detector._check_params()
-        detector.threshold_ = args.threshold
+        detector = AnomalyDetector(keras.models.load_model(args.model))  # unfitted: --threshold decides
     x, _ = load_user_data(args.data)
     if not isinstance(detector, TabularDetector):
         shape = tuple(detector.model.sample_shape)
@@ -224,7 +223,7 @@ def cmd_score(args):
 
     atomic_write(out, write)
     print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "
-          f"{threshold:.6g} ({detector.scoring_}); wrote {out}")
+          f"{threshold:.6g} ({detector.score_kind}); wrote {out}")
 
 
 def cmd_export(args):

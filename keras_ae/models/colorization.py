@@ -83,7 +83,7 @@ class ColorizationAutoencoder(ConvolutionalAutoencoder):
         self.luminance = Luminance(name="luminance", dtype=self.dtype_policy)
 
     def encoder_input(self, inp):
-        return Luminance(name="to_luminance", dtype=self.dtype_policy)(inp)
+        return self.luminance(inp)  # build_layers runs first; the layer has no weights to share
 
     def call(self, inputs, training=False):
         y = self.luminance(inputs)
