@@ -225,7 +225,9 @@ class BaseAutoencoder(keras.Model):
             raise TypeError(f"`preset` must be a zoo name such as 'vae.mnist_z2'. Received: {preset!r}")
         model = zoo.load(preset, **overrides)  # unknown names get a "did you mean" error
         if not isinstance(model, cls):
-            names = {cls.__name__} | {c.__name__ for c in _subclasses(cls)}
+            from keras_ae.models.registry import VARIANTS
+
+            names = {c.__name__ for c in VARIANTS.values() if issubclass(c, cls)}
             mine = [n for n in zoo.list_models() if zoo.info(n).get("config", {}).get("class_name") in names]
             raise ValueError(f"{preset!r} is a {type(model).__name__}, not a {cls.__name__}: load it with "
                              f"keras_ae.{type(model).__name__}.from_preset or keras_ae.get_model({preset!r}, "
@@ -418,13 +420,6 @@ def line_per_epoch_verbose(verbose="auto"):
 def _line_per_epoch(args, kwargs, position):
     if len(args) <= position:
         kwargs["verbose"] = line_per_epoch_verbose(kwargs.get("verbose", "auto"))
-
-
-def _subclasses(cls):
-    out = set()
-    for c in cls.__subclasses__():
-        out |= {c} | _subclasses(c)
-    return out
 
 
 class _RetracingFilter:
