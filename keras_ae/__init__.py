@@ -4,6 +4,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_ae._quiet import import_keras  # noqa: E402
+
+import_keras()  # TensorFlow's C++ start-up lines are held back (keras_ae/_quiet.py says which)
+
 from keras_ae.layers import ContractiveEncoder, Corruption, Sampling, SparsityPenalty  # noqa: E402
 from keras_ae.models import (  # noqa: E402
     VAE,

@@ -57,3 +57,21 @@ def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
     exec(compile(code, "README-tabular", "exec"), namespace)
     assert 0.8 < namespace["auroc"] <= 1
     assert np.asarray(namespace["x_eval"]).shape[1] == 30
+
+
+def test_quickstart_prints_no_backend_lines(tmp_path):
+    """In a fresh process (TF: its C++ start-up lines and the cuInit error are held back), stderr holds only
+    keras-ae's own warning about the MNIST sample."""
+    import subprocess
+    import sys
+
+    code = python_blocks("Quickstart")[0].replace("epochs=10", "epochs=1")
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_AE_MNIST", "TF_CPP_MIN_LOG_LEVEL",
+                                                             "KERAS_AE_BACKEND_LOGS")}
+    env["KERAS_HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    own = [line for line in lines if "mlxtend" in line or line.lstrip().startswith("warnings.warn")]
+    assert lines == own, proc.stderr[-3000:]

@@ -27,6 +27,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ae._quiet import start_devices
 from keras_ae._validation import (
     check_activation,
     check_batch,
@@ -99,6 +100,7 @@ class BaseAutoencoder(keras.Model):
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
         self._check_keywords(kwargs)
+        start_devices()  # once: TensorFlow's CUDA probe lines are held back (keras_ae/_quiet.py)
         super().__init__(**kwargs)
         self.input_shape = check_input_shape(input_shape)
         self.latent_dim = check_positive_int("latent_dim", latent_dim,
