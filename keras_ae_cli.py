@@ -148,6 +148,11 @@ def build_parser():
     p.add_argument("-n", type=bounded_int(1, 1024), default=8, help="at most 1024 (one figure)")
     p.add_argument("--out", default="reconstructions.png")
 
+    p = sub.add_parser("notebooks", help="write the lecture scripts as Jupyter notebooks (.ipynb)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="lecture scripts (default: all; see --list)")
+    p.add_argument("--out", default="keras_ae_notebooks", help="folder for the notebooks")
+    p.add_argument("--list", action="store_true", help="list the lecture scripts and exit")
+
     p = sub.add_parser("demo", help="load zoo models, write figures and print measured metrics")
     p.add_argument("--out", default="keras_ae_demo", help="folder for the PNG figures")
     p.add_argument("--quick", action="store_true", help="fewer images, for a smoke test")

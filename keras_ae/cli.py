@@ -285,10 +285,22 @@ def cmd_demo(args):
     demo.run(out_dir=args.out, quick=args.quick)
 
 
+def cmd_notebooks(args):
+    from keras_ae import notebooks
+
+    if args.list:
+        print("\n".join(notebooks.list_scripts()))
+        return
+    for path in notebooks.write_notebooks(args.out, args.names or None):
+        print(f"wrote {path}")
+    print("Open them in Jupyter or Colab. For a quick smoke test, start Jupyter with KERAS_AE_ARGS=--quick.")
+
+
 # ---- running ------------------------------------------------------------------------
 
 COMMANDS = {"list": cmd_list, "info": cmd_info, "train": cmd_train, "score": cmd_score, "export": cmd_export,
-            "sample": cmd_sample, "reconstruct": cmd_reconstruct, "demo": cmd_demo}
+            "sample": cmd_sample, "reconstruct": cmd_reconstruct, "demo": cmd_demo,
+            "notebooks": cmd_notebooks}
 
 
 def start_backend():

@@ -1,21 +1,54 @@
-"""Shared plumbing for the lecture scripts: arguments, data, saving figures."""
+"""Shared plumbing for the lecture scripts and notebooks: arguments, data, figures.
+
+The lecture scripts in the repository's `scripts/` folder (and the notebooks
+made from them, `keras-ae notebooks --out DIR`) import these helpers, so a
+notebook runs wherever keras-ae is installed.
+
+In a notebook there is no command line: `parse_args()` reads the arguments
+from the `KERAS_AE_ARGS` environment variable (for example `--quick`), or
+from the list you pass it, and every saved figure is also shown in the
+notebook.
+"""
 
 import argparse
 import os
+import shlex
 import sys
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Set by the notebook tests and by users who want quick notebooks: arguments for `parse_args()` in a kernel.
+ARGS_VARIABLE = "KERAS_AE_ARGS"
+
+
+def in_notebook():
+    """Whether this code runs in a Jupyter (IPython) kernel rather than as a script."""
+    shell = sys.modules.get("IPython")
+    shell = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
+    return (shell is not None and type(shell).__name__ == "ZMQInteractiveShell") or "google.colab" in sys.modules
+
+
+class CourseArgumentParser(argparse.ArgumentParser):
+    """`argparse` that, in a notebook, reads `$KERAS_AE_ARGS` instead of the kernel's own command line."""
+
+    def parse_args(self, args=None, namespace=None):
+        if args is None and in_notebook():
+            args = shlex.split(os.environ.get(ARGS_VARIABLE, ""))
+        return super().parse_args(args, namespace)
 
 
 def parser(doc, pretrained=None):
-    """An argument parser with --quick, --out and (if a zoo entry exists) --pretrained."""
-    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
-    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    """An argument parser with --quick, --out and (if a zoo entry exists) --pretrained.
+
+    Figures go to `figures/<script name>` by default (`figures/` in a notebook).
+    """
+    caller = sys._getframe(1).f_globals.get("__file__")
+    name = None if in_notebook() or not caller else os.path.splitext(os.path.basename(caller))[0]
+    doc = doc if isinstance(doc, str) and not in_notebook() else "A keras-ae lecture notebook."
+    p = CourseArgumentParser(description=doc.strip().splitlines()[0],
+                             formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
     p.add_argument("--quick", action="store_true", help="a few steps on a small slice (seconds)")
-    p.add_argument("--out", default=os.path.join("figures", name), help="folder for the PNG figures")
+    p.add_argument("--out", default=os.path.join("figures", name) if name else "figures",
+                   help="folder for the PNG figures")
     p.add_argument("--epochs", type=int, default=None, help="override the course's number of epochs")
     if pretrained:
         p.add_argument("--pretrained", action="store_true",
@@ -52,6 +85,14 @@ def save(fig, args, filename):
                  ha="center", va="top", fontsize=7, color="firebrick")
     path = save_figure(fig, os.path.join(args.out, filename))
     print(f"wrote {path}")
+    if in_notebook():  # shown under the cell too (a plain Figure has no IPython formatter of its own)
+        import io
+
+        from IPython.display import Image, display
+
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=100)
+        display(Image(data=png.getvalue(), format="png"))
     return path
 
 

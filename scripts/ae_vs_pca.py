@@ -6,10 +6,11 @@ code of each size; a non-linear autoencoder should reconstruct better at the sam
     python scripts/ae_vs_pca.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 from matplotlib.figure import Figure
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
+from keras_ae.course import epochs, load_data, one_per_digit, parser, save
 from keras_ae import evaluation, latent
 from keras_ae.plotting import image_rows
 
@@ -44,7 +45,11 @@ ax.legend()
 fig.tight_layout()
 save(fig, args, "ae_vs_pca.png")
 
-## Side by side at the largest code size
+
+# %% [markdown]
+# ## Side by side at the largest code size
+
+# %%
 from sklearn.decomposition import PCA  # noqa: E402
 
 k = rows[-1]["code_size"]

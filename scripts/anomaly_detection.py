@@ -8,10 +8,11 @@ the fitted threshold, the ROC curve, and the worst-reconstructed test images.
     python scripts/anomaly_detection.py [--quick] [--out DIR] [--normal 1] [--all-digits]
 """
 
+# %%
 import numpy as np
 
 import keras_ae
-from _common import epochs, load_data, parser, save
+from keras_ae.course import epochs, load_data, parser, save
 from keras_ae.anomaly import AnomalyDetector, one_class_mnist
 from keras_ae.datasets import one_class_split
 from keras_ae.plotting import image_grid, roc_curve_plot, score_histogram
@@ -28,7 +29,10 @@ def build():
     return keras_ae.UndercompleteAutoencoder(hidden_units=(256, 64), latent_dim=16, reconstruction_loss="bce")
 
 
-## One normal digit
+# %% [markdown]
+# ## One normal digit
+
+# %%
 x_normal, x_eval, is_anomaly = one_class_split(x_train, y_train, x_test, y_test, args.normal)
 model = build()
 model.compile(optimizer="adam")
@@ -44,7 +48,11 @@ save(roc_curve_plot(is_anomaly, scores, title=f"ROC, normal digit {args.normal}"
 worst = np.argsort(scores)[::-1][:16]
 save(image_grid(x_eval[worst], ncols=8, title="The 16 most anomalous test images"), args, "most_anomalous.png")
 
-## The full protocol: every digit in turn
+
+# %% [markdown]
+# ## The full protocol: every digit in turn
+
+# %%
 if args.all_digits:
     res = one_class_mnist(build, ((x_train, y_train), (x_test, y_test)), epochs=n_epochs)
     print(f"mean AUROC over the ten digits: {res['mean_auroc']:.4f}")

@@ -13,10 +13,11 @@ with --images FOLDER.
     python scripts/colorization.py [--quick] [--out DIR] [--images FOLDER] [--epochs N]
 """
 
+# %%
 import numpy as np
 
 import keras_ae
-from _common import epochs, parser, save
+from keras_ae.course import epochs, parser, save
 from keras_ae.models.colorization import to_grayscale
 from keras_ae.plotting import image_grid
 
@@ -58,12 +59,20 @@ n_train, n_test = (512, 128) if args.quick else (8000, 1000)
 x_train, x_test = patches(images, n_train, "train", rng), patches(images, n_test, "test", rng)
 print(f"{len(images)} images; {len(x_train)} training and {len(x_test)} held-out {SIZE}x{SIZE} patches")
 
-## The model: luminance in, colour out
+
+# %% [markdown]
+# ## The model: luminance in, colour out
+
+# %%
 model = keras_ae.ColorizationAutoencoder(input_shape=(SIZE, SIZE, 3))
 model.compile(optimizer="adam")
 model.fit(x_train, epochs=epochs(args, 30), batch_size=64, validation_data=(x_test,))
 
-## Held-out patches: colorized against the grayscale copy
+
+# %% [markdown]
+# ## Held-out patches: colorized against the grayscale copy
+
+# %%
 gray = to_grayscale(x_test)
 colour = model.colorize(gray)
 baseline = np.repeat(gray, 3, axis=-1)

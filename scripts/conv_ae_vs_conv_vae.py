@@ -10,28 +10,41 @@ dense 128-D vector so both models have the same latent size, and the VAE has a
     python scripts/conv_ae_vs_conv_vae.py [--quick] [--out DIR]
 """
 
+# %%
+import keras_ae  # before Keras: it holds back TensorFlow's C++ start-up lines
 import keras
 
-import keras_ae
-from _common import epochs, load_data, parser, save
+from keras_ae.course import epochs, load_data, parser, save
 from keras_ae.plotting import image_rows
 
 args = parser(__doc__).parse_args()
 (x_train, _), (x_test, _) = load_data(args, shape="image")
 n_epochs = epochs(args, 5)
 
-## The two models, latent size 128 as in the course
+
+# %% [markdown]
+# ## The two models, latent size 128 as in the course
+
+# %%
 ae = keras_ae.ConvolutionalAutoencoder(filters=(16, 32), latent_filters=64, latent_dim=128,
                                        upsampling="transpose", reconstruction_loss="bce")
 vae = keras_ae.ConvVAE(filters=(16, 32), hidden_units=128, latent_dim=128, seed=0)
 
-## Train both, Adam 1e-3, batch size 128, 5 epochs
+
+# %% [markdown]
+# ## Train both, Adam 1e-3, batch size 128, 5 epochs
+
+# %%
 for name, model in (("autoencoder", ae), ("VAE", vae)):
     print(f"training the convolutional {name}")
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(x_train, x_train, epochs=n_epochs, batch_size=128, verbose=2)
 
-## The 3x8 figure
+
+# %% [markdown]
+# ## The 3x8 figure
+
+# %%
 first8 = x_test[:8]
 ae_err = ae.reconstruction_error(x_test, metric="sse").mean()
 vae_err = vae.reconstruction_error(x_test, metric="sse").mean()

@@ -6,13 +6,19 @@ batch size 256, and the 7x7x128 feature map as the code.
     python scripts/conv_autoencoder.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save, show_reconstructions
+from keras_ae.course import epochs, load_data, one_per_digit, parser, save, show_reconstructions
 from keras_ae.plotting import image_grid
 
 args = parser(__doc__, pretrained="convolutional.mnist_z32 (a dense 32-D code)").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args, shape="image")
 
+
+# %% [markdown]
+# ## The model: the course's convolutional autoencoder
+
+# %%
 if args.pretrained:
     model = keras_ae.zoo.load("convolutional.mnist_z32")
 else:
@@ -26,6 +32,11 @@ else:
     model.fit(x_train, x_train, epochs=epochs(args, 20), batch_size=256, shuffle=True,
               validation_data=(x_test, x_test))
 
+
+# %% [markdown]
+# ## Reconstructions
+
+# %%
 show_reconstructions(model, x_test, y_test, args, "Convolutional autoencoder")
 if len(model.code_shape) == 3:
     ## A few of the code's 128 feature maps for one digit

@@ -7,17 +7,22 @@ almost all of a cube's volume lies in a thin shell near its surface.
     python scripts/curse_of_dimensionality.py [--quick] [--out DIR]
 """
 
+# %%
 import numpy as np
 from matplotlib.figure import Figure
 
-from _common import parser, save
+from keras_ae.course import parser, save
 
 args = parser(__doc__).parse_args()
 rng = np.random.default_rng(0)
 dims = [1, 2, 3, 10, 30, 100, 300, 784] if not args.quick else [1, 2, 10, 100, 784]
 n_points = 500 if args.quick else 2000
 
-## Distance concentration: (farthest - nearest) / nearest from a random query
+
+# %% [markdown]
+# ## Distance concentration: (farthest - nearest) / nearest from a random query
+
+# %%
 contrast = []
 for d in dims:
     points, query = rng.random((n_points, d)), rng.random(d)
@@ -25,7 +30,11 @@ for d in dims:
     contrast.append((dist.max() - dist.min()) / dist.min())
     print(f"d = {d:4d}: (max - min) / min distance = {contrast[-1]:8.3f}")
 
-## Volume in the shell: fraction of uniform points within 0.05 of the cube's surface
+
+# %% [markdown]
+# ## Volume in the shell: fraction of uniform points within 0.05 of the cube's surface
+
+# %%
 eps = 0.05
 shell_measured, shell_exact = [], []
 for d in dims:

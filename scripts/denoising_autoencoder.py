@@ -8,26 +8,39 @@ in every training step, which is the same objective with more noise samples.
     python scripts/denoising_autoencoder.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import keras_ae
-from _common import load_data, one_per_digit, parser, pretrained_or_trained, save
+from keras_ae.course import load_data, one_per_digit, parser, pretrained_or_trained, save
 from keras_ae.datasets import add_noise
 from keras_ae.plotting import reconstruction_grid
 
 args = parser(__doc__, pretrained="denoising.mnist_gauss05").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
-## Noisy test images, as in the course
+
+# %% [markdown]
+# ## Noisy test images, as in the course
+
+# %%
 noise_factor = 0.5
 x_test_noisy = add_noise(x_test, "gaussian", noise_factor, seed=0)
 
-## The model: the noise is added inside, during training only
+
+# %% [markdown]
+# ## The model: the noise is added inside, during training only
+
+# %%
 model = pretrained_or_trained(
     args, "denoising.mnist_gauss05",
     lambda: keras_ae.DenoisingAutoencoder(hidden_units=(128, 64), latent_dim=32, noise="gaussian",
                                           noise_factor=noise_factor, seed=0),
     x_train, n_epochs=10, validation_data=(x_test_noisy, x_test))
 
-## Denoise the test images
+
+# %% [markdown]
+# ## Denoise the test images
+
+# %%
 denoised = model.reconstruct(x_test_noisy)
 noisy_err = ((x_test_noisy - x_test) ** 2).sum(1).mean()
 err = ((denoised.reshape(len(x_test), -1) - x_test) ** 2).sum(1).mean()

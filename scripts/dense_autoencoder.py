@@ -6,16 +6,21 @@ layer uses ReLU, the output too, and the loss is MSE.
     python scripts/dense_autoencoder.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
+import keras_ae  # before Keras: it holds back TensorFlow's C++ start-up lines
 import keras
 
-import keras_ae
-from _common import epochs, load_data, parser, save, show_reconstructions
+from keras_ae.course import epochs, load_data, parser, save, show_reconstructions
 from keras_ae.plotting import training_curves
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20 (784-512-256-128-20)").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
-## The model
+
+# %% [markdown]
+# ## The model
+
+# %%
 if args.pretrained:
     model = keras_ae.zoo.load("undercomplete.mnist_z20")
 else:
@@ -30,5 +35,9 @@ else:
                         validation_data=(x_test, x_test))
     save(training_curves(history, title="Dense autoencoder"), args, "training_curves.png")
 
-## Reconstructions
+
+# %% [markdown]
+# ## Reconstructions
+
+# %%
 show_reconstructions(model, x_test, y_test, args, "Dense autoencoder")

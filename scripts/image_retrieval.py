@@ -7,9 +7,10 @@ retrieved images show the query's digit; the same queries are run in pixel space
     python scripts/image_retrieval.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import numpy as np
 
-from _common import load_data, parser, save, undercomplete_z20
+from keras_ae.course import load_data, parser, save, undercomplete_z20
 from keras_ae import latent
 from keras_ae.plotting import image_rows
 
@@ -18,14 +19,22 @@ args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
 
 model = undercomplete_z20(args, x_train)
 
-## Database = training images, queries = test images
+
+# %% [markdown]
+# ## Database = training images, queries = test images
+
+# %%
 k = 10
 n_db = len(x_train) if not args.quick else 1000
 res = latent.retrieval_comparison(model, x_train[:n_db], y_train[:n_db], x_test[:500], y_test[:500], k=k)
 print(f"precision@{k}: codes ({model.latent_dim} values) {res['code_precision']:.4f}, "
       f"pixels (784 values) {res['pixel_precision']:.4f}")
 
-## Five queries and their neighbours by code
+
+# %% [markdown]
+# ## Five queries and their neighbours by code
+
+# %%
 rows, labels = [], []
 for q in range(5):
     rows.append(np.concatenate([x_test[q:q + 1], x_train[res["code_neighbours"][q][:7]]]))

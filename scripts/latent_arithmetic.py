@@ -8,10 +8,11 @@ over the ten digits.
     python scripts/latent_arithmetic.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import numpy as np
 
 import keras_ae
-from _common import epochs, load_data, one_per_digit, parser, save
+from keras_ae.course import epochs, load_data, one_per_digit, parser, save
 from keras_ae import latent
 from keras_ae.plotting import image_rows, interpolation_strip
 
@@ -28,14 +29,22 @@ else:
         model.compile(optimizer="adam")
         model.fit(x_train, x_train, epochs=epochs(args, 10), batch_size=128)
 
-## Morphing: a 1 into a 7, linear and spherical paths through the VAE's latent space
+
+# %% [markdown]
+# ## Morphing: a 1 into a 7, linear and spherical paths through the VAE's latent space
+
+# %%
 idx = one_per_digit(y_test, 10)
 for method in ("linear", "slerp"):
     images, alphas = latent.interpolate(vae, x_test[idx[1]], x_test[idx[7]], steps=10, method=method)
     save(interpolation_strip(images, alphas=alphas, title=f"Morphing 1 -> 7 ({method})"),
          args, f"interpolation_{method}.png")
 
-## Attribute vector: thick minus thin strokes within each digit, averaged over the digits
+
+# %% [markdown]
+# ## Attribute vector: thick minus thin strokes within each digit, averaged over the digits
+
+# %%
 # (within a digit, so the vector carries thickness and not "more 0s and 8s")
 vectors = []
 for digit in np.unique(y_train):

@@ -3,28 +3,30 @@
 Mirrors the course's "Digit Fantasies by a Deep Generative Model" demo: one slider per
 latent dimension decodes z live; "dream" lets the model fantasize by drifting through z;
 "randomize" and "reset" jump to a random or the zero code. Needs a display; without one
-(or with --quick) it saves a PNG of the explorer instead and exits.
+(or with --quick) it saves a PNG of the explorer instead and exits. As a notebook it shows
+the same explorer with ipywidgets under its last cell.
 
     python scripts/latent_explorer.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import os
 import sys
 
 import numpy as np
 
 import keras_ae
-from _common import epochs, load_data, parser, save
+from keras_ae.course import epochs, in_notebook, load_data, parser, save
 
 args = parser(__doc__, pretrained="vae.mnist_z2").parse_args()
-interactive = not args.quick and (os.environ.get("DISPLAY") or sys.platform in ("darwin", "win32"))
+interactive = not args.quick and not in_notebook() and (os.environ.get("DISPLAY") or sys.platform in ("darwin", "win32"))
 if interactive:
     os.environ["MPLBACKEND"] = "TkAgg"
 import matplotlib  # noqa: E402
 
 if not interactive:
     matplotlib.use("Agg")
-    print("no display (or --quick): saving a snapshot of the explorer instead of opening a window")
+    print("no display (or --quick, or a notebook): saving a snapshot of the explorer instead of opening a window")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.widgets import Button, CheckButtons, Slider  # noqa: E402
 
@@ -36,7 +38,11 @@ else:
     vae.compile(optimizer="adam")
     vae.fit(x_train, epochs=epochs(args, 10), batch_size=128)
 
-## The window: the decoded digit on the left, one slider per latent dimension
+
+# %% [markdown]
+# ## The window: the decoded digit on the left, one slider per latent dimension
+
+# %%
 d = vae.latent_dim
 fig = plt.figure(figsize=(8, 4.5))
 ax_img = fig.add_axes([0.03, 0.1, 0.45, 0.8])
@@ -68,7 +74,11 @@ for s in sliders:
 randomize.on_clicked(lambda _: set_z(rng.standard_normal(d)))
 reset.on_clicked(lambda _: set_z(np.zeros(d)))
 
-## Dream mode: a slow random walk through z
+
+# %% [markdown]
+# ## Dream mode: a slow random walk through z
+
+# %%
 velocity = np.zeros(d)
 
 
@@ -87,3 +97,16 @@ if interactive:
 else:
     set_z(rng.standard_normal(d))
     save(fig, args, "latent_explorer.png")
+
+
+# %% [markdown]
+# ## In Jupyter or Colab: the same explorer with ipywidgets
+# Sliders, "dream", "randomize" and "reset" under the notebook cell (`pip install ipywidgets`).
+
+# %%
+if in_notebook():
+    from IPython.display import display
+
+    from keras_ae.widgets import latent_explorer
+
+    display(latent_explorer(vae))

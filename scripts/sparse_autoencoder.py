@@ -7,11 +7,12 @@ each code unit against the target rho, and the features the first layer learned.
     python scripts/sparse_autoencoder.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import numpy as np
 from matplotlib.figure import Figure
 
 import keras_ae
-from _common import load_data, one_per_digit, parser, pretrained_or_trained, save
+from keras_ae.course import load_data, one_per_digit, parser, pretrained_or_trained, save
 from keras_ae.plotting import image_grid, reconstruction_grid
 
 args = parser(__doc__, pretrained="sparse.mnist_kl64").parse_args()
@@ -23,7 +24,11 @@ model = pretrained_or_trained(
                                        reconstruction_loss="bce"),
     x_train, n_epochs=10, validation_data=(x_test, x_test))
 
-## How sparse is the code?
+
+# %% [markdown]
+# ## How sparse is the code?
+
+# %%
 codes = model.encode(x_test)
 rho = model.rho
 print(f"mean code activation {codes.mean():.4f} (target rho = {rho}); "
@@ -39,7 +44,11 @@ ax.legend()
 fig.tight_layout()
 save(fig, args, "mean_activations.png")
 
-## First-layer features, as images
+
+# %% [markdown]
+# ## First-layer features, as images
+
+# %%
 kernel = model.encoder.get_layer("encoder_dense_0").kernel.numpy().T[:32]
 kernel = (kernel - kernel.min(1, keepdims=True)) / np.ptp(kernel, axis=1, keepdims=True)
 save(image_grid(kernel, ncols=8, title="First-layer features"), args, "features.png")

@@ -8,16 +8,22 @@ random weights.
     python scripts/stacked_autoencoder.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
+import keras_ae  # before Keras: it holds back TensorFlow's C++ start-up lines
 import keras
 
-import keras_ae
-from _common import epochs, load_data, parser, save, show_reconstructions
+from keras_ae.course import epochs, load_data, parser, save, show_reconstructions
 from matplotlib.figure import Figure
 
 args = parser(__doc__, pretrained="stacked.mnist_z30 (784-1000-500-250-30)").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 n_epochs = epochs(args, 10)
 
+
+# %% [markdown]
+# ## Layer-wise pretraining against random initialisation
+
+# %%
 if args.pretrained:
     model = keras_ae.zoo.load("stacked.mnist_z30")
 else:
@@ -44,4 +50,9 @@ else:
     fig.tight_layout()
     save(fig, args, "pretraining_vs_random.png")
 
+
+# %% [markdown]
+# ## Reconstructions
+
+# %%
 show_reconstructions(model, x_test, y_test, args, "Stacked autoencoder")

@@ -6,7 +6,8 @@ Mirrors the course's "visualise the latent space" figures: a t-SNE (scikit-learn
     python scripts/tsne_latent.py [--quick] [--out DIR] [--pretrained]
 """
 
-from _common import load_data, parser, save, undercomplete_z20
+# %%
+from keras_ae.course import load_data, parser, save, undercomplete_z20
 from keras_ae.plotting import tsne_plot
 
 args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
@@ -14,7 +15,11 @@ args = parser(__doc__, pretrained="undercomplete.mnist_z20").parse_args()
 
 model = undercomplete_z20(args, x_train)
 
-## t-SNE on a subset (t-SNE is quadratic in the number of points)
+
+# %% [markdown]
+# ## t-SNE on a subset (t-SNE is quadratic in the number of points)
+
+# %%
 n = 300 if args.quick else 2000
 codes = model.encode(x_test[:n])
 save(tsne_plot(codes, y_test[:n], title=f"t-SNE of {model.latent_dim}-D codes"), args, "tsne_codes.png")

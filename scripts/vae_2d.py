@@ -7,13 +7,19 @@ dimensions the whole latent space fits in one picture.
     python scripts/vae_2d.py [--quick] [--out DIR] [--pretrained]
 """
 
+# %%
 import keras_ae
-from _common import epochs, load_data, parser, save
+from keras_ae.course import epochs, load_data, parser, save
 from keras_ae.plotting import latent_scatter, manifold_grid, sample_grid, training_curves
 
 args = parser(__doc__, pretrained="vae.mnist_z2").parse_args()
 (x_train, _), (x_test, y_test) = load_data(args)
 
+
+# %% [markdown]
+# ## The model: a VAE with a 2-D latent space
+
+# %%
 if args.pretrained:
     vae = keras_ae.zoo.load("vae.mnist_z2")
 else:
@@ -22,6 +28,11 @@ else:
     history = vae.fit(x_train, epochs=epochs(args, 30), batch_size=128, validation_data=(x_test,))
     save(training_curves(history, title="VAE: loss = reconstruction + KL"), args, "training_curves.png")
 
+
+# %% [markdown]
+# ## The latent space: scatter, decoded grid and samples
+
+# %%
 elbo = vae.elbo(x_test).mean()
 print(f"test ELBO {elbo:.2f} nats per image")
 save(latent_scatter(vae.encode(x_test), y_test, title="VAE latent means by digit"), args, "latent_scatter.png")

@@ -43,13 +43,12 @@ def run_script(name, tmp_path, *extra):
     return proc
 
 
-# Three scripts (a dense model, a VAE, a convolutional model) in the default run; every script
-# runs in the slow set, which .ci/run runs too (the subprocesses take ~3 minutes together).
+# Three scripts (a dense model, a VAE, a convolutional model) run as scripts in the default run;
+# every script runs as a notebook in the slow set (tests/test_notebooks.py), which .ci/run runs too.
 DEFAULT_RUN = ("dense_autoencoder.py", "vae_2d.py", "conv_autoencoder.py")
 
 
-@pytest.mark.parametrize("name", [n if n in DEFAULT_RUN else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in SCRIPTS])
+@pytest.mark.parametrize("name", DEFAULT_RUN)
 def test_script_quick(name, tmp_path):
     proc = run_script(name, tmp_path)
     for png in EXPECTED[name]:
@@ -69,11 +68,10 @@ def test_quick_figures_say_they_are_smoke_tests(tmp_path, monkeypatch):
 
     from matplotlib.figure import Figure
 
-    monkeypatch.syspath_prepend(SCRIPTS_DIR)
-    import _common
+    from keras_ae import course
 
     for quick in (True, False):
         fig = Figure()
         fig.subplots().plot([0, 1])
-        _common.save(fig, argparse.Namespace(quick=quick, out=str(tmp_path)), f"f{quick}.png")
+        course.save(fig, argparse.Namespace(quick=quick, out=str(tmp_path)), f"f{quick}.png")
         assert any("SMOKE TEST" in t.get_text() for t in fig.texts) == quick
