@@ -10,6 +10,7 @@ import_keras()  # TensorFlow's C++ start-up lines are held back (keras_ae/_quiet
 
 from keras_ae.layers import ContractiveEncoder, Corruption, Sampling, SparsityPenalty  # noqa: E402
 from keras_ae.models import (  # noqa: E402
+    IWAE,
     VAE,
     BaseAutoencoder,
     BaseVAE,

