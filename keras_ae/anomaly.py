@@ -254,7 +254,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
             raise ValueError(f"{filepath!r} is not a readable detector file (expected a .keras zip "
                              f"written by AnomalyDetector.save): {e}") from None
-        kind = TabularDetector if "tabular" in settings else AnomalyDetector
+        kind = next((k for key, k in (("tabular", TabularDetector), ("restoration", RestorationDetector))
+                     if key in settings), AnomalyDetector)
         if not issubclass(kind, cls):
             raise ValueError(f"{filepath!r} holds a {kind.__name__}, not a {cls.__name__}")
         detector = kind._from_settings(keras.models.load_model(filepath), settings)
@@ -474,6 +475,173 @@ class TabularDetector(AnomalyDetector):
         return detector
 
 
+class RestorationDetector(AnomalyDetector):
+    """An image anomaly detector that learns to turn rotated normal images upright.
+
+    Attribute restoration (ARNet, Fei et al. 2020) with an autoencoder: `fit`
+    trains a dense autoencoder to map each normal image, rotated by 0, 90, 180
+    or 270 degrees, back to the upright image. Putting an image back upright
+    takes knowing what the normal class looks like, so an image of another
+    kind is restored worse than by a plain reconstruction, which copies any
+    shape it can. The score is the squared restoration error of each rotation,
+    divided by its median on held-out normal images (so a rotation the normal
+    class looks alike under, as a 0 turned by 90 degrees, weighs no more than
+    the others), averaged over the rotations.
+
+    It takes square images, `(n, side, side)` or `(n, side, side, channels)`,
+    or flat rows whose length is `side * side` (one channel), in [0, 1].
+
+    Args:
+        hidden_units, latent_dim: the dense autoencoder.
+        epochs: passes over the rotated copies (4 per image, so 15 epochs
+            show each image 60 times).
+        batch_size, learning_rate: Adam settings.
+        calibration_fraction: the part of the normal images held out of
+            training; the per-rotation medians come from it.
+        percentile, contamination: the threshold, as in `AnomalyDetector`
+            (set from the scores of all the images passed to `fit`).
+        random_state: seed of the split and of the weights.
+        verbose: Keras's `verbose` for training.
+
+    Attributes (set by `fit`): `model`, `image_shape_`, `rotation_medians_`,
+    `history_`, and those of `AnomalyDetector`.
+
+    Example:
+
+    ```python
+    detector = keras_ae.anomaly.RestorationDetector().fit(x_normal)   # images of the normal class
+    scores = detector.decision_function(x_new)                         # higher = more abnormal
+    ```
+    """
+
+    ROTATIONS = 4
+
+    def __init__(self, hidden_units=(512, 256, 128), latent_dim=32, epochs=15, batch_size=128,
+                 learning_rate=1e-3, calibration_fraction=0.1, percentile=95.0, contamination=None,
+                 random_state=0, verbose=0):
+        self.hidden_units = hidden_units
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.calibration_fraction = calibration_fraction
+        self.percentile = percentile
+        self.contamination = contamination
+        self.random_state = random_state
+        self.verbose = verbose
+        self._check_settings()
+
+    num_samples = 1
+
+    def _check_settings(self):
+        from keras_ae._validation import check_positive_int
+
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
+        check_float("calibration_fraction", self.calibration_fraction, 0.0, 0.5, low_inclusive=False)
+        self._check_threshold_settings()
+
+    def _check_params(self):
+        if not hasattr(self, "model"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This RestorationDetector is not fitted yet: call fit(x_normal) first")
+        return "restoration"
+
+    def _images(self, X, name="X"):
+        """`X` as float32 `(n, side, side, channels)` images, checked."""
+        from keras_ae._validation import to_numpy
+
+        x = np.asarray(to_numpy(X, name))
+        shape = x.shape
+        if x.ndim == 2 and x.shape[1] > 0 and round(np.sqrt(x.shape[1])) ** 2 == x.shape[1]:
+            side = int(round(np.sqrt(x.shape[1])))
+            x = x.reshape(-1, side, side, 1)
+        elif x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4 or x.shape[1] != x.shape[2] or len(x) == 0 or not np.issubdtype(x.dtype, np.number):
+            raise ValueError(f"`{name}` must be square images, (n, side, side[, channels]), or flat rows of "
+                             f"side * side values. Received: shape={shape}, dtype={x.dtype}")
+        x = x.astype("float32")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"`{name}` holds {int(x.size - np.count_nonzero(np.isfinite(x)))} NaN or infinite "
+                             "value(s)")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"`{name}` must hold values in [0, 1]. Received: min {x.min():.4g}, "
+                             f"max {x.max():.4g}")
+        if hasattr(self, "image_shape_") and tuple(x.shape[1:]) != tuple(self.image_shape_):
+            raise ValueError(f"`{name}` must be images of shape {tuple(self.image_shape_)}, as in fit. "
+                             f"Received: {tuple(x.shape[1:])}")
+        return x
+
+    def _rotation_errors(self, images):
+        """`(ROTATIONS, n)` squared restoration errors (mean per value) of each rotation."""
+        flat = images.reshape(len(images), -1)
+        return np.stack([np.mean((self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape))
+                                  - flat) ** 2, axis=1, dtype="float64")
+                         for k in range(self.ROTATIONS)])
+
+    def _raw_scores(self, x):
+        self._check_params()  # NotFittedError before fit
+        errors = self._rotation_errors(self._images(x))
+        return (errors / self.rotation_medians_[:, None]).mean(axis=0)
+
+    def score_map(self, x):
+        """Per-pixel squared error of restoring the upright image (rotation 0), shaped like the images."""
+        self._check_params()
+        images = self._images(x)
+        flat = images.reshape(len(images), -1)
+        return ((self.model.reconstruct(flat) - flat) ** 2).reshape(images.shape)
+
+    def fit(self, X, y=None):
+        """Train the restoration autoencoder on `X` (normal images), calibrate the score and the threshold."""
+        import keras
+
+        from keras_ae._io import check_history_finite
+        from keras_ae.models import UndercompleteAutoencoder
+
+        self._check_settings()
+        for attribute in ("image_shape_",):
+            self.__dict__.pop(attribute, None)
+        images = self._images(X)
+        if len(images) < 20:
+            raise ValueError(f"RestorationDetector needs at least 20 normal images. Received: {len(images)}")
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(len(images))
+        n_cal = max(10, int(round(self.calibration_fraction * len(images))))
+        calibration, train = images[order[:n_cal]], images[order[n_cal:]]
+        rotated = np.concatenate([np.rot90(train, k, axes=(1, 2)) for k in range(self.ROTATIONS)])
+        rotated = rotated.reshape(len(rotated), -1)
+        upright = np.tile(train.reshape(len(train), -1), (self.ROTATIONS, 1))
+        keras.utils.set_random_seed(int(self.random_state))
+        self.model = UndercompleteAutoencoder(input_shape=(rotated.shape[1],), hidden_units=self.hidden_units,
+                                              latent_dim=self.latent_dim, reconstruction_loss="bce")
+        self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
+        history = self.model.fit(rotated, upright, epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+                                 verbose=self.verbose, callbacks=[keras.callbacks.TerminateOnNaN()])
+        check_history_finite(history)
+        self.history_ = history.history
+        self.image_shape_ = tuple(int(d) for d in images.shape[1:])
+        medians = np.median(self._rotation_errors(calibration), axis=1)
+        self.rotation_medians_ = np.maximum(medians, 1e-12)
+        self.scoring_ = "restoration"
+        self._fit_threshold(self._raw_scores(images))
+        return self
+
+    def _settings(self):
+        return {**super()._settings(), "restoration": {
+            "image_shape": list(self.image_shape_), "rotation_medians": self.rotation_medians_.tolist()}}
+
+    @classmethod
+    def _from_settings(cls, model, settings):
+        r = settings["restoration"]
+        detector = cls(percentile=settings["percentile"], contamination=settings["contamination"])
+        detector.model = model
+        detector.image_shape_ = tuple(r["image_shape"])
+        detector.rotation_medians_ = np.asarray(r["rotation_medians"], "float64")
+        return detector
+
+
 def one_class_mnist(build_model, data, digits=range(10), epochs=10, batch_size=128, verbose=0,
                     progress=True):
     """The one-class MNIST protocol of Ruff et al. (2018), Deep SVDD.
@@ -482,7 +650,10 @@ def one_class_mnist(build_model, data, digits=range(10), epochs=10, batch_size=1
     then score the whole test set with the other nine digits as anomalies.
 
     Args:
-        build_model: a function returning a fresh, uncompiled keras-ae model.
+        build_model: a function returning a fresh, uncompiled keras-ae model
+            (trained here with Adam, then scored by `AnomalyDetector`), or an
+            unfitted detector that trains itself in `fit`, such as
+            `RestorationDetector` (then `epochs` and `batch_size` are its own).
         data: `((x_train, y_train), (x_test, y_test))`, e.g. from `load_mnist()`.
         digits: the normal classes to run.
         epochs, batch_size: training settings per digit.
@@ -501,12 +672,15 @@ def one_class_mnist(build_model, data, digits=range(10), epochs=10, batch_size=1
         x_normal, x_eval, is_anomaly = one_class_split(x_train, y_train, x_test, y_test, digit)
         keras.utils.set_random_seed(int(digit))
         model = build_model()
-        model.compile(optimizer=keras.optimizers.Adam(1e-3))
-        x_normal = x_normal.reshape((-1,) + tuple(model.sample_shape))
-        model.fit(x_normal, x_normal, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        detector = AnomalyDetector(model).fit(x_normal)
-        aurocs[int(digit)] = detector.evaluate(x_eval.reshape((-1,) + tuple(model.sample_shape)),
-                                               is_anomaly)["auroc"]
+        if isinstance(model, AnomalyDetector):
+            detector = model.fit(x_normal)
+        else:
+            model.compile(optimizer=keras.optimizers.Adam(1e-3))
+            x_normal = x_normal.reshape((-1,) + tuple(model.sample_shape))
+            x_eval = x_eval.reshape((-1,) + tuple(model.sample_shape))
+            model.fit(x_normal, x_normal, epochs=epochs, batch_size=batch_size, verbose=verbose)
+            detector = AnomalyDetector(model).fit(x_normal)
+        aurocs[int(digit)] = detector.evaluate(x_eval, is_anomaly)["auroc"]
         if progress:
             print(f"digit {digit}: AUROC {aurocs[int(digit)]:.4f} ({len(x_normal)} training images)",
                   flush=True)
