@@ -73,16 +73,55 @@ def quality_section(q):
 
 
 def one_class_lines(oc):
-    lines = []
-    rows = [[d, _f(oc["auroc"][d] if d in oc["auroc"] else oc["auroc"].get(str(d)), "{:.3f}"),
-             _f(oc["deep_svdd"].get(d, oc["deep_svdd"].get(str(d))) / 100, "{:.3f}")]
-            for d in sorted(int(k) for k in oc["auroc"])]
-    rows.append(["mean", _f(oc["mean_auroc"], "{:.3f}"), _f(oc["deep_svdd_mean"], "{:.3f}")])
-    lines += ["### One-class MNIST (Ruff et al. 2018 protocol), AUROC", "",
-              f"Model: {oc['model']}, {oc['epochs']} epochs per digit, score = mean squared reconstruction error.",
-              "", _table(["normal digit", "keras-ae", "Deep SVDD (published)"], rows), "",
-              f"Target mean AUROC 0.948 or more: {_verdict(oc['mean_auroc'] >= 0.948)}.", ""]
+    def get(table, d):
+        return table[d] if d in table else table.get(str(d))
+
+    rest = oc.get("restoration")
+    digits = sorted(int(k) for k in oc["auroc"])
+    rows = [[d, _f(get(oc["auroc"], d), "{:.3f}")] + ([_f(get(rest["auroc"], d), "{:.3f}")] if rest else [])
+            + [_f(get(oc["deep_svdd"], d) / 100, "{:.3f}")] for d in digits]
+    rows.append(["mean", _f(oc["mean_auroc"], "{:.3f}")] + ([_f(rest["mean_auroc"], "{:.3f}")] if rest else [])
+                + [_f(oc["deep_svdd_mean"], "{:.3f}")])
+    header = ["normal digit", "autoencoder"] + (["RestorationDetector"] if rest else []) + ["Deep SVDD (published)"]
+    lines = ["### One-class MNIST (Ruff et al. 2018 protocol), AUROC", "",
+             f"Autoencoder: {oc['model']}, {oc['epochs']} epochs per digit, score = mean squared reconstruction "
+             "error (`AnomalyDetector`)."]
+    if rest:
+        lines += ["", f"RestorationDetector: `keras_ae.anomaly.RestorationDetector()`, {rest['epochs']} epochs over "
+                      "the four rotations of each normal image; score = the error of turning each rotation upright, "
+                      "averaged (attribute restoration, as in ARNet). Chosen on held-out training images (see "
+                      "below), then measured once on the test set."]
+    lines += ["", _table(header, rows), ""]
+    best = max(oc["mean_auroc"], rest["mean_auroc"] if rest else 0.0)
+    anchors = oc.get("anchors")
+    if anchors:
+        lines += ["Published means: " + ", ".join(f"{k} {v:.3f}" for k, v in anchors.items())
+                  + ". Only Deep SVDD's per-digit figures are in the table: the others' were not checked here "
+                    "(no network).", ""]
+    lines += [f"Target mean AUROC 0.948 or more: {_verdict(best >= 0.948)}. Target 0.980 or more: "
+              f"{_verdict(best >= 0.980)} ({best:.3f}).", ""]
+    if rest:
+        lines += ONE_CLASS_SELECTION
     return lines
+
+
+# How the one-class method was chosen: `KERAS_BACKEND=jax python -m benchmarks.one_class_dev --methods ...`
+# (and TF for the convolutional row), on held-out training images only; the runs' printed means.
+ONE_CLASS_SELECTION = [
+    "How the method was chosen, on training images only (`python -m benchmarks.one_class_dev --methods M "
+    "[--digits D] [--ensembles A+B]`: each digit's training images split 80/20, the model trained on the 80%, "
+    "AUROC on the held-out 20% against 9,000 training images of the other digits):", "",
+    "- all ten digits: `ae` (the autoencoder above) 0.9645; `ae` plus the code's Mahalanobis distance 0.9592; "
+    "`dae` (denoising, noise 0.3) 0.944; `vae` (−ELBO, 10 samples) 0.916, its reconstruction error 0.959; sums of "
+    "these scores 0.954–0.964; `restore_big` (the RestorationDetector's model and training, without its 10% calibration hold-out) 0.9726; `ae+restore_big` 0.9724;",
+    "- digits 2, 3, 4, 8 only: `ae` 0.936, `ae_big` (the detector's layers, no rotations) 0.940, `restore` "
+    "(256-64-16 layers) 0.945, `restore_big` 0.957, with 60 epochs 0.953, with flips too (`restore_d8_big`) "
+    "0.948;",
+    "- digits 2 and 8, on TensorFlow: a convolutional restorer (`restore_conv`) 0.937 against `restore_big`'s "
+    "0.936, at several times the training time (300 s against 40 s a digit), so not taken.", "",
+    "Scoring each rotation's error against its own median on normal images changed nothing (the model restores "
+    "all four rotations about equally well); the rotation-0 error alone gave 0.9721. What is left: the digits "
+    "that look alike under rotation (0: 0.970 here against the plain autoencoder's 0.996) and 8.", ""]
 
 
 def linear_probe_lines(probe):

@@ -45,11 +45,14 @@ def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
 
     monkeypatch.chdir(tmp_path)
     (x, y), (xt, yt) = mnist_sample
-    detector_code, tabular_code = python_blocks("Applications")[1:3]
+    detector_code, restoration_code, tabular_code = python_blocks("Applications")[1:4]
     namespace = {"x_normal": x[y == 1][:300], "x_new": xt[:20], "x_test": xt, "y_is_anomaly": (yt != 1)}
     exec(compile(detector_code, "README-detector", "exec"), namespace)
     assert namespace["report"]["auroc"] > 0.9 and namespace["twin"].percentile == 99
     assert os.path.exists(tmp_path / "detector.keras")
+    namespace = {"x_normal": x[y == 1][:300], "x_new": xt[:20]}
+    exec(compile(restoration_code, "README-restoration", "exec"), namespace)
+    assert namespace["scores"].shape == (20,)
     namespace = {}
     code = tabular_code.replace("print(", "auroc = (").replace("TabularDetector(random_state=0)",
                                                               "TabularDetector(random_state=0, epochs=60)")
