@@ -601,8 +601,7 @@ class RestorationDetector(AnomalyDetector):
         from keras_ae.models import UndercompleteAutoencoder
 
         self._check_settings()
-        for attribute in ("image_shape_",):
-            self.__dict__.pop(attribute, None)
+        self.__dict__.pop("image_shape_", None)  # a refit may take images of another size
         images = self._images(X)
         if len(images) < 20:
             raise ValueError(f"RestorationDetector needs at least 20 normal images. Received: {len(images)}")

@@ -56,6 +56,7 @@ def run(variants):
     return json.loads(line[len("RESULT"):])
 
 
+@pytest.mark.slow  # ~15 s each; .ci/run runs the slow set
 def test_two_replicas_match_one_device():
     res = run(DETERMINISTIC)
     for variant, r in res.items():
@@ -64,6 +65,7 @@ def test_two_replicas_match_one_device():
         assert r["max_weight_diff"] < 1e-5, variant
 
 
+@pytest.mark.slow  # ~15 s each; .ci/run runs the slow set
 def test_vaes_train_under_mirrored_strategy():
     # The sampling noise differs per replica, so the losses agree only in distribution.
     res = run(STOCHASTIC)
