@@ -195,30 +195,17 @@ def choose_backend(args):
 
 
 def import_commands(verbose=False):
-    """Import `keras_ae.cli` (and so Keras), holding back what the backend writes meanwhile."""
-    if verbose or "keras" in sys.modules:
-        import keras_ae.cli as commands
+    """Import `keras_ae.cli` (and so Keras) and start the backend's devices.
 
-        return commands
-    import tempfile
-
+    `keras_ae` holds back the backend's start-up lines meanwhile (keras_ae/_quiet.py); `--verbose`
+    shows them.
+    """
+    if verbose:
+        os.environ["KERAS_AE_BACKEND_LOGS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            import keras_ae.cli as commands
+    import keras_ae.cli as commands
 
-            commands.start_backend()  # TensorFlow's device start-up writes its lines here, held back
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode("utf-8", "replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    commands.start_backend()
     return commands
 
 

@@ -285,7 +285,20 @@ TABULAR_PREPROCESSING = ("power", "standard")
 TABULAR_SCORES = ("mse+mahalanobis", "mse")
 
 
-class TabularDetector(AnomalyDetector):
+class _TrainedInFit(AnomalyDetector):
+    """A detector that builds and trains its own model in `fit` (it takes no `model` argument)."""
+
+    num_samples = 1
+
+    def _check_params(self):
+        if not hasattr(self, "model"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit(x_normal) first")
+        return self._scoring_in_use()
+
+
+class TabularDetector(_TrainedInFit):
     """An autoencoder anomaly detector for tabular data, trained by `fit`.
 
     The recipe the `keras-ae train --data table.csv` default uses:
@@ -347,14 +360,8 @@ class TabularDetector(AnomalyDetector):
         check_float("validation_fraction", self.validation_fraction, 0.0, 0.5, low_inclusive=False)
         self._check_threshold_settings()
 
-    def _check_params(self):
-        if not hasattr(self, "model"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("This TabularDetector is not fitted yet: call fit(x_normal) first")
+    def _scoring_in_use(self):
         return self.scoring
-
-    num_samples = 1
 
     @staticmethod
     def _table(X, name="X"):
@@ -475,7 +482,7 @@ class TabularDetector(AnomalyDetector):
         return detector
 
 
-class RestorationDetector(AnomalyDetector):
+class RestorationDetector(_TrainedInFit):
     """An image anomaly detector that learns to turn rotated normal images upright.
 
     Attribute restoration (ARNet, Fei et al. 2020) with an autoencoder: `fit`
@@ -531,8 +538,6 @@ class RestorationDetector(AnomalyDetector):
         self.verbose = verbose
         self._check_settings()
 
-    num_samples = 1
-
     def _check_settings(self):
         from keras_ae._validation import check_positive_int
 
@@ -541,11 +546,7 @@ class RestorationDetector(AnomalyDetector):
         check_float("calibration_fraction", self.calibration_fraction, 0.0, 0.5, low_inclusive=False)
         self._check_threshold_settings()
 
-    def _check_params(self):
-        if not hasattr(self, "model"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("This RestorationDetector is not fitted yet: call fit(x_normal) first")
+    def _scoring_in_use(self):
         return "restoration"
 
     def _images(self, X, name="X"):

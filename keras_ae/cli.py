@@ -304,13 +304,10 @@ COMMANDS = {"list": cmd_list, "info": cmd_info, "train": cmd_train, "score": cmd
 
 
 def start_backend():
-    """Start the backend's runtime (TensorFlow writes its device lines now, while they are held back)."""
-    import keras
+    """Start the backend's devices now, with their start-up lines held back (keras_ae/_quiet.py)."""
+    from keras_ae._quiet import start_devices
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.list_logical_devices()
+    start_devices()
 
 
 def run(args, backend_chosen=None):

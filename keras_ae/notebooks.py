@@ -15,11 +15,10 @@ from a list passed to `parse_args([...])` in the first code cell.
 
 import ast
 import importlib.resources
-import json
 import os
 import re
 
-from keras_ae._io import atomic_write
+from keras_ae._io import write_json_atomic
 
 _MARKER = re.compile(r"^# %%(.*)$")
 NOTE = ("*Made from `scripts/{name}.py` by `keras-ae notebooks`. In a notebook the script's options come from "
@@ -110,13 +109,6 @@ def write_notebooks(out_dir, names=None):
     notebooks = {}
     for name in names:  # every notebook is made before the first is written
         with open(os.path.join(scripts_dir(), f"{name}.py"), encoding="utf-8") as f:
-            notebooks[name] = json.dumps(script_to_notebook(f.read(), name), indent=1, ensure_ascii=False) + "\n"
+            notebooks[name] = script_to_notebook(f.read(), name)
     os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for name, text in notebooks.items():
-        def write(tmp, text=text):
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-
-        paths.append(atomic_write(os.path.join(out_dir, f"{name}.ipynb"), write))
-    return paths
+    return [write_json_atomic(os.path.join(out_dir, f"{name}.ipynb"), nb) for name, nb in notebooks.items()]
