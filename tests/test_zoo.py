@@ -3,7 +3,9 @@
 import json
 import os
 import shutil
+import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -246,6 +248,33 @@ def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
     with pytest.raises(SystemExit):
         zoo_train.main(["undercomplete.mnist_z20", "--validate", "--set", "epochs"])
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_a_recipe_runs_on_its_backend(monkeypatch, capsys):
+    """A recipe on another backend runs in a child process with KERAS_BACKEND set, unless the user set it."""
+    from keras_ae import zoo_train
+
+    assert {zoo_train.recipe_backend(n) for n in zoo_train.RECIPES} <= {"tensorflow", "jax", "torch"}
+    other = "jax" if keras.backend.backend() != "jax" else "torch"
+    monkeypatch.setitem(zoo_train.RECIPES, "vae.elsewhere", dict(zoo_train.RECIPES["vae.mnist_z2"], backend=other))
+    calls = []
+    monkeypatch.setattr("subprocess.call", lambda cmd, env: calls.append((cmd, env["KERAS_BACKEND"])) or 0)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert zoo_train._run_on_recipe_backend("vae.elsewhere", ["all", "--epochs", "3"], ["all"])
+    assert calls == [([sys.executable, "-m", "keras_ae.zoo_train", "vae.elsewhere", "--epochs", "3"], other)]
+    monkeypatch.setitem(zoo_train.RECIPES, "vae.here", dict(zoo_train.RECIPES["vae.mnist_z2"],
+                                                             backend=keras.backend.backend()))
+    assert not zoo_train._run_on_recipe_backend("vae.here", ["vae.here"], ["vae.here"])
+    # The user's KERAS_BACKEND wins, with a warning; the child process is not started.
+    monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
+    assert not zoo_train._run_on_recipe_backend("vae.elsewhere", ["vae.elsewhere"], ["vae.elsewhere"])
+    assert f"trains on {other}" in capsys.readouterr().err and len(calls) == 1
+    monkeypatch.setattr("subprocess.call", lambda cmd, env: 3)
+    monkeypatch.delenv("KERAS_BACKEND")
+    with pytest.raises(SystemExit) as failed:
+        zoo_train._run_on_recipe_backend("vae.elsewhere", ["vae.elsewhere"], ["vae.elsewhere"])
+    assert failed.value.code == 3
+    assert zoo_train.COMMAND.format(name="x", backend=other).startswith(f"KERAS_BACKEND={other} ")
 
 
 def test_committed_records_name_data_by_hash_not_by_a_machine_path():
