@@ -90,3 +90,32 @@ def test_progress_is_one_line_per_epoch_in_a_pipe():
     assert "\r" not in proc.stdout and "\b" not in proc.stdout
     # Three pretraining levels (784-32, 32-16, 16-8) of 2 epochs each, then 3 epochs of fit.
     assert sum(line.startswith("Epoch ") for line in proc.stdout.splitlines()) == 3 * 2 + 3
+
+
+@pytest.mark.parametrize("variant", ["undercomplete", "vae"])
+def test_verbs_match_predict_in_any_batching(variant, x_small):
+    """encode / reconstruct / reconstruction_error batch by batch (a jitted call on JAX) equal predict."""
+    import gc
+    import weakref
+
+    import keras
+
+    model = small_model(variant)
+    x = x_small[:50]
+    for batch_size in (7, 50, 64):
+        np.testing.assert_allclose(model.encode(x, batch_size=batch_size),
+                                   model.encoder.predict(x, verbose=0)[0 if variant == "vae" else slice(None)],
+                                   rtol=1e-5, atol=1e-6)
+        recon = model.predict(x, verbose=0)
+        np.testing.assert_allclose(model.reconstruct(x, batch_size=batch_size), recon, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(model.reconstruction_error(x, metric="sse", batch_size=batch_size),
+                                   ((x.astype("float64") - recon) ** 2).sum(1), rtol=1e-4)
+    # After training the verbs see the new weights.
+    model.compile(optimizer=keras.optimizers.SGD(0.5))
+    model.fit(x, epochs=1, batch_size=25, verbose=0)
+    np.testing.assert_allclose(model.reconstruct(x, batch_size=16), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    # Nothing the verbs cache keeps a model alive.
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None

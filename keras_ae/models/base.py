@@ -22,6 +22,7 @@ import inspect
 import math
 import os
 import sys
+import weakref
 
 import keras
 import numpy as np
@@ -333,8 +334,7 @@ class BaseAutoencoder(keras.Model):
         if is_dataset(x):
             return self._apply_dataset(model, x, name, check)
         outs, n = None, None
-        for start, xb in self._checked_batches(x, batch_size, name, check):
-            got = to_float32(_predict_on_batch(model, xb))
+        for start, _, got in _forward_batches(model, self._checked_batches(x, batch_size, name, check)):
             parts = got if isinstance(got, tuple) else (got,)
             if outs is None:
                 n = len(to_numpy(x, name))
@@ -343,15 +343,21 @@ class BaseAutoencoder(keras.Model):
                 o[start:start + len(p)] = p
         return outs if isinstance(got, tuple) else outs[0]
 
-    def _apply_dataset(self, model, x, name="x", check=None):
+    def _dataset_batches(self, x, name="x", check=None):
+        """Yield `(i, batch)` for a batched data set, each batch checked like an array.
+
+        A batch may be `x` or `(x, y[, sample_weight])`; only `x` is used.
+        """
         check = check or self.check_inputs
-        outs = []
         for i, batch in enumerate(x):
             if isinstance(batch, (tuple, list)):
                 batch = batch[0]
-            outs.append(to_float32(_predict_on_batch(model, check(batch, f"{name} (batch {i})"))))
+            yield i, check(batch, f"{name} (batch {i})")
             if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
                 break  # a PyDataset indexes past its end
+
+    def _apply_dataset(self, model, x, name="x", check=None):
+        outs = [got for _, _, got in _forward_batches(model, self._dataset_batches(x, name, check))]
         if not outs:
             raise ValueError(f"`{name}` is an empty data set; expected at least one batch")
         if isinstance(outs[0], tuple):
@@ -394,18 +400,12 @@ class BaseAutoencoder(keras.Model):
         """
         check_choice("metric", metric, ERROR_METRICS)
         check_positive_int("batch_size", batch_size)
-        if is_dataset(x):
-            errors = []
-            for i, batch in enumerate(x):
-                batch = self.check_inputs(batch[0] if isinstance(batch, (tuple, list)) else batch,
-                                          f"x (batch {i})")
-                errors.append(reconstruction_error(batch, to_float32(_predict_on_batch(self, batch)), metric))
-                if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
-                    break
-            return np.concatenate(errors)
         # Batch by batch, so memory is bounded by the batch, not by len(x).
-        return np.concatenate([reconstruction_error(xb, to_float32(_predict_on_batch(self, xb)), metric)
-                               for _, xb in self._checked_batches(x, batch_size)])
+        batches = self._dataset_batches(x) if is_dataset(x) else self._checked_batches(x, batch_size)
+        errors = [reconstruction_error(xb, recon, metric) for _, xb, recon in _forward_batches(self, batches)]
+        if not errors:
+            raise ValueError("`x` is an empty data set; expected at least one batch")
+        return np.concatenate(errors)
 
 
 def line_per_epoch_verbose(verbose="auto"):
@@ -438,6 +438,56 @@ class _RetracingFilter:
         return "triggered tf.function retracing" not in record.getMessage()
 
 
+# model -> its jitted inference call on JAX (see `_jax_forward`); weak, so models are not kept alive.
+_JAX_FORWARD = weakref.WeakKeyDictionary()
+
+
+def _jax_forward(model):
+    """`f(trainable, non_trainable, x)`: `model(x)` at inference, jitted once per model (JAX only).
+
+    Keras's `predict_on_batch` on JAX gathers every variable's value before the
+    call and assigns each one back after it, and waits for the result: a fixed
+    cost per batch that made `encode` 0.7-0.9x as fast as `predict` (benchmarks/
+    RESULTS.md). This call reads the values once per verb and returns at once.
+    """
+    fn = _JAX_FORWARD.get(model)
+    if fn is None:
+        import jax
+
+        ref = weakref.ref(model)  # the cache's value must not keep its key alive
+        fn = jax.jit(lambda tv, ntv, x: ref().stateless_call(tv, ntv, x, training=False)[0])
+        _JAX_FORWARD[model] = fn
+    return fn
+
+
+def _forward_batches(model, batches):
+    """Yield `(start, batch, output)` for `(start, batch)` pairs: `model(batch)` at inference, float32 NumPy.
+
+    On JAX the next batch is dispatched before the previous output is copied to
+    the host, so the copy and the NumPy work on it overlap the computation.
+    """
+    if keras.backend.backend() != "jax":
+        for start, xb in batches:
+            yield start, xb, to_float32(_predict_on_batch(model, xb))
+        return
+    if not model.built or not all(layer.built for layer in model._flatten_layers()):
+        first = next(iter(batches), None)  # built by one ordinary call, then as below
+        if first is None:
+            return
+        yield first[0], first[1], to_float32(_predict_on_batch(model, first[1]))
+    fn = _jax_forward(model)
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    pending = None
+    for start, xb in batches:
+        out = fn(trainable, non_trainable, np.asarray(xb))
+        if pending is not None:
+            yield pending[0], pending[1], to_float32(pending[2])
+        pending = (start, xb, out)
+    if pending is not None:
+        yield pending[0], pending[1], to_float32(pending[2])
+
+
 def _predict_on_batch(model, xb):
     if keras.backend.backend() != "tensorflow":
         return model.predict_on_batch(xb)
@@ -453,14 +503,16 @@ def _predict_on_batch(model, xb):
 
 def reconstruction_error(x, recon, metric="mse"):
     """Per-sample error between two NumPy batches of the same shape."""
-    x = np.asarray(x, "float64").reshape(len(x), -1)
-    recon = np.asarray(recon, "float64").reshape(len(recon), -1)
-    if metric == "mse":
-        return np.mean((x - recon) ** 2, axis=1)
-    if metric == "sse":
-        return np.sum((x - recon) ** 2, axis=1)
+    # float32, like the model's output: float64 copies of a large batch cost more than the
+    # forward pass (a 0.63x ratio against `predict` at batch 4096 on JAX).
+    x = np.asarray(x, "float32").reshape(len(x), -1)
+    recon = np.asarray(recon, "float32").reshape(len(recon), -1)
+    if metric in ("mse", "sse"):
+        diff = x - recon
+        sse = np.einsum("ij,ij->i", diff, diff)
+        return sse / x.shape[1] if metric == "mse" else sse
     p = np.clip(recon, 1e-7, 1 - 1e-7)
-    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=1)
+    return -(np.einsum("ij,ij->i", x, np.log(p)) + np.einsum("ij,ij->i", 1 - x, np.log(1 - p)))
 
 
 class DenseAutoencoder(BaseAutoencoder):
