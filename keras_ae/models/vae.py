@@ -146,12 +146,21 @@ class BaseVAE(BaseAutoencoder):
                 "A VAE's loss needs the sampled pass: y_pred must be the dict that "
                 "`model(x, training=True)` returns. Received: " + type(y_pred).__name__)
         rec, kl = self.elbo_loss_terms(y_pred)
-        total = batch_mean(self.negative_bound(y_pred, rec, kl), sample_weight)
+        bound = batch_mean(self.negative_bound(y_pred, rec, kl), sample_weight)
+        kl_mean = batch_mean(kl, sample_weight)
+        if type(self).negative_bound is BaseVAE.negative_bound:
+            # The ELBO's reconstruction term as `bound - beta * KL`: the same value, but a second
+            # reduction over the per-sample reconstruction terms made a convolutional VAE's step
+            # 20% slower on JAX (measured against a plain Keras model of the same layers).
+            rec_mean = bound - ops.cast(self.kl_weight, "float32") * kl_mean
+        else:
+            rec_mean = batch_mean(rec, sample_weight)
+        total = bound
         penalty = total_penalty(self.losses)
         if penalty is not None:
             total = total + penalty
-        self.reconstruction_loss_tracker.update_state(batch_mean(rec, sample_weight))
-        self.kl_loss_tracker.update_state(batch_mean(kl, sample_weight))
+        self.reconstruction_loss_tracker.update_state(rec_mean)
+        self.kl_loss_tracker.update_state(kl_mean)
         replicas = replicas_in_sync()
         return total / replicas if replicas > 1 else total
 
