@@ -1,15 +1,16 @@
 """One timed training of the dense VAE 784-400-20, by pythae or by keras-ae; `benchmarks.speed` pairs them.
 
-    python -m benchmarks.peer_worker pythae OUT.json DATA.npz EPOCHS
-    KERAS_BACKEND=jax python -m benchmarks.peer_worker keras_ae OUT.json DATA.npz EPOCHS
+    python -m benchmarks.peer_worker pythae OUT.json DATA.npz EPOCHS [SEED]
+    KERAS_BACKEND=jax python -m benchmarks.peer_worker keras_ae OUT.json DATA.npz EPOCHS [SEED]
 
 Both train the same model on the same images: 784-400-20 with ReLU, a
 sigmoid output, BCE summed over pixels plus the Gaussian KL, Adam 1e-3,
 batch 128, on the MNIST training images in [0, 1]. The time is the whole
 training call (pythae's `TrainingPipeline`, including its set-up and the
 final save of the model it always makes; keras-ae's `fit` on the arrays,
-compilation included). The test -ELBO is a one-sample estimate on the test
-images with a fixed seed. pythae is a benchmark-only dependency
+compilation included). SEED (default 0) seeds the initial weights, the
+batch order and the noise; the test -ELBO is a one-sample estimate on the
+test images with a fixed seed. pythae is a benchmark-only dependency
 (`pip install -e ".[bench]"`).
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 BATCH, LR, HIDDEN, LATENT = 128, 1e-3, 400, 20
 
 
-def run_pythae(x, xt, epochs):
+def run_pythae(x, xt, epochs, seed=0):
     import torch
     from pythae.models import VAE, VAEConfig
     from pythae.models.base.base_utils import ModelOutput
@@ -33,7 +34,7 @@ def run_pythae(x, xt, epochs):
     from pythae.trainers import BaseTrainerConfig
     from torch import nn
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
 
     class Encoder(BaseEncoder):
         def __init__(self):
@@ -80,13 +81,13 @@ def run_pythae(x, xt, epochs):
                                "torch_threads": torch.get_num_threads()}
 
 
-def run_keras_ae(x, xt, epochs):
+def run_keras_ae(x, xt, epochs, seed=0):
     import keras
 
     import keras_ae
 
-    keras.utils.set_random_seed(0)
-    model = keras_ae.VAE(hidden_units=(HIDDEN,), latent_dim=LATENT, seed=0)
+    keras.utils.set_random_seed(seed)
+    model = keras_ae.VAE(hidden_units=(HIDDEN,), latent_dim=LATENT, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(LR))
     start = time.perf_counter()
     model.fit(x, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True)
@@ -95,11 +96,11 @@ def run_keras_ae(x, xt, epochs):
     return seconds, neg_elbo, {"keras": keras.__version__, "backend": keras.backend.backend()}
 
 
-def main(kind, out, data, epochs):
+def main(kind, out, data, epochs, seed=0):
     with np.load(data) as d:
         x, xt = d["x_train"], d["x_test"]
-    seconds, neg_elbo, versions = (run_pythae if kind == "pythae" else run_keras_ae)(x, xt, epochs)
-    result = {"kind": kind, "epochs": epochs, "images": int(len(x)), "seconds": seconds,
+    seconds, neg_elbo, versions = (run_pythae if kind == "pythae" else run_keras_ae)(x, xt, epochs, seed)
+    result = {"kind": kind, "epochs": epochs, "seed": seed, "images": int(len(x)), "seconds": seconds,
               "samples_per_s": len(x) * epochs / seconds, "test_neg_elbo": neg_elbo, "versions": versions}
     with open(out + ".tmp", "w") as f:
         json.dump(result, f)
@@ -107,4 +108,4 @@ def main(kind, out, data, epochs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)

@@ -64,9 +64,9 @@ def peer_pairs(x, xt, quick, log, tmp, backends, pairs):
     np.savez(data, x_train=x, x_test=xt)
     epochs = 1 if quick else PEER_EPOCHS
 
-    def one(kind, backend):
+    def one(kind, backend, seed):
         path = os.path.join(tmp, f"peer-{kind}-{backend}.json")
-        _run(["benchmarks.peer_worker", kind, path, data, str(epochs)], backend, log)
+        _run(["benchmarks.peer_worker", kind, path, data, str(epochs), str(seed)], backend, log)
         with open(path) as f:
             r = json.load(f)
         log(f"peer {kind} ({backend}): {r['samples_per_s']:.0f} samples/s, test -ELBO {r['test_neg_elbo']:.2f}")
@@ -75,13 +75,13 @@ def peer_pairs(x, xt, quick, log, tmp, backends, pairs):
     rows = []
     for backend in backends:
         ours, theirs = [], []
-        for i in range(pairs):
+        for i in range(pairs):  # pair i: both seeded with i (weights, batch order, noise)
             if i % 2:
-                theirs.append(one("pythae", "torch"))
-                ours.append(one("keras_ae", backend))
+                theirs.append(one("pythae", "torch", i))
+                ours.append(one("keras_ae", backend, i))
             else:
-                ours.append(one("keras_ae", backend))
-                theirs.append(one("pythae", "torch"))
+                ours.append(one("keras_ae", backend, i))
+                theirs.append(one("pythae", "torch", i))
         ratios = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(ours, theirs)]
         rows.append({"backend": backend, "pairs": pairs, "epochs": epochs, "images": int(len(x)),
                      "keras_ae_samples_per_s": statistics.median(r["samples_per_s"] for r in ours),
@@ -89,6 +89,8 @@ def peer_pairs(x, xt, quick, log, tmp, backends, pairs):
                      "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
                      "keras_ae_test_neg_elbo": statistics.median(r["test_neg_elbo"] for r in ours),
                      "pythae_test_neg_elbo": statistics.median(r["test_neg_elbo"] for r in theirs),
+                     "keras_ae_test_neg_elbo_seeds": [r["test_neg_elbo"] for r in ours],
+                     "pythae_test_neg_elbo_seeds": [r["test_neg_elbo"] for r in theirs],
                      "pythae_versions": theirs[0]["versions"]})
         log(f"peer {backend}: keras-ae / pythae = {rows[-1]['ratio']:.2f} "
             f"({rows[-1]['ratio_min']:.2f}-{rows[-1]['ratio_max']:.2f})")

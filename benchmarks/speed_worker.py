@@ -60,6 +60,45 @@ class KLSampling(keras.layers.Layer):
         return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.generator)
 
 
+class ImportanceWeightedLoss(keras.layers.Layer):
+    """Plain Keras: the negative k-sample importance-weighted bound as a layer loss (the IWAE's twin).
+
+    Takes `[x, mean, log_var]`, draws `k` codes per input and returns them
+    draw-major, `(k * batch, latent)`; `[x, mean, log_var, eps, reconstruction]`
+    in the second call adds the loss and returns the reconstruction.
+    """
+
+    def __init__(self, k, **kwargs):
+        super().__init__(**kwargs)
+        self.k = k
+        self.generator = keras.random.SeedGenerator(0)
+
+    def call(self, inputs):
+        if len(inputs) == 3:
+            _, mean, log_var = inputs
+            eps = keras.random.normal((self.k,) + tuple(ops.shape(mean)), seed=self.generator)
+            z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
+            return ops.reshape(z, (-1, ops.shape(mean)[-1])), eps
+        x, mean, log_var, eps, recon = inputs
+        size = int(np.prod(x.shape[1:]))
+        target = ops.tile(ops.reshape(x, (-1, size)), (self.k, 1))
+        p = ops.clip(ops.reshape(recon, (-1, size)), 1e-7, 1.0 - 1e-7)
+        bce = -ops.sum(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p), axis=-1)
+        log_px = -ops.reshape(bce, (self.k, -1))
+        z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
+        log_pz_minus_qz = 0.5 * ops.sum(ops.square(eps) + log_var[None] - ops.square(z), axis=-1)
+        bound = ops.logsumexp(log_px + log_pz_minus_qz, axis=0) - np.log(self.k)
+        self.add_loss(-ops.mean(bound))
+        return recon
+
+    def compute_output_spec(self, inputs):
+        if len(inputs) == 3:
+            mean = inputs[1]
+            return (keras.KerasTensor((None, mean.shape[-1]), mean.dtype),
+                    keras.KerasTensor((self.k,) + tuple(mean.shape), mean.dtype))
+        return keras.KerasTensor(inputs[-1].shape, inputs[-1].dtype)
+
+
 def bce_sum(target, output):
     n = ops.shape(target)[0]
     return ops.sum(ops.binary_crossentropy(ops.reshape(target, (n, -1)), ops.reshape(output, (n, -1))), axis=-1)
@@ -70,6 +109,11 @@ def twin(model):
     enc = keras.models.clone_model(model.encoder)
     dec = keras.models.clone_model(model.decoder)
     inp = keras.Input(model.sample_shape)
+    if getattr(model, "num_samples", None):  # IWAE: the k-sample bound, the decoder on k * batch codes
+        iw = ImportanceWeightedLoss(model.num_samples)
+        mean, log_var = enc(inp)
+        z, eps = iw([inp, mean, log_var])
+        return keras.Model(inp, iw([inp, mean, log_var, eps, dec(z)])), None
     if is_vae(model):
         return keras.Model(inp, dec(KLSampling()(enc(inp)))), bce_sum
     x = inp
@@ -113,18 +157,31 @@ def paired(ours, reference, pairs):
             "pairs": pairs}
 
 
-def training(x, variants, pairs, epochs, log):
+# Each timed `fit` of the twin comparison lasts about this long (whole epochs, at least one), so
+# that the fixed cost of a `fit` call and the machine's noise weigh the same for every variant.
+TIMED_SECONDS = 3.0
+
+
+def calibrated_epochs(rate, n, quick):
+    """Whole epochs of `n` images that take about TIMED_SECONDS at `rate` samples/s (1 to 12)."""
+    return 1 if quick else max(1, min(12, round(TIMED_SECONDS * rate / n)))
+
+
+def training(x, variants, pairs, quick, log):
     rows = []
     for variant in variants:
         keras.utils.set_random_seed(0)
         model = build(variant)
         xs = x.reshape((-1,) + tuple(model.sample_shape))
         ref, loss = twin(model)
-        row = paired(lambda: fit_rate(model, xs, 128 if is_vae(model) else 256, epochs),
-                     lambda: fit_rate(ref, xs, 128 if is_vae(model) else 256, epochs, loss=loss), pairs)
-        row.update(variant=variant, batch_size=128 if is_vae(model) else 256,
+        batch_size = 128 if is_vae(model) else 256
+        epochs = calibrated_epochs(fit_rate(model, xs, batch_size, 1), len(xs), quick)
+        row = paired(lambda: fit_rate(model, xs, batch_size, epochs),
+                     lambda: fit_rate(ref, xs, batch_size, epochs, loss=loss), pairs)
+        row.update(variant=variant, batch_size=batch_size, epochs=epochs,
                    reference_kind="functional model, same layers" + (
-                       "; no Jacobian penalty" if variant == "contractive" else ""))
+                       "; no Jacobian penalty" if variant == "contractive" else
+                       f"; the same {model.num_samples}-sample bound" if variant == "iwae" else ""))
         rows.append(row)
         log(f"{BACKEND} train {variant}: {row['keras_ae']:.0f} vs {row['reference']:.0f} samples/s, "
             f"ratio {row['ratio']:.3f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})")
@@ -314,7 +371,7 @@ def main(out, options):
         result["matmul_peak_gflops"] = matmul_peak(512 if quick else 2048, 3 if quick else 20)
         log(f"{BACKEND} matmul peak {result['matmul_peak_gflops']:.1f} GFLOP/s")
     if "training" in parts:
-        result["training"] = training(x[:n_train], variants, 1 if quick else 3, 1 if quick else 2, log)
+        result["training"] = training(x[:n_train], variants, 1 if quick else 3, quick, log)
     if "paths" in parts:
         result["paths"] = paths(x[:n_train], ["undercomplete"] if quick else
                                 ["undercomplete", "vae", "convolutional"], log)
