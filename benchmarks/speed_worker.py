@@ -45,6 +45,14 @@ def build(variant, **kw):
     return get_model(variant, input_shape=shape, **kw)
 
 
+def images_for(model, x):
+    """The flat grey images `x` in the model's sample shape; RGB models get the grey value in all 3 channels."""
+    shape = tuple(model.sample_shape)
+    if len(shape) == 3 and shape[-1] == 3:
+        return np.repeat(x.reshape((-1,) + shape[:2] + (1,)), 3, axis=-1)
+    return x.reshape((-1,) + shape)
+
+
 # ---- the plain Keras reference ---------------------------------------------------------------
 class KLSampling(keras.layers.Layer):
     """Plain Keras: sample z from (mean, log variance) and add the Gaussian KL as a layer loss."""
@@ -116,6 +124,10 @@ def twin(model):
         return keras.Model(inp, iw([inp, mean, log_var, eps, dec(z)])), None
     if is_vae(model):
         return keras.Model(inp, dec(KLSampling()(enc(inp)))), bce_sum
+    if hasattr(model, "colorize"):  # the colorization model: luminance + the decoded change, clipped
+        lum = type(model.luminance).from_config(model.luminance.get_config())(inp)
+        out = keras.layers.Lambda(lambda t: ops.clip(t[0] + t[1], 0.0, 1.0))([lum, dec(enc(inp))])
+        return keras.Model(inp, out), "mse"
     x = inp
     if model.corruption is not None:
         x = keras_ae.Corruption.from_config(model.corruption.get_config())(x)
@@ -172,7 +184,7 @@ def training(x, variants, pairs, quick, log):
     for variant in variants:
         keras.utils.set_random_seed(0)
         model = build(variant)
-        xs = x.reshape((-1,) + tuple(model.sample_shape))
+        xs = images_for(model, x)
         ref, loss = twin(model)
         batch_size = 128 if is_vae(model) else 256
         epochs = calibrated_epochs(fit_rate(model, xs, batch_size, 1), len(xs), quick)
@@ -197,7 +209,7 @@ def paths(x, variants, log):
                 continue  # Keras's torch trainer runs one step per call
             keras.utils.set_random_seed(0)
             model = build(variant)
-            xs = x.reshape((-1,) + tuple(model.sample_shape))
+            xs = images_for(model, x)
             try:
                 sps = fit_rate(model, xs, 128 if is_vae(model) else 256, **kw)
                 note = ""

@@ -57,3 +57,15 @@ def test_bad_input():
         model.colorize(np.zeros((2, 8, 8), "float32"))
     with pytest.raises(ValueError, match=r"\(n, height, width, 3\)"):
         to_grayscale(np.zeros((2, 8, 8)))
+
+
+def test_the_encoder_clones_and_its_luminance_layer_round_trips():
+    import keras
+
+    model = keras_ae.ColorizationAutoencoder(**keras_ae.ColorizationAutoencoder.test_config)
+    clone = keras.models.clone_model(model.encoder)
+    x = np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32")
+    assert clone(x).shape == model.encoder(x).shape
+    layer = model.luminance
+    again = type(layer).from_config(layer.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again(x)), keras.ops.convert_to_numpy(layer(x)))

@@ -22,6 +22,11 @@ class Luminance(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (1,)
 
+    def get_config(self):
+        # Explicit: Keras cannot generate the config of a layer made with a dtype policy object,
+        # and `keras.models.clone_model` (or any re-creation from config) needs it.
+        return super().get_config()
+
 
 def to_grayscale(images):
     """RGB images `(n, h, w, 3)` in [0, 1] -> `(n, h, w, 1)` luminance, as float32 NumPy."""
