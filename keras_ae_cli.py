@@ -115,7 +115,8 @@ def build_parser():
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
                    help="Keras backend: auto uses $KERAS_BACKEND if set, else the fastest one installed "
-                        "for the model (JAX for dense models, TensorFlow for convolutional ones)")
+                        "for the model (JAX for dense models, PyTorch for contractive, TensorFlow for "
+                        "convolutional ones)")
     p.add_argument("--out", default=None, help="output .keras file (default VARIANT.keras)")
 
     p = sub.add_parser("score", help="score data with a model saved by `keras-ae train`; write a CSV",
@@ -185,8 +186,12 @@ def choose_backend(args):
     if os.environ.get("KERAS_BACKEND"):
         return None
 
-    # benchmarks/RESULTS.md: JAX trains the dense models 1.6-2.8x faster than TensorFlow here,
-    # TensorFlow the convolutional ones 3-10x faster than JAX.
+    # benchmarks/RESULTS.md: JAX trains the dense models 1.4-2.8x faster than TensorFlow here,
+    # TensorFlow the convolutional ones 2-17x faster than JAX, and PyTorch the contractive
+    # autoencoder (its Jacobian penalty) 1.7x faster than either.
+    if args.variant == "contractive" and importlib.util.find_spec("torch") is not None:
+        os.environ["KERAS_BACKEND"] = "torch"
+        return "torch"
     conv = looks_convolutional(args.variant or "") or (args.data and os.path.isdir(args.data))
     if not conv and importlib.util.find_spec("jax") is not None:
         os.environ["KERAS_BACKEND"] = "jax"

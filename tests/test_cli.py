@@ -248,6 +248,9 @@ def test_backend_choice_happens_before_keras_is_imported():
             "u.find_spec = real\n"
             "args = c.build_parser().parse_args(['train', 'vae'])\n"
             "print('DENSE', c.choose_backend(args), os.environ.get('KERAS_BACKEND'))\n"
+            "os.environ.pop('KERAS_BACKEND', None)\n"
+            "args = c.build_parser().parse_args(['train', 'contractive'])\n"
+            "print('CONTRACTIVE', c.choose_backend(args), os.environ.get('KERAS_BACKEND'))\n"
             "print('KERAS', 'keras' in sys.modules)\n")
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
@@ -257,3 +260,5 @@ def test_backend_choice_happens_before_keras_is_imported():
 
     expected = "DENSE jax jax" if importlib.util.find_spec("jax") else "DENSE None None"
     assert expected in proc.stdout and "KERAS False" in proc.stdout
+    expected = "CONTRACTIVE torch torch" if importlib.util.find_spec("torch") else "CONTRACTIVE"
+    assert expected in proc.stdout
