@@ -173,6 +173,15 @@ def _training_data(x, recipe, seed=0):
                 shuffle=False)
 
 
+def _checkpoint_epoch(backup):
+    """How many epochs the checkpoint in `backup` has done (None if it cannot tell)."""
+    try:
+        with open(os.path.join(backup, "training_metadata.json")) as f:
+            return int(json.load(f)["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _optimizer(recipe, steps, lr=None):
     lr = lr or recipe["lr"]
     schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.01)
@@ -250,6 +259,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     start = time.time()
     backup = os.path.join(work_dir, name_dir)
     resuming = os.path.exists(os.path.join(backup, "training_metadata.json"))
+    # A resumed run times only its own part; the manifest says where it took over.
+    resumed_from = _checkpoint_epoch(backup) if resuming else None
     stages = [backup, backup + ".mse"]
     if recipe.get("pretrain_epochs"):
         stages += [f"{backup}.pretrain{level}" for level in range(len(model.layer_pairs()))]
@@ -293,6 +304,9 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                    "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
                    **{k: recipe[k] for k in SETTINGS if recipe.get(k) is not None},
                    "train_seconds": round(seconds, 1),
+                   **({"resumed_after_epochs": resumed_from,
+                       "train_seconds_counts": "only the run that resumed from the checkpoint"}
+                      if resumed_from is not None else {}),
                    # None when the last stage had finished before a resumed run.
                    "final_train_loss": (round(float(history.history["loss"][-1]), 5)
                                         if history.history.get("loss") else None)},

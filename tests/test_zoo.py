@@ -209,6 +209,20 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     assert set(zoo.info("vae.tiny")["metrics"]["test"]) == {"n_test", "neg_elbo", "squared_error"}
     assert "noisy_squared_error" in zoo.info("undercomplete.tiny")["metrics"]["test"]
     zoo.load("vae.tiny")
+    assert "resumed_after_epochs" not in zoo.info("vae.tiny")["recipe"]
+
+    # A run cut after its first epoch resumes from the checkpoint, and its manifest says so
+    # (its train_seconds counts only the resumed part).
+    real_check = zoo_train.check_history_finite
+    monkeypatch.setattr(zoo_train, "check_history_finite", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        zoo_train.train("vae.tiny", epochs=1, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"),
+                        verbose=0)
+    monkeypatch.setattr(zoo_train, "check_history_finite", real_check)
+    entry = zoo_train.train("vae.tiny", epochs=2, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"),
+                            verbose=0)
+    assert entry["recipe"]["resumed_after_epochs"] == 1 and entry["recipe"]["epochs"] == 2
+    assert not os.path.exists(tmp_path / "runs" / "vae.tiny")
 
 
 def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
