@@ -173,6 +173,33 @@ def _training_data(x, recipe, seed=0):
                 shuffle=False)
 
 
+def warm_start(model, source, sample):
+    """Copy every weight of zoo entry `source` into `model` (built on `sample`), matched by path.
+
+    The two may be different classes of the same architecture (a `VAE` entry
+    starting an `IWAE`): paths are compared without the model's own name.
+    Raises ValueError, naming the weight, if any weight is missing or has
+    another shape; `model` is unchanged then.
+    """
+    from keras_ae import zoo
+
+    src = zoo.load(source)
+    model(sample)
+
+    def by_path(m):
+        return {w.path.split("/", 1)[1] if w.path.startswith(m.name + "/") else w.path: w for w in m.weights}
+
+    mine, theirs = by_path(model), by_path(src)
+    problems = [f"{p}: missing in {source!r}" for p in mine if p not in theirs]
+    problems += [f"{p}: shape {tuple(w.shape)} here, {tuple(theirs[p].shape)} in {source!r}"
+                 for p, w in mine.items() if p in theirs and tuple(w.shape) != tuple(theirs[p].shape)]
+    problems += [f"{p}: in {source!r} only" for p in theirs if p not in mine]
+    if problems:
+        raise ValueError(f"cannot start {model.name!r} from zoo entry {source!r}: " + "; ".join(problems))
+    for p, w in mine.items():
+        w.assign(theirs[p])
+
+
 def _checkpoint_epoch(backup):
     """How many epochs the checkpoint in `backup` has done (None if it cannot tell)."""
     try:
@@ -207,7 +234,7 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "mse_finetune")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "mse_finetune", "init_from")
 
 
 # What each recorded metric means; written into every manifest.
@@ -271,6 +298,11 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                            verbose=verbose, seed=0, callbacks=lambda level: [
                                SafeBackupAndRestore(f"{backup}.pretrain{level}", delete_checkpoint=False),
                                keras.callbacks.TerminateOnNaN()])
+    if recipe.get("init_from") and not resuming:
+        if validate:
+            print(f"warning: the warm start {recipe['init_from']!r} was trained on all 60k training images, "
+                  "held-out ones included", file=sys.stderr)
+        warm_start(model, recipe["init_from"], xtr[:1])
     held_out = _as_images(xte_f, recipe) if validate else None
     history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out)
     finetune = recipe.get("mse_finetune")
@@ -303,6 +335,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                                 + f", cosine decay from {recipe['lr']}",
                    "pretrain_epochs_per_layer": recipe.get("pretrain_epochs"),
                    **{k: recipe[k] for k in SETTINGS if recipe.get(k) is not None},
+                   **({"init_weights_sha256": zoo.info(recipe["init_from"])["weights"]["sha256"]}
+                      if recipe.get("init_from") else {}),
                    "train_seconds": round(seconds, 1),
                    **({"resumed_after_epochs": resumed_from,
                        "train_seconds_counts": "only the run that resumed from the checkpoint"}

@@ -11,6 +11,7 @@ import pytest
 
 from keras_ae import zoo
 from keras_ae._io import atomic_write
+from keras_ae.models.registry import get_model
 from keras_ae.zoo_train import RECIPES, measure
 from model_check import small_model
 
@@ -223,6 +224,30 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
                             verbose=0)
     assert entry["recipe"]["resumed_after_epochs"] == 1 and entry["recipe"]["epochs"] == 2
     assert not os.path.exists(tmp_path / "runs" / "vae.tiny")
+
+    # A recipe can start from another entry's weights (an IWAE from a VAE of the same layers).
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "zoo2"))
+    x = np.zeros((1, 784), "float32")
+    iwae = get_model("iwae", input_shape=(784,), hidden_units=[16], latent_dim=2, num_samples=3, seed=1)
+    zoo_train.warm_start(iwae, "vae.tiny", x)
+    vae = zoo.load("vae.tiny")
+    source = {w.path.removeprefix(vae.name + "/"): w.numpy() for w in vae.weights}
+    assert len(source) == len(iwae.weights)
+    for w in iwae.weights:
+        np.testing.assert_array_equal(w.numpy(), source[w.path.removeprefix(iwae.name + "/")])
+    other = get_model("iwae", input_shape=(784,), hidden_units=[8], latent_dim=2, seed=1)
+    other(x)
+    before = [w.numpy() for w in other.weights]
+    with pytest.raises(ValueError, match=r"encoder_dense_0/kernel: shape \(784, 8\) here, \(784, 16\)"):
+        zoo_train.warm_start(other, "vae.tiny", x)
+    for w, b in zip(other.weights, before):
+        np.testing.assert_array_equal(w.numpy(), b)
+    monkeypatch.setitem(zoo_train.RECIPES, "iwae.tiny", dict(
+        variant="iwae", kwargs=dict(hidden_units=[16], latent_dim=2, num_samples=3, seed=0), description="tiny",
+        epochs=1, batch_size=256, lr=1e-3, init_from="vae.tiny"))
+    entry = zoo_train.train("iwae.tiny", work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"), verbose=0)
+    assert entry["recipe"]["init_from"] == "vae.tiny"
+    assert entry["recipe"]["init_weights_sha256"] == zoo.info("vae.tiny")["weights"]["sha256"]
 
 
 def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
