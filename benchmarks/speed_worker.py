@@ -192,7 +192,7 @@ def training(x, variants, pairs, quick, log):
                      lambda: fit_rate(ref, xs, batch_size, epochs, loss=loss), pairs)
         row.update(variant=variant, batch_size=batch_size, epochs=epochs,
                    reference_kind="functional model, same layers" + (
-                       "; no Jacobian penalty" if variant == "contractive" else
+                       "; the same Jacobian penalty (the cloned encoder adds it)" if variant == "contractive" else
                        f"; the same {model.num_samples}-sample bound" if variant == "iwae" else ""))
         rows.append(row)
         log(f"{BACKEND} train {variant}: {row['keras_ae']:.0f} vs {row['reference']:.0f} samples/s, "

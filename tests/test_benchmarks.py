@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -66,3 +67,18 @@ def test_recipe_summary_names_every_recorded_setting(monkeypatch):
         "weight decay 0.1; input noise 0.05; then 10 epochs on the squared error from lr 0.0002")
     recipe = {"epochs": 12, "batch_size": 128, "optimizer": "Adam, cosine decay from 0.002"}
     assert quality.recipe_summary("x") == "12 epochs, batch 128, Adam, cosine decay from 0.002"
+
+
+def test_contractive_twin_pays_the_same_jacobian_penalty():
+    """The speed comparison's plain-Keras twin of the contractive model computes the penalty too."""
+    import keras_ae
+    from benchmarks.speed_worker import twin
+
+    model = keras_ae.ContractiveAutoencoder(hidden_units=(16,), latent_dim=4, lam=1.0)
+    x = np.random.default_rng(0).random((8, 784), dtype="float32")
+    model(x)
+    ref, _ = twin(model)
+    ref.set_weights(model.get_weights())
+    ref(x)
+    assert len(ref.losses) == 1
+    np.testing.assert_allclose(float(ref.losses[0]), model.jacobian_penalty(x).mean(), rtol=1e-4)
