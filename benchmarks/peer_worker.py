@@ -59,7 +59,10 @@ def run_pythae(x, xt, epochs, seed=0):
     with tempfile.TemporaryDirectory() as out:
         config = BaseTrainerConfig(output_dir=out, learning_rate=LR, per_device_train_batch_size=BATCH,
                                    per_device_eval_batch_size=BATCH, num_epochs=epochs, optimizer_cls="Adam",
-                                   steps_saving=None, no_cuda=True)
+                                   steps_saving=None, no_cuda=True,
+                                   # pythae's trainer reseeds torch with this (default 8) before training:
+                                   # without it every pair shared one batch order and one noise stream.
+                                   seed=seed)
         pipeline = TrainingPipeline(training_config=config, model=model)
         start = time.perf_counter()
         pipeline(train_data=x, eval_data=None)
