@@ -103,10 +103,14 @@ RECIPES = {
         epochs=60, batch_size=128, lr=1e-3),
     "vae.binarized_mnist_iwae": dict(
         variant="vae", kwargs=dict(hidden_units=[200, 200], latent_dim=50, activation="tanh",
-                                   dynamic_binarization=True, seed=0),
+                                   dynamic_binarization=True, seed=0, kl_gradient="path"),
         description="Dense VAE 784-200-200-50 on dynamically binarized MNIST (the IWAE paper's setting).",
-        epochs=1000, batch_size=100, lr=1e-3, binarized=True, pipeline="tf.data",
-        steps_per_execution=20),
+        epochs=3280, batch_size=100, lr=1e-3, binarized=True, pipeline="tf.data",
+        steps_per_execution=20, backend="jax"),
+    # How it was chosen: the IWAE paper's 3,280 passes (the first entry had 1000 epochs on
+    # TensorFlow: test NLL 87.33), on JAX (1.8 s per epoch here against about 5.9 s on TensorFlow).
+    # kl_gradient="path" from `--validate --epochs 100 --set 'kwargs.kl_gradient="path"'` on JAX:
+    # held-out -ELBO 96.75 against 97.09 for "analytic" (one run each).
     "conv_vae.mnist_z16": dict(
         variant="conv_vae", kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
         description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
