@@ -28,6 +28,18 @@ def check_seed(seed, name="seed"):
     return int(seed)
 
 
+def stream_seed(seed, stream):
+    """A seed for the `stream`-th random stream of a model seeded with `seed` (None stays None).
+
+    Not `seed + stream`: Keras's PyTorch backend seeds draw n of a `SeedGenerator(s)`
+    with `s + n`, so generators seeded `s` and `s + 1` would repeat each other's noise
+    one step apart. These seeds are far apart (a hash of both numbers, 31 bits).
+    """
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0] >> 1)
+
+
 def check_units(name, units):
     """Return `units` as a tuple of positive ints (an empty tuple is allowed)."""
     if isinstance(units, (int, np.integer)) and not isinstance(units, bool):

@@ -303,6 +303,19 @@ def test_dynamic_binarization_is_a_training_only_layer(x_small):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(vae(x)), vae.reconstruct(x_small[:16]), atol=1e-6)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31 - 2])
+def test_binarization_noise_does_not_repeat_the_sampling_noise(seed):
+    """Keras's PyTorch backend seeds draw n of `SeedGenerator(s)` with `s + n` (keras/src/backend/
+    torch/random.py): generators seeded s and s + 1 repeat each other one step apart. The model's
+    two streams must be further apart than any training run has steps."""
+    vae = small_model("vae", dynamic_binarization=True, seed=seed)
+    assert vae.sampling.seed == seed
+    assert abs(vae.binarization.seed - seed) > 10**7
+    # Still one seed, one model: the same seed gives the same binarization seed.
+    assert small_model("vae", dynamic_binarization=True, seed=seed).binarization.seed == vae.binarization.seed
+    assert small_model("vae", seed=None).binarization.seed is None
+
+
 def test_vae_elbo_is_negative_loss(x_small):
     vae = small_model("vae")
     elbo = vae.elbo(x_small[:32], num_samples=50)

@@ -28,6 +28,7 @@ from keras_ae._validation import (
     check_positive_int,
     check_seed,
     check_units,
+    stream_seed,
 )
 from keras_ae.layers import Binarization, Sampling
 from keras_ae.losses import (
@@ -102,7 +103,7 @@ class BaseVAE(BaseAutoencoder):
 
     def build_layers(self):
         self.sampling = Sampling(seed=self.seed, name="sampling", dtype=self.dtype_policy)
-        self.binarization = Binarization(seed=None if self.seed is None else self.seed + 1,
+        self.binarization = Binarization(seed=stream_seed(self.seed, 1),
                                          name="binarization", dtype=self.dtype_policy)
 
     @property
