@@ -2,6 +2,7 @@
 
 import json
 import os
+import statistics
 
 from keras_ae._io import atomic_write, write_json_atomic
 
@@ -222,9 +223,7 @@ def _path_lines(runs):
 
 
 def _mean_sd(values):
-    m = sum(values) / len(values)
-    sd = (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
-    return m, sd
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def _peer_lines(peer):

@@ -201,7 +201,7 @@ def warm_start(model, source, sample):
     model(sample)
 
     def by_path(m):
-        return {w.path.split("/", 1)[1] if w.path.startswith(m.name + "/") else w.path: w for w in m.weights}
+        return {w.path.removeprefix(m.name + "/"): w for w in m.weights}
 
     mine, theirs = by_path(model), by_path(src)
     problems = [f"{p}: missing in {source!r}" for p in mine if p not in theirs]
