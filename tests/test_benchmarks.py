@@ -82,3 +82,22 @@ def test_contractive_twin_pays_the_same_jacobian_penalty():
     ref(x)
     assert len(ref.losses) == 1
     np.testing.assert_allclose(float(ref.losses[0]), model.jacobian_penalty(x).mean(), rtol=1e-4)
+
+
+def test_one_class_per_digit_anchors_average_to_their_published_means(monkeypatch):
+    """A mistyped per-digit anchor shows: each published row averages to the mean the paper prints."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import quality, report
+
+    means = {short: next(v for k, v in quality.ONE_CLASS_ANCHORS.items() if k.startswith(short))
+             for short in quality.ONE_CLASS_PER_DIGIT}
+    for short, table in quality.ONE_CLASS_PER_DIGIT.items():
+        assert sorted(table) == list(range(10)), short
+        assert abs(np.mean(list(table.values())) / 100 - means[short]) < 0.0006, short
+    oc = {"model": "m", "epochs": 1, "auroc": {str(d): 0.9 for d in range(10)}, "mean_auroc": 0.9,
+          "deep_svdd": quality.DEEP_SVDD, "deep_svdd_mean": 0.948, "anchors": quality.ONE_CLASS_ANCHORS,
+          "per_digit_anchors": {k: {str(d): v for d, v in t.items()} for k, t in quality.ONE_CLASS_PER_DIGIT.items()},
+          "per_digit_source": quality.ONE_CLASS_PER_DIGIT_SOURCE}
+    text = "\n".join(report.one_class_lines(oc))
+    assert "| 8 | 0.900 | 0.939 | 0.939 | 0.972 | 0.936 |" in text
+    assert "| mean | 0.900 | 0.948 | 0.975 | 0.980 | 0.983 |" in text
