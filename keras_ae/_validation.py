@@ -91,6 +91,21 @@ def check_activation(name, value):
     return value
 
 
+def check_initializer(name, value):
+    """`None`, or a Keras initializer as a name or config (an instance is serialized), else raise."""
+    import keras
+
+    if value is None:
+        return None
+    try:
+        keras.initializers.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"`{name}` is not a Keras initializer. Received: {name}={value!r}") from None
+    if isinstance(value, keras.initializers.Initializer):
+        value = keras.initializers.serialize(value)
+    return value
+
+
 def check_choice(name, value, choices):
     """Return `value` if it is one of `choices`, else raise `ValueError`."""
     if value not in choices:

@@ -323,3 +323,54 @@ def test_vae_elbo_is_negative_loss(x_small):
     single = -(keras.ops.convert_to_numpy(rec) + keras.ops.convert_to_numpy(kl))
     assert elbo.shape == (32,)
     np.testing.assert_allclose(elbo, single, rtol=0.05)
+
+
+# ---- dense VAE initialisation ------------------------------------------------
+
+def _kernels(model):
+    layers = model.encoder.layers + model.decoder.layers
+    return {layer.name: to_np(layer.kernel) for layer in layers if isinstance(layer, keras.layers.Dense)}
+
+
+@pytest.mark.parametrize("variant", ["vae", "beta_vae", "iwae"])
+def test_dense_vae_default_kernels_are_uniform_fan_in(variant):
+    keras.utils.set_random_seed(0)
+    model = keras_ae.get_model(variant, hidden_units=(64, 32), latent_dim=8)
+    model(np.zeros((2, 784), "float32"))
+    kernels = _kernels(model)
+    assert len(kernels) == 7  # two hidden layers each way, the two heads, the output
+    for name, k in kernels.items():
+        bound = 1 / np.sqrt(k.shape[0])
+        # U(+-1/sqrt(fan_in)): within the bound, and spread over it (std of a uniform: bound/sqrt(3))
+        assert np.abs(k).max() <= bound, name
+        assert np.std(k) == pytest.approx(bound / np.sqrt(3), rel=0.1), name
+    # One initializer per layer: the two heads have the same shape but must not start equal.
+    assert not np.allclose(kernels["z_mean"], kernels["z_log_var"])
+
+
+def test_dense_vae_kernel_initializer_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    glorot = keras_ae.VAE(hidden_units=(64,), latent_dim=8, kernel_initializer="glorot_uniform")
+    glorot(np.zeros((2, 784), "float32"))
+    k = _kernels(glorot)["z_mean"]
+    assert np.abs(k).max() > 1 / np.sqrt(64)  # glorot's bound for 64 -> 8 is sqrt(6 / 72) = 0.29
+    path = str(tmp_path / "vae.keras")
+    glorot.save(path)
+    assert keras.saving.load_model(path).get_config()["kernel_initializer"] == "glorot_uniform"
+    instance = keras_ae.VAE(kernel_initializer=keras.initializers.HeNormal())
+    config = instance.get_config()["kernel_initializer"]
+    assert config["class_name"] == "HeNormal"
+    assert keras_ae.VAE.from_config(instance.get_config()).get_config()["kernel_initializer"] == config
+    assert keras_ae.VAE().get_config()["kernel_initializer"] is None
+
+
+def test_dense_vae_refuses_an_unknown_initializer():
+    with pytest.raises(ValueError, match="kernel_initializer.*Received: kernel_initializer='nope'"):
+        keras_ae.VAE(kernel_initializer="nope")
+
+
+def test_vae_recipes_pin_the_initializer_their_entries_were_trained_with():
+    from keras_ae.zoo_train import RECIPES
+
+    for name in ("vae.mnist_z2", "vae.binarized_mnist_iwae", "beta_vae.mnist_b4_z10"):
+        assert RECIPES[name]["kwargs"]["kernel_initializer"] == "glorot_uniform", name

@@ -53,10 +53,16 @@ __all__ = ["BaseAutoencoder", "DenseAutoencoder", "dense_stack", "per_sample_rec
            "reconstruction_error"]
 
 
-def dense_stack(x, units, activation, prefix, dtype=None):
-    """Apply `Dense` layers of the given sizes to the functional tensor `x`."""
+def dense_stack(x, units, activation, prefix, dtype=None, new_initializer=None):
+    """Apply `Dense` layers of the given sizes to the functional tensor `x`.
+
+    `new_initializer()`, if given, returns each layer's kernel initializer (a
+    new one per layer); otherwise Keras's default, `"glorot_uniform"`.
+    """
     for i, u in enumerate(units):
-        x = keras.layers.Dense(u, activation=activation, name=f"{prefix}_{i}", dtype=dtype)(x)
+        init = new_initializer() if new_initializer is not None else "glorot_uniform"
+        x = keras.layers.Dense(u, activation=activation, name=f"{prefix}_{i}", dtype=dtype,
+                               kernel_initializer=init)(x)
     return x
 
 

