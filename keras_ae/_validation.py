@@ -161,7 +161,7 @@ def to_numpy(x, name="x"):
     return x
 
 
-def check_batch(x, sample_shape, name="x", value_range=None):
+def check_batch(x, sample_shape, name="x", value_range=None, check_values=True):
     """Validate a batch of samples and return it as a float32 NumPy array.
 
     A batch of flat vectors may be given for image models and vice versa, as
@@ -173,6 +173,9 @@ def check_batch(x, sample_shape, name="x", value_range=None):
         sample_shape: the shape of one sample the model expects.
         name: the argument name used in error messages.
         value_range: optional `(low, high)` bounds every value must lie in.
+        check_values: `False` checks the type and shape only; the caller then
+            checks the values with `check_value_range` (e.g. from extremes it has
+            computed elsewhere).
 
     Returns:
         A float32 NumPy array of shape `(n,) + sample_shape`.
@@ -214,9 +217,23 @@ def check_batch(x, sample_shape, name="x", value_range=None):
             )
         arr = arr.reshape((arr.shape[0],) + sample_shape)
     arr = arr.astype("float32", copy=False)
+    if check_values:
+        check_value_range(arr, name, value_range)
+    return arr
+
+
+def check_value_range(arr, name="x", value_range=None, extremes=None):
+    """Raise unless every value of the NumPy array `arr` is finite and within `value_range`.
+
+    `extremes` is `(min, max)` of `arr` if already known (a model's jitted call
+    computes them beside its output); otherwise NumPy computes them here.
+    """
     # min and max propagate NaN, and are infinite if any value is: two passes over the batch
     # check both finiteness and range (an np.isfinite pass as well cost ~10% of `encode`).
-    xmin, xmax = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+    if extremes is not None:
+        xmin, xmax = float(extremes[0]), float(extremes[1])
+    else:
+        xmin, xmax = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
     if not (math.isfinite(xmin) and math.isfinite(xmax)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
@@ -231,4 +248,3 @@ def check_batch(x, sample_shape, name="x", value_range=None):
                 f"`{name}` values must lie in [{lo}, {hi}]{hint}. "
                 f"Received: min={xmin:g}, max={xmax:g}"
             )
-    return arr
