@@ -357,11 +357,14 @@ class BaseAutoencoder(keras.Model):
     def _input_batches(self, x, batch_size, name="x", check=None):
         """`(batches, values)` for `_forward_batches`: the checked batches of the array `x`.
 
-        On JAX the inputs' values (finite, in `input_range`) are checked from the
-        minimum and maximum the jitted call computes beside its output: two NumPy
-        passes over every batch cost 6-9% of `encode` at batch 1024-4096.
+        On JAX, for batches of 65,536 values or more, the inputs' values (finite,
+        in `input_range`) are checked from the minimum and maximum the jitted call
+        computes beside its output: two NumPy passes over every batch cost 6-9% of
+        `encode` at batch 1024-4096. On small batches NumPy's passes cost less
+        than copying the extremes back.
         """
-        if check is None and keras.backend.backend() == "jax":
+        rows = min(batch_size, len(x)) if hasattr(x, "__len__") else batch_size
+        if check is None and keras.backend.backend() == "jax" and rows * math.prod(self.input_shape) >= 65536:
             return self._checked_batches(x, batch_size, name, "shape"), (name, self.input_range)
         return self._checked_batches(x, batch_size, name, check), None
 
@@ -476,8 +479,9 @@ def _jax_forward(model, extremes=False):
     call and assigns each one back after it, and waits for the result: a fixed
     cost per batch that made `encode` 0.7-0.9x as fast as `predict` (benchmarks/
     RESULTS.md). This call reads the values once per verb and returns at once.
-    With `extremes`, it returns `(output, min(x), max(x), all(isfinite(x)))`:
-    XLA's min and max skip NaN.
+    With `extremes`, it returns `(output, [min(x), max(x)])`, both NaN if any
+    value is not finite (XLA's min and max skip NaN): one small array, as each
+    copy back to the host has a fixed cost.
     """
     fns = _JAX_FORWARD.get(model)
     if fns is None:
@@ -488,9 +492,12 @@ def _jax_forward(model, extremes=False):
 
         ref = weakref.ref(model)  # the cache's value must not keep its key alive
         if extremes:
-            fns[extremes] = jax.jit(lambda tv, ntv, x: (
-                ref().stateless_call(tv, ntv, x, training=False)[0], jnp.min(x), jnp.max(x),
-                jnp.all(jnp.isfinite(x))))
+            def forward(tv, ntv, x):
+                finite = jnp.all(jnp.isfinite(x))
+                bounds = jnp.where(finite, jnp.stack([jnp.min(x), jnp.max(x)]), jnp.nan)
+                return ref().stateless_call(tv, ntv, x, training=False)[0], bounds
+
+            fns[extremes] = jax.jit(forward)
         else:
             fns[extremes] = jax.jit(lambda tv, ntv, x: ref().stateless_call(tv, ntv, x, training=False)[0])
     return fns[extremes]
@@ -521,9 +528,8 @@ def _forward_batches(model, batches, values=None):
 
     def finish(start, xb, out):
         if values is not None:
-            out, lo, hi, finite = out
-            extremes = (lo, hi) if bool(finite) else (math.nan, math.nan)
-            check_value_range(xb, _batch_name(values[0], start, start + len(xb)), values[1], extremes)
+            out, bounds = out
+            check_value_range(xb, _batch_name(values[0], start, start + len(xb)), values[1], np.asarray(bounds))
         return start, xb, to_float32(out)
 
     pending = None
