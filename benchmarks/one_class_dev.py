@@ -82,7 +82,8 @@ def method_scores(name, x_normal, x_eval, epochs):
     elif name.startswith("restore"):
         # Attribute restoration (ARNet, Fei et al. 2020): the input is a rotated copy (0, 90, 180, 270
         # degrees), the target the upright image; the score is the restoration error averaged over rotations.
-        # "restore_big": wider layers; "restore_d8_big": the 8 rotations and flips.
+        # "restore_big": wider layers; "restore_d8_big": the 8 rotations and flips; "restore_shift_big"
+        # and "restore_shift_norot_big": translations too, or instead (below).
         hidden = (1024, 512, 256) if "huge" in name else (512, 256, 128) if "big" in name else (256, 64)
         m = dense(hidden=hidden, latent=64 if "huge" in name else 32 if "big" in name else 16)
         shape = (-1, 784)
@@ -90,6 +91,15 @@ def method_scores(name, x_normal, x_eval, epochs):
             m, shape = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32), (-1, 28, 28, 1)
         img = x_normal.reshape(-1, 28, 28)
         transforms = [lambda a, k=k: np.rot90(a, k, axes=(1, 2)) for k in range(4)]
+        if "shift" in name:
+            # Translations as restored attributes too (GEOM's transformations include shifts of
+            # +-8 px; MNIST digits sit in a 20x20 box, so 3 px keeps them whole). "norot": shifts only,
+            # a 3x3 grid; otherwise each rotation with no shift and four 3 px shifts.
+            grid = [(dy, dx) for dy in (-3, 0, 3) for dx in (-3, 0, 3)]
+            cross = [(0, 0), (3, 0), (-3, 0), (0, 3), (0, -3)]
+            rotations = [0] if "norot" in name else range(4)
+            transforms = [lambda a, k=k, d=d: np.roll(np.rot90(a, k, axes=(1, 2)), d, axis=(1, 2))
+                          for k in rotations for d in (grid if "norot" in name else cross)]
         if "d8" in name:
             transforms += [lambda a, k=k: np.rot90(a[:, :, ::-1], k, axes=(1, 2)) for k in range(4)]
         x_in = np.concatenate([t(img).reshape(shape) for t in transforms])
