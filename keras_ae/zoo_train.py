@@ -231,9 +231,12 @@ def _checkpoint_epoch(backup):
 def _optimizer(recipe, steps, lr=None):
     lr = lr or recipe["lr"]
     schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.01)
+    # ema=m: keep an exponential moving average of the weights (momentum m); Keras's `fit` puts
+    # the averaged weights into the model when it ends.
+    ema = dict(use_ema=True, ema_momentum=recipe["ema"]) if recipe.get("ema") else {}
     if recipe.get("weight_decay"):
-        return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
-    return keras.optimizers.Adam(schedule)
+        return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], **ema)
+    return keras.optimizers.Adam(schedule, **ema)
 
 
 def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
@@ -253,7 +256,7 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "mse_finetune", "init_from")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "ema", "mse_finetune", "init_from")
 
 
 # What each recorded metric means; written into every manifest.

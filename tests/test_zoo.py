@@ -263,12 +263,14 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setitem(zoo_train.RECIPES, "stacked.tiny", dict(
         variant="stacked", kwargs=dict(hidden_units=[16], latent_dim=4, reconstruction_loss="bce"),
         description="tiny", epochs=1, batch_size=256, lr=1e-3, pretrain_epochs=1, pipeline="tf.data",
-        input_noise=0.1, weight_decay=1e-4, steps_per_execution=4, mse_finetune=dict(epochs=1, lr=1e-4)))
+        input_noise=0.1, weight_decay=1e-4, steps_per_execution=4, mse_finetune=dict(epochs=1, lr=1e-4),
+        ema=0.9))
     entry = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"),
                             verbose=0)
     recipe = entry["recipe"]
     assert recipe["pipeline"] == "tf.data" and recipe["input_noise"] == 0.1
     assert recipe["mse_finetune"] == {"epochs": 1, "lr": 1e-4} and recipe["optimizer"].startswith("AdamW")
+    assert recipe["ema"] == 0.9
     # The squared-error stage does not change what the saved model is configured with.
     assert entry["config"]["config"]["reconstruction_loss"] == "bce"
 
@@ -280,6 +282,29 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
         zoo_train.train("stacked.tiny", overrides={"epochs": 2})
     with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):
         zoo_train._training_data(np.zeros((4, 784), "float32"), dict(batch_size=2, input_noise=0.1))
+
+
+def test_recipe_ema_keeps_an_average_of_the_weights():
+    import keras
+
+    from keras_ae import zoo_train
+
+    opt = zoo_train._optimizer(dict(lr=1e-3, ema=0.99, weight_decay=0.1), steps=10)
+    assert isinstance(opt, keras.optimizers.AdamW) and opt.use_ema and opt.ema_momentum == 0.99
+    assert not zoo_train._optimizer(dict(lr=1e-3), steps=10).use_ema
+    # fit ends with the averaged weights in the model: the same 3 steps without the average go further.
+    def trained(recipe):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+        w0 = model.get_weights()[0].copy()
+        model.compile(optimizer=zoo_train._optimizer(recipe, steps=3), loss="mse")
+        model.fit(np.ones((3, 2), "float32"), np.full((3, 1), 5.0, "float32"), batch_size=1, epochs=1,
+                  verbose=0, shuffle=False)
+        return w0, model.get_weights()[0]
+
+    w0, averaged = trained(dict(lr=0.1, ema=0.9))
+    _, raw = trained(dict(lr=0.1))
+    assert np.all(w0 < averaged) and np.all(averaged < raw - 0.05)
 
 
 def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
