@@ -314,11 +314,8 @@ class BaseAutoencoder(keras.Model):
         """Yield `(start, batch)`: `x` checked and converted to float32 one batch at a time.
 
         No copy of the whole of `x` is made (a uint8 array stays uint8 until its
-        batch is used), so memory is bounded by the batch. `check="shape"`
-        checks type and shape only (`_forward_batches` then checks the values).
+        batch is used), so memory is bounded by the batch.
         """
-        if check == "shape":
-            check = lambda v, n: check_batch(v, self.input_shape, name=n, check_values=False)  # noqa: E731
         check = check or self.check_inputs
         arr = to_numpy(x, name)
         if not isinstance(arr, np.ndarray):
@@ -365,7 +362,10 @@ class BaseAutoencoder(keras.Model):
         """
         rows = min(batch_size, len(x)) if hasattr(x, "__len__") else batch_size
         if check is None and keras.backend.backend() == "jax" and rows * math.prod(self.input_shape) >= 65536:
-            return self._checked_batches(x, batch_size, name, "shape"), (name, self.input_range)
+            def shape_only(v, n):
+                return check_batch(v, self.input_shape, name=n, check_values=False)
+
+            return self._checked_batches(x, batch_size, name, shape_only), (name, self.input_range)
         return self._checked_batches(x, batch_size, name, check), None
 
     def _dataset_batches(self, x, name="x", check=None):

@@ -349,10 +349,10 @@ class VAE(BaseVAE):
         kernel_initializer: initializer of every Dense kernel: a Keras
             initializer (name, config or instance), or `None` (the default)
             for U(±1/sqrt(fan_in)), PyTorch's `nn.Linear` default. With the
-            784-400-20 VAE, 5 epochs of Adam 1e-3 reached a test -ELBO about
-            0.5 nats lower with it than with Keras's `"glorot_uniform"`
-            (108.36 against 108.91, mean of 3 seeds; `benchmarks` against
-            pythae), which draws larger weights into the narrow latent heads.
+            784-400-20 VAE on JAX, 5 epochs of Adam 1e-3 reached a mean test
+            -ELBO of 108.36 with it (5 seeds) against 108.91 with Keras's
+            `"glorot_uniform"` (3 seeds, the run before), in the pythae pairs
+            of `python -m benchmarks --speed` (benchmarks/RESULTS.md).
 
     Example:
 
