@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from keras_ae.models.registry import VARIANTS
@@ -21,9 +22,10 @@ SCRIPT = textwrap.dedent("""
     from keras_ae.testing import small_inputs, small_model
 
     out = {}
+    NOISE_SEEDS = [int(s) for s in sys.argv[2].split(",")]
     # One strategy object for the whole run: several would reuse collective keys.
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    for variant in sys.argv[2:]:
+    for variant in sys.argv[3:]:
         # Noise and sampling are drawn per replica, so compare the deterministic
         # models exactly, and stochastic ones with their noise switched off.
         kw = {"noise_factor": 0.0} if "denoising" in variant else {}
@@ -38,8 +40,23 @@ SCRIPT = textwrap.dedent("""
             results.append((h.history["loss"][0], [w.tolist() for w in model.get_weights()[:4]],
                             strategy.num_replicas_in_sync))
         (l1, w1, n1), (l2, w2, n2) = results
-        wdiff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(w1, w2))
-        out[variant] = {"loss": [l1, l2], "max_weight_diff": wdiff, "replicas": [n1, n2]}
+        diff = lambda u, v: max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(u, v))
+        out[variant] = {"loss": [l1, l2], "max_weight_diff": diff(w1, w2), "replicas": [n1, n2]}
+        if getattr(model, "generative", False):
+            # The scale of noise-to-noise differences: one device again, the same initial weights,
+            # other sampling seeds (a model argument, which test_config fixes).
+            keras.utils.set_random_seed(0)
+            initial = small_model(variant, **kw)
+            initial(xs[:1])
+            out[variant]["noise_weight_diffs"] = []
+            for seed in NOISE_SEEDS:
+                model = small_model(variant, **kw, seed=seed)
+                model(xs[:1])
+                for v, w in zip(model.trainable_variables, initial.trainable_variables):
+                    v.assign(w)  # not set_weights: that would also copy the sampling seed's state
+                model.compile(optimizer=keras.optimizers.SGD(0.1))
+                model.fit(xs, xs, epochs=1, batch_size=32, shuffle=False, verbose=0)
+                out[variant]["noise_weight_diffs"].append(diff(w1, [w.tolist() for w in model.get_weights()[:4]]))
     print("RESULT" + json.dumps(out))
 """)
 
@@ -47,9 +64,10 @@ DETERMINISTIC = sorted(v for v in VARIANTS if not VARIANTS[v].generative)
 STOCHASTIC = sorted(v for v in VARIANTS if VARIANTS[v].generative)
 
 
-def run(variants):
+def run(variants, noise_seeds=(2, 3, 4, 5, 6)):
     here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, here, *variants], capture_output=True,
+    seeds = ",".join(str(s) for s in noise_seeds)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, here, seeds, *variants], capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0]
@@ -72,6 +90,9 @@ def test_vaes_train_under_mirrored_strategy():
     for variant, r in res.items():
         assert r["replicas"] == [1, 2], variant
         assert r["loss"][0] == pytest.approx(r["loss"][1], rel=0.05), variant
-        # The IWAE's gradient is noisier (a sampled KL inside the bound): on one device, its step
-        # with two noise seeds differs by 0.05-0.11 in these weights, the VAE's by 0.03-0.04.
-        assert 0 < r["max_weight_diff"] < (0.2 if variant == "iwae" else 0.05), variant
+        # Mirrored training draws other noise than one device does, so its weights differ from
+        # the one-device run's by about as much as one-device runs with other sampling seeds do.
+        # That scale depends on the model and its initialiser: for the VAE, 0.03-0.04 with
+        # glorot_uniform, 0.05-0.19 with the default U(+-1/sqrt(fan_in)) (10 seeds; mirrored 0.16).
+        noise = float(np.median(r["noise_weight_diffs"]))
+        assert 0 < r["max_weight_diff"] < 3 * noise, (variant, r)

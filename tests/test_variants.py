@@ -319,10 +319,12 @@ def test_binarization_noise_does_not_repeat_the_sampling_noise(seed):
 def test_vae_elbo_is_negative_loss(x_small):
     vae = small_model("vae")
     elbo = vae.elbo(x_small[:32], num_samples=50)
-    rec, kl = vae.elbo_terms(keras.ops.convert_to_tensor(x_small[:32]))
-    single = -(keras.ops.convert_to_numpy(rec) + keras.ops.convert_to_numpy(kl))
+    x = keras.ops.convert_to_tensor(x_small[:32])
+    # The loss is a one-draw estimate of -ELBO: average 50 draws of it, as `elbo` does. (A single
+    # draw differs from the 50-draw mean by up to ~6% per image with the default initialiser.)
+    draws = [sum(keras.ops.convert_to_numpy(t) for t in vae.elbo_terms(x)) for _ in range(50)]
     assert elbo.shape == (32,)
-    np.testing.assert_allclose(elbo, single, rtol=0.05)
+    np.testing.assert_allclose(elbo, -np.mean(draws, axis=0), rtol=0.02)  # worst seen 0.0075, 8 seeds
 
 
 # ---- dense VAE initialisation ------------------------------------------------
