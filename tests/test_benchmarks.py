@@ -101,3 +101,25 @@ def test_one_class_per_digit_anchors_average_to_their_published_means(monkeypatc
     text = "\n".join(report.one_class_lines(oc))
     assert "| 8 | 0.900 | 0.939 | 0.939 | 0.972 | 0.936 |" in text
     assert "| mean | 0.900 | 0.948 | 0.975 | 0.980 | 0.983 |" in text
+
+
+def test_speed_report_keeps_the_previous_runs_training_ratios(monkeypatch):
+    """A new speed run keeps the run before's ratios beside its own, and a miss says both."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import report
+
+    def run(ratio):
+        row = {"variant": "sparse", "keras_ae": 100.0 * ratio, "reference": 100.0, "ratio": ratio,
+               "ratio_min": ratio - 0.05, "ratio_max": ratio + 0.1, "pairs": 3, "epochs": 1,
+               "reference_kind": "functional model, same layers"}
+        return {"speed": {"backends": {"jax": {"training": [row]}}}, "date": "d"}
+
+    old, new = run(1.02), run(0.91)
+    report.carry_previous_training(old, new)
+    assert new["speed"]["previous_training"]["backends"]["jax"]["sparse"]["ratio"] == 1.02
+    text = "\n".join(report._training_lines(new["speed"]["backends"], new["speed"]["previous_training"]))
+    assert "| sparse | 91 | 100 | functional model, same layers | 1 | 0.910 | 0.86–1.01 (3 pairs) | **no** | 1.020 |" in text
+    assert ("Below target: sparse 0.910 (short by 0.040; range reaches 1: not resolved by this run; "
+            "previous run 1.020, met).") in text
+    # A first run has no previous column.
+    assert "previous run" not in "\n".join(report._training_lines(old["speed"]["backends"]))
