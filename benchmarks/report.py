@@ -197,8 +197,8 @@ TRAINING_ATTEMPTS = [
     "in alternating order (265fed9).",
     "Nothing else was changed for a miss: keras-ae's `train_step` is Keras's own (its losses are "
     "`compute_loss`), so a miss whose pair range reaches 1, or that the run before met, is read as this "
-    "shared machine's noise. TensorFlow's pair ranges are the widest (one pair of the same layers can "
-    "differ by half), JAX's the narrowest.",
+    "shared machine's noise. The pair ranges in the tables show how far one pair of the same layers can "
+    "stray.",
 ]
 
 
