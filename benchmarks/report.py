@@ -174,10 +174,10 @@ def speed_section(s):
                      [[BACKEND_NAMES[b], f"{r['matmul_peak_gflops']:.1f}",
                        ", ".join(f"{k} {v}" for k, v in r["threads"].items() if v != "") or "default"]
                       for b, r in runs.items()]), ""]
-    lines += _training_lines(runs, s.get("previous_training"))
+    lines += _training_lines(runs, s.get("previous"))
     lines += _path_lines(runs)
     lines += _peer_lines(s.get("peer", {}))
-    lines += _flop_lines(runs, s.get("previous_training"))
+    lines += _flop_lines(runs, s.get("previous"))
     lines += _inference_lines(runs)
     lines += _scaling_lines(runs)
     lines += _rss_lines(s.get("peak_rss", []))
@@ -224,14 +224,10 @@ def _training_lines(runs, previous=None):
                   f"({previous.get('date') or 'date not recorded'}), kept in results.json.", ""]
     for b, r in runs.items():
         before = prev.get(b, {})
-
-        def earlier(t):
-            p = before.get(t["variant"])
-            return f"{p['ratio']:.3f}" if p else ""
-
         rows = [[t["variant"], f"{t['keras_ae']:.0f}", f"{t['reference']:.0f}", t["reference_kind"],
                  str(t.get("epochs", "")), f"{t['ratio']:.3f}", _spread(t),
-                 "yes" if t["ratio"] >= TRAIN_RATIO_TARGET else "**no**"] + ([earlier(t)] if prev else [])
+                 "yes" if t["ratio"] >= TRAIN_RATIO_TARGET else "**no**"]
+                + ([f"{before[t['variant']]['ratio']:.3f}" if t["variant"] in before else ""] if prev else [])
                 for t in r["training"]]
         low = [t for t in r["training"] if t["ratio"] < TRAIN_RATIO_TARGET]
         lines += [f"### {BACKEND_NAMES[b]}: keras-ae against a plain Keras functional model of the same layers "
@@ -240,19 +236,21 @@ def _training_lines(runs, previous=None):
                           "median ratio", "pair range", "target met"] + (["previous run"] if prev else []),
                          rows), ""]
         if low:
-            def miss(t):
-                notes = [f"short by {TRAIN_RATIO_TARGET - t['ratio']:.3f}"]
-                if t["ratio_max"] >= 1.0:
-                    notes.append("range reaches 1: not resolved by this run")
-                if earlier(t):
-                    notes.append(f"previous run {earlier(t)}"
-                                 + (", met" if before[t["variant"]]["ratio"] >= TRAIN_RATIO_TARGET else ", missed too"))
-                return f"{t['variant']} {t['ratio']:.3f} ({'; '.join(notes)})"
-
-            lines += ["Below target: " + ", ".join(miss(t) for t in low) + ".", ""]
+            lines += ["Below target: " + ", ".join(_miss(t, before.get(t["variant"])) for t in low) + ".", ""]
     if any(t["ratio"] < TRAIN_RATIO_TARGET for r in runs.values() for t in r["training"]):
         lines += ["What was tried against ratios below target:", ""] + [f"- {a}" for a in TRAINING_ATTEMPTS] + [""]
     return lines
+
+
+def _miss(row, before):
+    """How a ratio below target misses: by how much, whether its pairs reach 1, the run before."""
+    notes = [f"short by {TRAIN_RATIO_TARGET - row['ratio']:.3f}"]
+    if row["ratio_max"] >= 1.0:
+        notes.append("range reaches 1: not resolved by this run")
+    if before:
+        notes.append(f"previous run {before['ratio']:.3f}, "
+                     + ("met" if before["ratio"] >= TRAIN_RATIO_TARGET else "missed too"))
+    return f"{row['variant']} {row['ratio']:.3f} ({'; '.join(notes)})"
 
 
 def _path_lines(runs):
@@ -439,14 +437,14 @@ def _spread(row):
     return f"{row['ratio_min']:.2f}–{row['ratio_max']:.2f} ({row['pairs']} pairs)"
 
 
-def carry_previous_training(old, results):
-    """Keep the last speed run's training ratios beside the new ones: one run's ratios are noisy,
-    and a miss that the run before met (or missed too) reads differently."""
+def carry_previous_speed(old, results):
+    """Keep the last speed run's training ratios and fractions of peak beside the new ones: one run's
+    figures are noisy, and a miss that the run before met (or missed too) reads differently."""
     results["speed"].setdefault("date", results.get("date"))
     prev = old.get("speed", {}).get("backends")
     if not prev:
         return
-    results["speed"]["previous_training"] = {
+    results["speed"]["previous"] = {
         "date": old["speed"].get("date") or old.get("date"),
         "backends": {b: {t["variant"]: {k: t[k] for k in ("ratio", "ratio_min", "ratio_max", "pairs") if k in t}
                          for t in r.get("training", [])}
@@ -466,7 +464,7 @@ def write(results, out_dir):
             if "quality" in old and "quality" in results:  # quality parts can be rerun one at a time
                 merged["quality"] = {**old["quality"], **results["quality"]}
             if "speed" in results:
-                carry_previous_training(old, results)
+                carry_previous_speed(old, results)
             results = merged
     write_json_atomic(json_path, results)
     render(results, out_dir)

@@ -115,10 +115,10 @@ def test_speed_report_keeps_the_previous_runs_training_ratios(monkeypatch):
         return {"speed": {"backends": {"jax": {"training": [row]}}}, "date": "d"}
 
     old, new = run(1.02), run(0.91)
-    report.carry_previous_training(old, new)
-    assert new["speed"]["previous_training"]["backends"]["jax"]["sparse"]["ratio"] == 1.02
-    assert new["speed"]["previous_training"]["fraction_of_peak"] == {"jax": {}}  # no FLOP rows in `old`
-    text = "\n".join(report._training_lines(new["speed"]["backends"], new["speed"]["previous_training"]))
+    report.carry_previous_speed(old, new)
+    assert new["speed"]["previous"]["backends"]["jax"]["sparse"]["ratio"] == 1.02
+    assert new["speed"]["previous"]["fraction_of_peak"] == {"jax": {}}  # no FLOP rows in `old`
+    text = "\n".join(report._training_lines(new["speed"]["backends"], new["speed"]["previous"]))
     assert "| sparse | 91 | 100 | functional model, same layers | 1 | 0.910 | 0.86–1.01 (3 pairs) | **no** | 1.020 |" in text
     assert ("Below target: sparse 0.910 (short by 0.040; range reaches 1: not resolved by this run; "
             "previous run 1.020, met).") in text
