@@ -16,6 +16,7 @@ import time
 
 import keras
 import numpy as np
+from scipy.ndimage import gaussian_filter
 from sklearn.metrics import roc_auc_score
 
 import keras_ae
@@ -107,10 +108,15 @@ def method_scores(name, x_normal, x_eval, epochs):
         m.compile(optimizer=keras.optimizers.Adam(1e-3))
         m.fit(x_in, x_out, epochs=max(1, epochs * 2 // len(transforms)), batch_size=128, verbose=0, shuffle=True)
 
-        def per_transform(x):
+        def per_transform(x, sigma=0.0):
             im = x.reshape(-1, 28, 28)
-            return np.stack([np.mean((m.reconstruct(t(im).reshape(shape)).reshape(len(x), -1) - x) ** 2, axis=1)
-                             for t in transforms])
+            errors = []
+            for t in transforms:
+                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
+                if sigma:  # the error map smoothed before squaring (RestorationDetector's `smoothing`)
+                    error = gaussian_filter(error, sigma=(0, sigma, sigma))
+                errors.append(np.mean(error.reshape(len(x), -1) ** 2, axis=1))
+            return np.stack(errors)
 
         e_tr, e = per_transform(x_normal[:2000]), per_transform(x_eval)
         out[name] = normalised(e_tr.mean(0), e.mean(0))
@@ -119,6 +125,9 @@ def method_scores(name, x_normal, x_eval, epochs):
         med = np.median(e_tr, axis=1, keepdims=True)
         out[name + "_norm"] = (e / med).mean(0)
         out[name + "_k0"] = normalised(e_tr[0], e[0])
+        for sigma in (0.7, 1.0, 1.5):
+            e_tr, e = per_transform(x_normal[:2000], sigma), per_transform(x_eval, sigma)
+            out[f"{name}_smooth{sigma:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
     elif name == "conv":
         m = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32)
         xs, xe = x_normal.reshape(-1, 28, 28, 1), x_eval.reshape(-1, 28, 28, 1)
@@ -135,6 +144,8 @@ def main():
     p.add_argument("--methods", default="ae,dae,vae")
     p.add_argument("--digits", default="0,1,2,3,4,5,6,7,8,9")
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seeds", type=int, default=1,
+                   help="train each method this many times (seeds digit + 100 * i); NAME_xN averages the scores")
     p.add_argument("--split", choices=("validate", "test"), default="validate")
     p.add_argument("--ensembles", default="", help="'+'-joined score names, comma-separated, e.g. ae+maha+vae")
     p.add_argument("--out", default=None)
@@ -146,9 +157,14 @@ def main():
         x_normal, x_eval, is_anomaly = split(data, digit, args.split, rng)
         scores = {}
         for name in args.methods.split(","):
-            keras.utils.set_random_seed(digit)
             t = time.time()
-            scores.update(method_scores(name, x_normal, x_eval, args.epochs))
+            for seed in range(args.seeds):
+                keras.utils.set_random_seed(digit + 100 * seed)
+                for key, value in method_scores(name, x_normal, x_eval, args.epochs).items():
+                    if seed == 0:
+                        scores[key] = value
+                    if args.seeds > 1:  # every score averaged over the seeds' models
+                        scores[f"{key}_x{args.seeds}"] = scores.get(f"{key}_x{args.seeds}", 0) + value / args.seeds
             print(f"digit {digit} {name}: {time.time() - t:.0f} s", flush=True)
         for combo in filter(None, args.ensembles.split(",")):
             scores[combo] = sum(scores[part] for part in combo.split("+") if part)

@@ -493,7 +493,9 @@ class RestorationDetector(_TrainedInFit):
     shape it can. The score is the squared restoration error of each rotation,
     divided by its median on held-out normal images (so a rotation the normal
     class looks alike under, as a 0 turned by 90 degrees, weighs no more than
-    the others), averaged over the rotations.
+    the others), averaged over the rotations. The error map is smoothed with a
+    Gaussian before it is squared (`smoothing`), so a misplaced stroke counts
+    more than pixel-level jitter along the edges of a well-restored one.
 
     It takes square images, `(n, side, side)` or `(n, side, side, channels)`,
     or flat rows whose length is `side * side` (one channel), in [0, 1].
@@ -503,6 +505,9 @@ class RestorationDetector(_TrainedInFit):
         epochs: passes over the rotated copies (4 per image, so 15 epochs
             show each image 60 times).
         batch_size, learning_rate: Adam settings.
+        smoothing: the standard deviation, in pixels, of the Gaussian the
+            error map (restored minus upright image) is smoothed with before
+            it is squared; 0 scores the raw squared error.
         calibration_fraction: the part of the normal images held out of
             training; the per-rotation medians come from it.
         percentile, contamination: the threshold, as in `AnomalyDetector`
@@ -524,13 +529,14 @@ class RestorationDetector(_TrainedInFit):
     ROTATIONS = 4
 
     def __init__(self, hidden_units=(512, 256, 128), latent_dim=32, epochs=15, batch_size=128,
-                 learning_rate=1e-3, calibration_fraction=0.1, percentile=95.0, contamination=None,
-                 random_state=0, verbose=0):
+                 learning_rate=1e-3, smoothing=1.0, calibration_fraction=0.1, percentile=95.0,
+                 contamination=None, random_state=0, verbose=0):
         self.hidden_units = hidden_units
         self.latent_dim = latent_dim
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.smoothing = smoothing
         self.calibration_fraction = calibration_fraction
         self.percentile = percentile
         self.contamination = contamination
@@ -544,6 +550,7 @@ class RestorationDetector(_TrainedInFit):
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
         check_float("calibration_fraction", self.calibration_fraction, 0.0, 0.5, low_inclusive=False)
+        check_float("smoothing", self.smoothing, 0.0, 10.0)
         self._check_threshold_settings()
 
     def _scoring_in_use(self):
@@ -575,12 +582,21 @@ class RestorationDetector(_TrainedInFit):
                              f"Received: {tuple(x.shape[1:])}")
         return x
 
+    def _error_map(self, images, k=0):
+        """The restoration error of `images` turned by `k` quarter turns: restored minus upright, smoothed."""
+        flat = images.reshape(len(images), -1)
+        error = (self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape)) - flat)
+        error = error.reshape(images.shape)
+        if self.smoothing:
+            from scipy.ndimage import gaussian_filter
+
+            error = gaussian_filter(error, sigma=(0, self.smoothing, self.smoothing, 0))
+        return error
+
     def _rotation_errors(self, images):
         """`(ROTATIONS, n)` squared restoration errors (mean per value) of each rotation."""
-        flat = images.reshape(len(images), -1)
-        return np.stack([np.mean((self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape))
-                                  - flat) ** 2, axis=1, dtype="float64")
-                         for k in range(self.ROTATIONS)])
+        return np.stack([np.mean(self._error_map(images, k).reshape(len(images), -1) ** 2, axis=1,
+                                 dtype="float64") for k in range(self.ROTATIONS)])
 
     def _raw_scores(self, x):
         self._check_params()  # NotFittedError before fit
@@ -588,11 +604,10 @@ class RestorationDetector(_TrainedInFit):
         return (errors / self.rotation_medians_[:, None]).mean(axis=0)
 
     def score_map(self, x):
-        """Per-pixel squared error of restoring the upright image (rotation 0), shaped like the images."""
+        """Per-pixel squared error of restoring the upright image (rotation 0), smoothed as in the score,
+        shaped like the images."""
         self._check_params()
-        images = self._images(x)
-        flat = images.reshape(len(images), -1)
-        return ((self.model.reconstruct(flat) - flat) ** 2).reshape(images.shape)
+        return self._error_map(self._images(x)) ** 2
 
     def fit(self, X, y=None):
         """Train the restoration autoencoder on `X` (normal images), calibrate the score and the threshold."""
@@ -630,12 +645,15 @@ class RestorationDetector(_TrainedInFit):
 
     def _settings(self):
         return {**super()._settings(), "restoration": {
-            "image_shape": list(self.image_shape_), "rotation_medians": self.rotation_medians_.tolist()}}
+            "image_shape": list(self.image_shape_), "rotation_medians": self.rotation_medians_.tolist(),
+            "smoothing": float(self.smoothing)}}
 
     @classmethod
     def _from_settings(cls, model, settings):
         r = settings["restoration"]
-        detector = cls(percentile=settings["percentile"], contamination=settings["contamination"])
+        # Detectors saved before `smoothing` existed scored the raw error.
+        detector = cls(percentile=settings["percentile"], contamination=settings["contamination"],
+                       smoothing=r.get("smoothing", 0.0))
         detector.model = model
         detector.image_shape_ = tuple(r["image_shape"])
         detector.rotation_medians_ = np.asarray(r["rotation_medians"], "float64")
