@@ -34,8 +34,14 @@ ONE_CLASS_PER_DIGIT_SOURCE = ("Deep SVDD: Ruff et al. 2018. OCGAN and GEOM: as r
 
 def recipe_summary(name):
     """How a zoo entry was trained, in one line, from its manifest."""
-    r = zoo.info(name)["recipe"]
+    info = zoo.info(name)
+    r, config = info["recipe"], info["config"]["config"]
     parts = [f"{r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']}"]
+    if config.get("activation"):
+        backend = info["versions"].get("backend", "tensorflow")  # older manifests: TensorFlow only
+        parts[0] = f"{config['activation']} hidden layers, on {backend}; {parts[0]}"
+    if r.get("init_from"):
+        parts.append(f"started from the weights of `{r['init_from']}`")
     if r.get("pretrain_epochs_per_layer"):
         parts.append(f"after {r['pretrain_epochs_per_layer']} pretraining epochs per layer")
     if r.get("weight_decay"):
