@@ -126,6 +126,8 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
 
 def one_class(data, epochs, log, digits=range(10)):
     """The one-class MNIST protocol with a dense autoencoder, AUROC per digit."""
+    import keras
+
     import keras_ae
     from keras_ae.anomaly import one_class_mnist
 
@@ -142,14 +144,12 @@ def one_class(data, epochs, log, digits=range(10)):
     restored = one_class_mnist(lambda: RestorationDetector(epochs=restoration_epochs), data, digits=digits,
                                progress=True)
     log(f"one-class RestorationDetector mean AUROC {restored['mean_auroc']:.4f}")
-    import keras
-
     return {"model": "UndercompleteAutoencoder(hidden_units=(256, 64), latent_dim=16, bce)", "epochs": epochs,
             "backend": keras.backend.backend(),
             "auroc": res["auroc"], "mean_auroc": res["mean_auroc"],
             "restoration": {"model": "RestorationDetector() (512-256-128-32, 4 rotations)",
-                            "epochs": restoration_epochs, "smoothing": RestorationDetector().smoothing, "auroc": restored["auroc"],
-                            "mean_auroc": restored["mean_auroc"]},
+                            "epochs": restoration_epochs, "smoothing": RestorationDetector().smoothing,
+                            "auroc": restored["auroc"], "mean_auroc": restored["mean_auroc"]},
             "deep_svdd": DEEP_SVDD, "deep_svdd_mean": float(np.mean(list(DEEP_SVDD.values()))) / 100,
             "anchors": ONE_CLASS_ANCHORS, "per_digit_anchors": ONE_CLASS_PER_DIGIT,
             "per_digit_source": ONE_CLASS_PER_DIGIT_SOURCE}

@@ -133,7 +133,8 @@ ONE_CLASS_SELECTION = [
     "AUROC on the held-out 20% against 9,000 training images of the other digits):", "",
     "- all ten digits: `ae` (the autoencoder above) 0.9645; `ae` plus the code's Mahalanobis distance 0.9592; "
     "`dae` (denoising, noise 0.3) 0.944; `vae` (−ELBO, 10 samples) 0.916, its reconstruction error 0.959; sums of "
-    "these scores 0.954–0.964; `restore_big` (the RestorationDetector's model and training, without its 10% calibration hold-out) 0.9726; `ae+restore_big` 0.9724;",
+    "these scores 0.954–0.964; `restore_big` (the RestorationDetector's model and training, without its 10% "
+    "calibration hold-out) 0.9726; `ae+restore_big` 0.9724;",
     "- digits 2, 3, 4, 8 only: `ae` 0.936, `ae_big` (the detector's layers, no rotations) 0.940, `restore` "
     "(256-64-16 layers) 0.945, `restore_big` 0.957, with 60 epochs 0.953, with flips too (`restore_d8_big`) "
     "0.948;",

@@ -585,8 +585,8 @@ class RestorationDetector(_TrainedInFit):
     def _error_map(self, images, k=0):
         """The restoration error of `images` turned by `k` quarter turns: restored minus upright, smoothed."""
         flat = images.reshape(len(images), -1)
-        error = (self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape)) - flat)
-        error = error.reshape(images.shape)
+        error = (self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape)) - flat).reshape(
+            images.shape)
         if self.smoothing:
             from scipy.ndimage import gaussian_filter
 
