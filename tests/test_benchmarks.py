@@ -61,12 +61,21 @@ def test_recipe_summary_names_every_recorded_setting(monkeypatch):
     recipe = {"epochs": 100, "batch_size": 256, "optimizer": "AdamW, cosine decay from 0.001",
               "pretrain_epochs_per_layer": 5, "weight_decay": 0.1, "input_noise": 0.05,
               "mse_finetune": {"epochs": 10, "lr": 0.0002}}
-    monkeypatch.setattr(quality.zoo, "info", lambda name: {"recipe": recipe})
+    info = {"recipe": recipe, "config": {"config": {"activation": "tanh"}}, "versions": {"backend": "jax"}}
+    monkeypatch.setattr(quality.zoo, "info", lambda name: info)
     assert quality.recipe_summary("x") == (
-        "100 epochs, batch 256, AdamW, cosine decay from 0.001; after 5 pretraining epochs per layer; "
-        "weight decay 0.1; input noise 0.05; then 10 epochs on the squared error from lr 0.0002")
-    recipe = {"epochs": 12, "batch_size": 128, "optimizer": "Adam, cosine decay from 0.002"}
+        "tanh hidden layers, on jax; 100 epochs, batch 256, AdamW, cosine decay from 0.001; after 5 pretraining "
+        "epochs per layer; weight decay 0.1; input noise 0.05; then 10 epochs on the squared error from lr 0.0002")
+    # A model without hidden-layer activations (convolutional) names none; manifests older than the
+    # backend field were trained on TensorFlow; a warm start names its source entry.
+    info = {"recipe": {"epochs": 12, "batch_size": 128, "optimizer": "Adam, cosine decay from 0.002"},
+            "config": {"config": {}}, "versions": {}}
     assert quality.recipe_summary("x") == "12 epochs, batch 128, Adam, cosine decay from 0.002"
+    info["config"]["config"]["activation"] = "relu"
+    info["recipe"]["init_from"] = "vae.y"
+    assert quality.recipe_summary("x") == (
+        "relu hidden layers, on tensorflow; 12 epochs, batch 128, Adam, cosine decay from 0.002; started from "
+        "the weights of `vae.y`")
 
 
 def test_contractive_twin_pays_the_same_jacobian_penalty():
