@@ -118,10 +118,9 @@ def one_class_lines(oc):
               f"{_verdict(best >= 0.980)} ({best:.3f}).", ""]
     if rest:
         lines += ONE_CLASS_SELECTION
-        if {0, 8} <= set(digits):  # a --quick run has digits 0 and 1 only
-            lines[-1] += (f" What is left: the digits that look alike under rotation (0: "
-                          f"{get(rest['auroc'], 0):.3f} here against the plain autoencoder's "
-                          f"{get(oc['auroc'], 0):.3f}) and 8 ({get(rest['auroc'], 8):.3f}).")
+        lines[-1] += (f" What is left: the digits that look alike under rotation (0: "
+                      f"{_f(get(rest['auroc'], 0), '{:.3f}')} here against the plain autoencoder's "
+                      f"{_f(get(oc['auroc'], 0), '{:.3f}')}) and 8 ({_f(get(rest['auroc'], 8), '{:.3f}')}).")
         lines.append("")
     return lines
 
