@@ -57,6 +57,21 @@ def normalised(train_score, score):
     return score / np.median(train_score)
 
 
+def smoothed_error(model, x, sigma):
+    """Mean squared reconstruction error after a Gaussian of `sigma` px on the error map."""
+    error = (model.reconstruct(x) - x).reshape(-1, 28, 28)
+    return np.mean(gaussian_filter(error, sigma=(0, sigma, sigma)).reshape(len(x), -1) ** 2, axis=1)
+
+
+def ensemble(scores, combo):
+    """The sum of the '+'-joined score names in `combo`, each optionally weighted as 'W*NAME'."""
+    total = 0
+    for part in filter(None, combo.split("+")):
+        weight, _, key = part.rpartition("*")
+        total = total + (float(weight) if weight else 1.0) * scores[key]
+    return total
+
+
 def method_scores(name, x_normal, x_eval, epochs):
     """{score name: per-sample score on x_eval (higher = more anomalous)} for one method family."""
     out = {}
@@ -67,6 +82,9 @@ def method_scores(name, x_normal, x_eval, epochs):
         m = train(dense(), x_normal, epochs)
         e_tr, e = m.reconstruction_error(x_normal), m.reconstruction_error(x_eval)
         out["ae"] = normalised(e_tr, e)
+        for sigma in (1.0,):  # the error map smoothed before squaring, as for the restorer below
+            e_tr_s, e_s = (smoothed_error(m, x_normal, sigma), smoothed_error(m, x_eval, sigma))
+            out[f"ae_smooth{sigma:g}"] = normalised(e_tr_s, e_s)
         z_tr, z = m.encode(x_normal), m.encode(x_eval)
         out["aemaha"] = out["ae"] + normalised(mahalanobis(z_tr, z_tr), mahalanobis(z_tr, z))
     elif name == "dae":
@@ -108,15 +126,28 @@ def method_scores(name, x_normal, x_eval, epochs):
         m.compile(optimizer=keras.optimizers.Adam(1e-3))
         m.fit(x_in, x_out, epochs=max(1, epochs * 2 // len(transforms)), batch_size=128, verbose=0, shuffle=True)
 
-        def per_transform(x, sigma=0.0):
+        def per_transform(x, sigma=0.0, pixel_weights=None):
+            """(transforms, n) mean squared errors; `pixel_weights` (transforms, 784) weighs each pixel."""
             im = x.reshape(-1, 28, 28)
             errors = []
-            for t in transforms:
+            for i, t in enumerate(transforms):
                 error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
                 if sigma:  # the error map smoothed before squaring (RestorationDetector's `smoothing`)
                     error = gaussian_filter(error, sigma=(0, sigma, sigma))
-                errors.append(np.mean(error.reshape(len(x), -1) ** 2, axis=1))
+                squared = error.reshape(len(x), -1) ** 2
+                if pixel_weights is not None:
+                    squared = squared * pixel_weights[i]
+                errors.append(np.mean(squared, axis=1))
             return np.stack(errors)
+
+        def pixel_means(x, sigma):
+            """(transforms, 784) mean squared smoothed error of each pixel on `x`."""
+            im = x.reshape(-1, 28, 28)
+            maps = []
+            for t in transforms:
+                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
+                maps.append(np.mean(gaussian_filter(error, sigma=(0, sigma, sigma)).reshape(len(x), -1) ** 2, 0))
+            return np.stack(maps)
 
         e_tr, e = per_transform(x_normal[:2000]), per_transform(x_eval)
         out[name] = normalised(e_tr.mean(0), e.mean(0))
@@ -128,6 +159,13 @@ def method_scores(name, x_normal, x_eval, epochs):
         for sigma in (0.7, 1.0, 1.5):
             e_tr, e = per_transform(x_normal[:2000], sigma), per_transform(x_eval, sigma)
             out[f"{name}_smooth{sigma:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
+        # Each pixel's squared error divided by its mean on normal images (plus a floor, a fraction of
+        # the mean over pixels): an error where normal images are restored well counts more.
+        pix = pixel_means(x_normal[:2000], 1.0)
+        for floor in (0.1, 0.3, 1.0):
+            weights = 1.0 / (pix + floor * pix.mean(axis=1, keepdims=True))
+            e_tr, e = per_transform(x_normal[:2000], 1.0, weights), per_transform(x_eval, 1.0, weights)
+            out[f"{name}_pix{floor:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
     elif name == "conv":
         m = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32)
         xs, xe = x_normal.reshape(-1, 28, 28, 1), x_eval.reshape(-1, 28, 28, 1)
@@ -147,7 +185,8 @@ def main():
     p.add_argument("--seeds", type=int, default=1,
                    help="train each method this many times (seeds digit + 100 * i); NAME_xN averages the scores")
     p.add_argument("--split", choices=("validate", "test"), default="validate")
-    p.add_argument("--ensembles", default="", help="'+'-joined score names, comma-separated, e.g. ae+maha+vae")
+    p.add_argument("--ensembles", default="",
+                   help="'+'-joined score names, comma-separated, each optionally weighted: ae+0.5*vae,ae+maha")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     data = load_mnist()
@@ -167,7 +206,7 @@ def main():
                         scores[f"{key}_x{args.seeds}"] = scores.get(f"{key}_x{args.seeds}", 0) + value / args.seeds
             print(f"digit {digit} {name}: {time.time() - t:.0f} s", flush=True)
         for combo in filter(None, args.ensembles.split(",")):
-            scores[combo] = sum(scores[part] for part in combo.split("+") if part)
+            scores[combo] = ensemble(scores, combo)
         results[digit] = {k: float(roc_auc_score(is_anomaly, v)) for k, v in scores.items()}
         print(digit, {k: round(v, 4) for k, v in results[digit].items()}, flush=True)
     names = list(results[next(iter(results))])
