@@ -287,9 +287,10 @@ CHECKS = (
 )
 
 
-def _has_conv(factory):
+def _has_layer(factory, kind):
+    """Whether models from `factory` hold a layer whose class name contains `kind`."""
     model = factory()
-    return any("Conv" in type(layer).__name__
+    return any(kind in type(layer).__name__
                for part in (model.encoder, model.decoder) for layer in part.layers)
 
 
@@ -317,10 +318,10 @@ def skip_reason(check, backend=None, factory=None):
     """Why a check cannot run on this backend (for models from `factory`), or `None`."""
     backend = backend or keras.backend.backend()
     half = {check_mixed_float16: "float16", check_mixed_bfloat16: "bfloat16"}.get(check)
-    if (half and backend == "torch" and factory is not None and _has_conv(factory)
+    if (half and backend == "torch" and factory is not None and _has_layer(factory, "Conv")
             and _torch_conv_backward_fails(half)):
-        return (f"PyTorch's CPU {half} convolution backward fails on this machine for plain Keras "
-                "Conv2D/Conv2DTranspose layers too ('grad_weight must be contiguous')")
+        return (f"PyTorch's CPU {half} convolution backward fails on this machine ('grad_weight must be "
+                "contiguous'), for a plain Keras Conv2DTranspose too")
     if check is check_steps_per_execution and backend == "torch":
         return "Keras's torch backend refuses steps_per_execution > 1"
     return None
