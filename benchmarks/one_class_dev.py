@@ -126,28 +126,24 @@ def method_scores(name, x_normal, x_eval, epochs):
         m.compile(optimizer=keras.optimizers.Adam(1e-3))
         m.fit(x_in, x_out, epochs=max(1, epochs * 2 // len(transforms)), batch_size=128, verbose=0, shuffle=True)
 
+        def squared_maps(x, sigma=0.0):
+            """Each transform's (n, 784) squared restoration error, the error map smoothed first if `sigma`
+            (RestorationDetector's `smoothing`)."""
+            im = x.reshape(-1, 28, 28)
+            for t in transforms:
+                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
+                if sigma:
+                    error = gaussian_filter(error, sigma=(0, sigma, sigma))
+                yield error.reshape(len(x), -1) ** 2
+
         def per_transform(x, sigma=0.0, pixel_weights=None):
             """(transforms, n) mean squared errors; `pixel_weights` (transforms, 784) weighs each pixel."""
-            im = x.reshape(-1, 28, 28)
-            errors = []
-            for i, t in enumerate(transforms):
-                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
-                if sigma:  # the error map smoothed before squaring (RestorationDetector's `smoothing`)
-                    error = gaussian_filter(error, sigma=(0, sigma, sigma))
-                squared = error.reshape(len(x), -1) ** 2
-                if pixel_weights is not None:
-                    squared = squared * pixel_weights[i]
-                errors.append(np.mean(squared, axis=1))
-            return np.stack(errors)
+            return np.stack([np.mean(sq if pixel_weights is None else sq * pixel_weights[i], axis=1)
+                             for i, sq in enumerate(squared_maps(x, sigma))])
 
         def pixel_means(x, sigma):
             """(transforms, 784) mean squared smoothed error of each pixel on `x`."""
-            im = x.reshape(-1, 28, 28)
-            maps = []
-            for t in transforms:
-                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
-                maps.append(np.mean(gaussian_filter(error, sigma=(0, sigma, sigma)).reshape(len(x), -1) ** 2, 0))
-            return np.stack(maps)
+            return np.stack([sq.mean(axis=0) for sq in squared_maps(x, sigma)])
 
         e_tr, e = per_transform(x_normal[:2000]), per_transform(x_eval)
         out[name] = normalised(e_tr.mean(0), e.mean(0))
