@@ -239,11 +239,56 @@ def _fresh_seed(seed):
     return int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
 
 
+def _check_shift(shift, image_shape, sample_shape):
+    """`(shift, image_shape)` checked: the image grid a shift moves, as `(height, width, channels)`."""
+    if shift is None or (not isinstance(shift, bool) and shift == 0):
+        return 0, None
+    shift = check_positive_int("shift", shift)
+    if image_shape is None:
+        if len(sample_shape) < 2:
+            raise ValueError("`shift` needs images: pass `image_shape=(height, width)` for flattened "
+                             f"samples. Received: samples of shape {tuple(sample_shape)}")
+        image_shape = sample_shape
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) == 2:
+        image_shape += (1,)
+    if len(image_shape) != 3 or int(np.prod(image_shape)) != int(np.prod(sample_shape)):
+        raise ValueError(f"`image_shape` must be (height, width[, channels]) with as many values as one "
+                         f"sample {tuple(sample_shape)}. Received: image_shape={image_shape}")
+    return shift, image_shape
+
+
+def _shifted(xp, xb, offsets, shift, image_shape):
+    """Each image of `xb` moved by `offsets - shift` pixels (rows, columns), zero-filled.
+
+    `xp` is NumPy or `tf` (the same code serves both pipelines); `offsets` is
+    an int array of shape `(batch, 2)` with values in `[0, 2 * shift]`.
+    """
+    h, w, c = image_shape
+    flat_shape = xp.shape(xb)
+    imgs = xp.reshape(xb, (-1, h, w, c))
+    pad = [[0, 0], [shift, shift], [shift, shift], [0, 0]]
+    padded = xp.pad(imgs, pad)
+    arange = np.arange if xp is np else xp.range
+    rows = offsets[:, :1] + xp.reshape(arange(h), (1, h))
+    cols = offsets[:, 1:] + xp.reshape(arange(w), (1, w))
+    if xp is np:
+        out = np.take_along_axis(padded, rows[:, :, None, None], axis=1)
+        out = np.take_along_axis(out, cols[:, None, :, None], axis=2)
+    else:
+        out = xp.gather(padded, rows, axis=1, batch_dims=1)
+        out = xp.gather(out, cols, axis=2, batch_dims=1)
+    return xp.reshape(out, flat_shape)
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """Shuffled `(input, target)` batches from an array, for any backend, without TensorFlow.
 
     The target is the clean batch; `input_noise=s` adds `s * N(0, 1)` to the
-    input, clipped to [0, 1]. The order of epoch `e` and the noise of its
+    input, clipped to [0, 1]. `shift=p` moves each image (input and target
+    alike: data augmentation) by a random whole number of pixels from `-p` to
+    `p` in each direction, zero-filled; flattened samples need `image_shape`.
+    The order of epoch `e` and the noise of its
     batch `i` are functions of `(seed, e, i)` only, so a run resumed at epoch
     `e` (`callbacks.SafeBackupAndRestore`) sees exactly the batches the
     uninterrupted run saw. `fit` on a keras-ae model keeps `epoch` in step
@@ -251,12 +296,14 @@ class ArrayBatches(keras.utils.PyDataset):
     from `keras_ae.callbacks`.
     """
 
-    def __init__(self, x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, **kwargs):
+    def __init__(self, x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, shift=0,
+                 image_shape=None, **kwargs):
         super().__init__(**kwargs)
         self.x = x
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.input_noise = input_noise
+        self.shift, self.image_shape = _check_shift(shift, image_shape, np.shape(x)[1:])
         self.seed = _fresh_seed(seed)
         self.epoch = 0
         self._order = (None, None)
@@ -289,6 +336,9 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def transform(self, xb, rng):
         """One batch to `(input, target)`, drawing any noise from `rng`; subclasses change this."""
+        if self.shift:
+            offsets = rng.integers(0, 2 * self.shift + 1, size=(len(xb), 2))
+            xb = _shifted(np, xb, offsets, self.shift, self.image_shape)
         if not self.input_noise:
             return xb, xb
         noisy = xb + self.input_noise * rng.standard_normal(xb.shape, dtype="float32")
@@ -314,7 +364,7 @@ class DynamicBinarization(ArrayBatches):
         return xb, xb
 
 
-def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0):
+def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, shift=0, image_shape=None):
     """A pipeline of `(input, target)` batches for `fit`, on the current backend.
 
     On TensorFlow it is a prefetched `tf.data.Dataset`: on CPU it trained the
@@ -333,8 +383,10 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
     x = check_batch(x, np.shape(x)[1:], "x", value_range=(0.0, 1.0))
     check_positive_int("batch_size", batch_size)
     input_noise = check_float("input_noise", input_noise, 0.0)
+    shift, image_shape = _check_shift(shift, image_shape, np.shape(x)[1:])
     if keras.backend.backend() != "tensorflow":
-        return ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, input_noise=input_noise)
+        return ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, input_noise=input_noise,
+                            shift=shift, image_shape=image_shape)
     import tensorflow as tf  # the backend: loaded already
 
     # Stateless ops keyed by (seed, epoch, batch): a resumed run gets the same batches.
@@ -354,6 +406,10 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
 
     def make_batch(e, i, idx):
         b = tf.gather(data, tf.sort(idx))
+        if shift:
+            key = tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, -1 - i])  # not the noise's key
+            offsets = tf.random.stateless_uniform([tf.shape(b)[0], 2], key, 0, 2 * shift + 1, "int32")
+            b = _shifted(tf, b, offsets, shift, image_shape)
         if not input_noise:
             return b, b
         noise = tf.random.stateless_normal(tf.shape(b), dtype=b.dtype,

@@ -202,11 +202,15 @@ def _training_data(x, recipe, seed=0):
     when Keras shuffled arrays passed to `fit` (not resumable exactly).
     `input_noise=s` (with `pipeline="tf.data"`) adds `s * N(0, 1)` to the
     inputs (clipped to [0, 1]) while the target stays clean: a regulariser.
+    `shift=p` (with `pipeline="tf.data"`) moves each 28x28 image, input and
+    target alike, by up to `p` pixels each way: data augmentation.
     """
     batch_size = recipe["batch_size"]
-    if recipe.get("pipeline", "arrays") == "arrays" and recipe.get("input_noise"):
-        raise ValueError("input_noise needs pipeline='tf.data'")
-    return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0),
+    for key in ("input_noise", "shift"):
+        if recipe.get("pipeline", "arrays") == "arrays" and recipe.get(key):
+            raise ValueError(f"{key} needs pipeline='tf.data'")
+    return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0,
+                                   shift=recipe.get("shift") or 0, image_shape=(28, 28)),
                 shuffle=False)
 
 
@@ -274,7 +278,7 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "weight_decay", "ema", "mse_finetune", "init_from")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "weight_decay", "ema", "mse_finetune", "init_from")
 
 
 # What each recorded metric means; written into every manifest.

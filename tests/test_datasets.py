@@ -148,6 +148,52 @@ def test_training_dataset_batches_pairs_and_adds_noise_to_inputs_only():
     assert sorted(order) == sorted(x[:, 0]) and not np.array_equal(order, x[:, 0])
 
 
+def _all_shifts(img, p):
+    """Every zero-filled move of the 2-D `img` by -p..p pixels each way."""
+    h, w = img.shape
+    padded = np.pad(img, p)
+    return [padded[p + dy:p + dy + h, p + dx:p + dx + w] for dy in range(-p, p + 1) for dx in range(-p, p + 1)]
+
+
+@pytest.mark.parametrize("pipeline", ["backend", "ArrayBatches"])
+def test_shift_moves_input_and_target_alike_by_at_most_p_pixels(pipeline):
+    from keras_ae.datasets import ArrayBatches, training_dataset
+
+    x = np.random.default_rng(0).random((12, 784)).astype("float32")
+    make = (lambda: training_dataset(x, 12, shuffle=False, seed=3, shift=2, image_shape=(28, 28))) \
+        if pipeline == "backend" else (lambda: ArrayBatches(x, 12, shuffle=False, seed=3, shift=2,
+                                                          image_shape=(28, 28)))
+    first = make()
+    xb, yb = (np.asarray(v) for v in (next(iter(first)) if pipeline == "backend" else first[0]))
+    assert xb.shape == (12, 784)
+    np.testing.assert_array_equal(xb, yb)  # augmentation, not noise: the target moves too
+    moved = 0
+    for got, orig in zip(xb.reshape(-1, 28, 28), x.reshape(-1, 28, 28)):
+        matches = [i for i, s in enumerate(_all_shifts(orig, 2)) if np.array_equal(got, s)]
+        assert matches, "each image is one of its 25 moves"
+        moved += matches[0] != 12  # index 12 is (0, 0)
+    assert moved >= 6
+    again = make()
+    np.testing.assert_array_equal(xb, np.asarray(next(iter(again))[0] if pipeline == "backend" else again[0][0]))
+    # Images with their own shape need no image_shape.
+    img = ArrayBatches(x.reshape(-1, 28, 28, 1), 12, shuffle=False, seed=3, shift=2)[0][0]
+    np.testing.assert_array_equal(img.reshape(-1, 784), np.asarray(ArrayBatches(
+        x, 12, shuffle=False, seed=3, shift=2, image_shape=(28, 28))[0][0]))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(shift=1), "image_shape=\\(height, width\\)"),
+    (dict(shift=1, image_shape=(20, 20)), "as many values as one sample"),
+    (dict(shift=-1), "`shift` must be a positive integer"),
+    (dict(shift=1.5), "`shift` must be a positive integer"),
+])
+def test_shift_refuses_what_it_cannot_move(kwargs, match):
+    from keras_ae.datasets import training_dataset
+
+    with pytest.raises(ValueError, match=match):
+        training_dataset(np.zeros((4, 784), "float32"), 2, **kwargs)
+
+
 @pytest.mark.parametrize("bad, match", [
     (np.full((4, 784), 2.0, "float32"), r"\[0.0, 1.0\]"),
     (np.array(["a", "b"]), "real numbers"),

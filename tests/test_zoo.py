@@ -263,12 +263,12 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setitem(zoo_train.RECIPES, "stacked.tiny", dict(
         variant="stacked", kwargs=dict(hidden_units=[16], latent_dim=4, reconstruction_loss="bce"),
         description="tiny", epochs=1, batch_size=256, lr=1e-3, pretrain_epochs=1, pipeline="tf.data",
-        input_noise=0.1, weight_decay=1e-4, steps_per_execution=4, mse_finetune=dict(epochs=1, lr=1e-4),
-        ema=0.9))
+        input_noise=0.1, shift=1, weight_decay=1e-4, steps_per_execution=4,
+        mse_finetune=dict(epochs=1, lr=1e-4), ema=0.9))
     entry = zoo_train.train("stacked.tiny", work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"),
                             verbose=0)
     recipe = entry["recipe"]
-    assert recipe["pipeline"] == "tf.data" and recipe["input_noise"] == 0.1
+    assert recipe["pipeline"] == "tf.data" and recipe["input_noise"] == 0.1 and recipe["shift"] == 1
     assert recipe["mse_finetune"] == {"epochs": 1, "lr": 1e-4} and recipe["optimizer"].startswith("AdamW")
     assert recipe["ema"] == 0.9
     # The squared-error stage does not change what the saved model is configured with.
@@ -282,6 +282,8 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
         zoo_train.train("stacked.tiny", overrides={"epochs": 2})
     with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):
         zoo_train._training_data(np.zeros((4, 784), "float32"), dict(batch_size=2, input_noise=0.1))
+    with pytest.raises(ValueError, match="shift needs pipeline='tf.data'"):
+        zoo_train._training_data(np.zeros((4, 784), "float32"), dict(batch_size=2, shift=1))
 
 
 def test_recipe_ema_keeps_an_average_of_the_weights():
