@@ -20,7 +20,7 @@ from scipy.ndimage import gaussian_filter
 from sklearn.metrics import roc_auc_score
 
 import keras_ae
-from keras_ae.datasets import load_mnist
+from keras_ae.datasets import _shifted, load_mnist
 
 
 def split(data, digit, mode, rng):
@@ -121,10 +121,20 @@ def method_scores(name, x_normal, x_eval, epochs):
                           for k in rotations for d in (grid if "norot" in name else cross)]
         if "d8" in name:
             transforms += [lambda a, k=k: np.rot90(a[:, :, ::-1], k, axes=(1, 2)) for k in range(4)]
-        x_in = np.concatenate([t(img).reshape(shape) for t in transforms])
-        x_out = np.concatenate([x_normal.reshape(shape)] * len(transforms))
+        fit_epochs = max(1, epochs * 2 // len(transforms))
+        upright = img
+        if "aug" in name:
+            # "restore_augN_big": data augmentation, N copies of each image, each moved by a random
+            # -1..1 px each way (input and target alike), for the same number of steps in all.
+            copies = int(name.split("aug")[1].split("_")[0])
+            rng = np.random.default_rng(len(img))
+            upright = np.concatenate([_shifted(np, img[..., None], rng.integers(0, 3, (len(img), 2)), 1,
+                                               (28, 28, 1))[..., 0] for _ in range(copies)])
+            fit_epochs = max(1, round(fit_epochs / copies))
+        x_in = np.concatenate([t(upright).reshape(shape) for t in transforms])
+        x_out = np.concatenate([upright.reshape(shape)] * len(transforms))
         m.compile(optimizer=keras.optimizers.Adam(1e-3))
-        m.fit(x_in, x_out, epochs=max(1, epochs * 2 // len(transforms)), batch_size=128, verbose=0, shuffle=True)
+        m.fit(x_in, x_out, epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
 
         def squared_maps(x, sigma=0.0):
             """Each transform's (n, 784) squared restoration error, the error map smoothed first if `sigma`
