@@ -48,6 +48,8 @@ def recipe_summary(name):
         parts.append(f"weight decay {r['weight_decay']}")
     if r.get("input_noise"):
         parts.append(f"input noise {r['input_noise']}")
+    if r.get("shift"):
+        parts.append(f"each training image moved by up to {r['shift']} px each way (data augmentation)")
     if r.get("mse_finetune"):
         ft = r["mse_finetune"]
         parts.append(f"then {ft['epochs']} epochs on the squared error from lr {ft['lr']}")

@@ -59,13 +59,14 @@ def test_recipe_summary_names_every_recorded_setting(monkeypatch):
     from benchmarks import quality
 
     recipe = {"epochs": 100, "batch_size": 256, "optimizer": "AdamW, cosine decay from 0.001",
-              "pretrain_epochs_per_layer": 5, "weight_decay": 0.1, "input_noise": 0.05,
+              "pretrain_epochs_per_layer": 5, "weight_decay": 0.1, "input_noise": 0.05, "shift": 1,
               "mse_finetune": {"epochs": 10, "lr": 0.0002}}
     info = {"recipe": recipe, "config": {"config": {"activation": "tanh"}}, "versions": {"backend": "jax"}}
     monkeypatch.setattr(quality.zoo, "info", lambda name: info)
     assert quality.recipe_summary("x") == (
         "tanh hidden layers, on jax; 100 epochs, batch 256, AdamW, cosine decay from 0.001; after 5 pretraining "
-        "epochs per layer; weight decay 0.1; input noise 0.05; then 10 epochs on the squared error from lr 0.0002")
+        "epochs per layer; weight decay 0.1; input noise 0.05; each training image moved by up to 1 px each way "
+        "(data augmentation); then 10 epochs on the squared error from lr 0.0002")
     # A model without hidden-layer activations (convolutional) names none; manifests older than the
     # backend field were trained on TensorFlow; a warm start names its source entry.
     info = {"recipe": {"epochs": 12, "batch_size": 128, "optimizer": "Adam, cosine decay from 0.002"},
