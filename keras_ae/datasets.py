@@ -407,7 +407,8 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
     def make_batch(e, i, idx):
         b = tf.gather(data, tf.sort(idx))
         if shift:
-            key = tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, -1 - i])  # not the noise's key
+            # Neither the noise's key (i >= 0) nor the order's ((seed, -1 - e)).
+            key = tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, i - 2**40])
             offsets = tf.random.stateless_uniform([tf.shape(b)[0], 2], key, 0, 2 * shift + 1, "int32")
             b = _shifted(tf, b, offsets, shift, image_shape)
         if not input_noise:

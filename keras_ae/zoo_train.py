@@ -284,7 +284,8 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None):
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "weight_decay", "ema", "mse_finetune", "init_from")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "weight_decay", "ema", "mse_finetune",
+            "init_from")
 
 
 # What each recorded metric means; written into every manifest.
