@@ -332,13 +332,14 @@ class ArrayBatches(keras.utils.PyDataset):
         part = slice(i * self.batch_size, (i + 1) * self.batch_size)
         order = self.order()
         xb = self.x[part] if order is None else self.x[np.sort(order[part])]
-        return self.transform(xb, np.random.default_rng([self.seed, self.epoch, i, 1]))
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
+        if self.shift:  # before `transform`, so every subclass's batches are moved too
+            xb = _shifted(np, xb, rng.integers(0, 2 * self.shift + 1, size=(len(xb), 2)), self.shift,
+                          self.image_shape)
+        return self.transform(xb, rng)
 
     def transform(self, xb, rng):
         """One batch to `(input, target)`, drawing any noise from `rng`; subclasses change this."""
-        if self.shift:
-            offsets = rng.integers(0, 2 * self.shift + 1, size=(len(xb), 2))
-            xb = _shifted(np, xb, offsets, self.shift, self.image_shape)
         if not self.input_noise:
             return xb, xb
         noisy = xb + self.input_noise * rng.standard_normal(xb.shape, dtype="float32")

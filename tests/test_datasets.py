@@ -157,7 +157,7 @@ def _all_shifts(img, p):
 
 @pytest.mark.parametrize("pipeline", ["backend", "ArrayBatches"])
 def test_shift_moves_input_and_target_alike_by_at_most_p_pixels(pipeline):
-    from keras_ae.datasets import ArrayBatches, training_dataset
+    from keras_ae.datasets import ArrayBatches, DynamicBinarization, training_dataset
 
     x = np.random.default_rng(0).random((12, 784)).astype("float32")
     make = (lambda: training_dataset(x, 12, shuffle=False, seed=3, shift=2, image_shape=(28, 28))) \
@@ -175,6 +175,10 @@ def test_shift_moves_input_and_target_alike_by_at_most_p_pixels(pipeline):
     assert moved >= 6
     again = make()
     np.testing.assert_array_equal(xb, np.asarray(next(iter(again))[0] if pipeline == "backend" else again[0][0]))
+    # A subclass's own transform gets moved images too (dynamic binarization of a moved digit).
+    binary = DynamicBinarization(x, 12, shuffle=False, seed=3, shift=2, image_shape=(28, 28))[0][0]
+    assert ((binary == 1) <= (np.asarray(ArrayBatches(x, 12, shuffle=False, seed=3, shift=2,
+                                                      image_shape=(28, 28))[0][0]) > 0)).all()
     # Images with their own shape need no image_shape.
     img = ArrayBatches(x.reshape(-1, 28, 28, 1), 12, shuffle=False, seed=3, shift=2)[0][0]
     np.testing.assert_array_equal(img.reshape(-1, 784), np.asarray(ArrayBatches(
