@@ -217,7 +217,16 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     assert "resumed_after_epochs" not in zoo.info("vae.tiny")["recipe"]
 
     # A run cut after its first epoch resumes from the checkpoint, and its manifest says so
-    # (its train_seconds counts only the resumed part).
+    # (its train_seconds counts only the resumed part). The KL warm-up (0 -> 1 over 4 epochs)
+    # resumes where it was: the resumed epoch trains at 0.25.
+    betas = []
+
+    class Recording(zoo_train.BetaAnnealing):
+        def on_epoch_end(self, epoch, logs=None):
+            betas.append(float(self.model.kl_weight.numpy()))
+
+    monkeypatch.setattr(zoo_train, "BetaAnnealing", Recording)
+    zoo_train.RECIPES["vae.tiny"]["kl_warmup"] = 4
     real_check = zoo_train.check_history_finite
     monkeypatch.setattr(zoo_train, "check_history_finite", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
@@ -227,6 +236,7 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     entry = zoo_train.train("vae.tiny", epochs=2, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"),
                             verbose=0)
     assert entry["recipe"]["resumed_after_epochs"] == 1 and entry["recipe"]["epochs"] == 2
+    assert betas == [0.0, 0.25] and entry["recipe"]["kl_warmup"] == 4
     assert not os.path.exists(tmp_path / "runs" / "vae.tiny")
 
     # A recipe can start from another entry's weights (an IWAE from a VAE of the same layers).
@@ -235,6 +245,7 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     iwae = get_model("iwae", input_shape=(784,), hidden_units=[16], latent_dim=2, num_samples=3, seed=1)
     zoo_train.warm_start(iwae, "vae.tiny", x)
     vae = zoo.load("vae.tiny")
+    assert float(vae.kl_weight.numpy()) == 1.0  # saved at its beta, though the warm-up was cut short
     source = {w.path.removeprefix(vae.name + "/"): w.numpy() for w in vae.weights}
     assert len(source) == len(iwae.weights)
     for w in iwae.weights:
