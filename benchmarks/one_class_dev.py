@@ -133,8 +133,40 @@ def method_scores(name, x_normal, x_eval, epochs):
             fit_epochs = max(1, round(fit_epochs / copies))
         x_in = np.concatenate([t(upright).reshape(shape) for t in transforms])
         x_out = np.concatenate([upright.reshape(shape)] * len(transforms))
-        m.compile(optimizer=keras.optimizers.Adam(1e-3))
-        m.fit(x_in, x_out, epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+        if "rot" in name and "norot" not in name:
+            # "restore_rotL_big": a softmax head on the code also says which transform was applied
+            # (rotation prediction, as in GEOM), its cross-entropy weighted L in the training loss;
+            # the scores below add each transform's -log p(transform) to the restoration error.
+            weight = float(name.split("rot")[1].split("_")[0])
+            z_in = keras.Input(x_in.shape[1:])
+            code = m.encoder(z_in)
+            joint = keras.Model(z_in, [m.decoder(code), keras.layers.Dense(len(transforms))(code)])
+            joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss=[
+                "binary_crossentropy", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+                loss_weights=[1.0, weight])
+            labels = np.repeat(np.arange(len(transforms)), len(upright))
+            joint.fit(x_in, (x_out, labels), epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+
+            def surprise(x):
+                """(transforms, n) -log p(the transform applied | transformed image)."""
+                im = x.reshape(-1, 28, 28)
+                from scipy.special import logsumexp
+
+                def one(i, t):  # from the logits, in float64: a softmax of near 1 loses the digits
+                    logits = np.asarray(joint.predict(t(im).reshape(shape), batch_size=1024, verbose=0)[1],
+                                        "float64")
+                    return logsumexp(logits, axis=1) - logits[:, i]
+
+                return np.stack([one(i, t) for i, t in enumerate(transforms)])
+
+            s_tr, s_ev = surprise(x_normal[:2000]).mean(0), surprise(x_eval).mean(0)
+            out[name + "_cls"] = s_ev
+            cls = normalised(s_tr + 1e-3, s_ev + 1e-3)  # a floor of 1e-3 nats: the median can be 0
+            cls_tr = normalised(s_tr + 1e-3, s_tr + 1e-3)
+        else:
+            m.compile(optimizer=keras.optimizers.Adam(1e-3))
+            m.fit(x_in, x_out, epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+            cls = None
 
         def squared_maps(x, sigma=0.0):
             """Each transform's (n, 784) squared restoration error, the error map smoothed first if `sigma`
@@ -165,6 +197,20 @@ def method_scores(name, x_normal, x_eval, epochs):
         for sigma in (0.7, 1.0, 1.5):
             e_tr, e = per_transform(x_normal[:2000], sigma), per_transform(x_eval, sigma)
             out[f"{name}_smooth{sigma:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
+        if cls is not None:
+            # Normal images are near-certain of their transform, so the surprise's median is tiny and
+            # its ratio heavy-tailed: the two scores are joined as logs (a weighted product of ratios).
+            for w in (0.1, 0.25, 0.5, 1.0):
+                out[f"{name}_smooth1*{w:g}cls"] = np.log(out[f"{name}_smooth1"]) + w * np.log(cls)
+            # Each log score divided by its spread (interquartile range) on normal images: a digit
+            # whose rotations are ambiguous (0, 1) has a wide spread of surprise and weighs it less.
+            e_tr, e = per_transform(x_normal[:2000], 1.0), per_transform(x_eval, 1.0)
+            med = np.median(e_tr, axis=1, keepdims=True)
+            r_tr, r_ev = np.log((e_tr / med).mean(0)), np.log((e / med).mean(0))
+            c_tr, c_ev = np.log(cls_tr), np.log(cls)
+            iqr = lambda a: np.subtract(*np.percentile(a, [75, 25]))  # noqa: E731
+            for w in (0.25, 0.5, 1.0):
+                out[f"{name}_smooth1~{w:g}cls"] = r_ev / iqr(r_tr) + w * c_ev / iqr(c_tr)
         # Each pixel's squared error divided by its mean on normal images (plus a floor, a fraction of
         # the mean over pixels): an error where normal images are restored well counts more.
         pix = pixel_means(x_normal[:2000], 1.0)
