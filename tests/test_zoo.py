@@ -291,6 +291,13 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path / "zoo")) == sorted(["metrics.json", "stacked.tiny.json", entry["weights"]["file"]])
     with pytest.raises(ValueError, match="--validate runs only"):
         zoo_train.train("stacked.tiny", overrides={"epochs": 2})
+    # A binarized recipe's validation also gives the held-out NLL (k = 500), below the -ELBO it bounds.
+    monkeypatch.setitem(zoo_train.RECIPES, "vae.tinybin", dict(
+        variant="vae", kwargs=dict(hidden_units=[16], latent_dim=2, seed=0, dynamic_binarization=True),
+        description="tiny", epochs=1, batch_size=256, lr=1e-3, binarized=True, pipeline="tf.data"))
+    held_out = zoo_train.train("vae.tinybin", work_dir=str(tmp_path / "runs"), validate=True,
+                               verbose=0)["metrics"]["test"]
+    assert held_out["nll_k500"] < held_out["neg_elbo"], held_out
     with pytest.raises(ValueError, match="input_noise needs pipeline='tf.data'"):
         zoo_train._training_data(np.zeros((4, 784), "float32"), dict(batch_size=2, input_noise=0.1))
     with pytest.raises(ValueError, match="shift needs pipeline='tf.data'"):
