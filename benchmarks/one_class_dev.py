@@ -17,6 +17,7 @@ import time
 import keras
 import numpy as np
 from scipy.ndimage import gaussian_filter
+from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
 
 import keras_ae
@@ -134,9 +135,9 @@ def method_scores(name, x_normal, x_eval, epochs):
         x_in = np.concatenate([t(upright).reshape(shape) for t in transforms])
         x_out = np.concatenate([upright.reshape(shape)] * len(transforms))
         if "rot" in name and "norot" not in name:
-            # "restore_rotL_big": a softmax head on the code also says which transform was applied
-            # (rotation prediction, as in GEOM), its cross-entropy weighted L in the training loss;
-            # the scores below add each transform's -log p(transform) to the restoration error.
+            # "restore_rotL_big": a head on the code also says which transform was applied (rotation
+            # prediction, as in GEOM), its softmax cross-entropy weighted L in the training loss; the
+            # scores below join the mean -log p(transform applied) to the restoration error.
             weight = float(name.split("rot")[1].split("_")[0])
             z_in = keras.Input(x_in.shape[1:])
             code = m.encoder(z_in)
@@ -150,7 +151,6 @@ def method_scores(name, x_normal, x_eval, epochs):
             def surprise(x):
                 """(transforms, n) -log p(the transform applied | transformed image)."""
                 im = x.reshape(-1, 28, 28)
-                from scipy.special import logsumexp
 
                 def one(i, t):  # from the logits, in float64: a softmax of near 1 loses the digits
                     logits = np.asarray(joint.predict(t(im).reshape(shape), batch_size=1024, verbose=0)[1],
