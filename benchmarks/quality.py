@@ -113,10 +113,8 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
         if name not in zoo.list_models():
             continue
         model = zoo.load(name)
-        evaluation.reseed(model, 0)
         start = time.time()
-        ll = model.log_likelihood(xb, num_samples=num_samples, batch_size=20, verbose=1)
-        nll = float(-ll.mean())
+        nll = float(evaluation.negative_log_likelihood(model, xb, num_samples, seed=0, verbose=1).mean())
         neg_elbo = evaluation.negative_elbo(model, x_test, num_samples=1, binarized=True)
         log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")
         rows.append({"name": name, "nll": nll, "neg_elbo": neg_elbo, "recipe": recipe_summary(name),

@@ -49,6 +49,12 @@ def negative_elbo(model, x, num_samples=10, seed=ELBO_SEED, binarized=False):
     return float(-model.elbo(x, num_samples=num_samples).mean())
 
 
+def negative_log_likelihood(model, x_binary, num_samples, seed=ELBO_SEED, verbose=0):
+    """Per-image importance-sampled NLL in nats of binary images (`num_samples` draws each, reseeded)."""
+    reseed(model, seed)
+    return -model.log_likelihood(x_binary, num_samples=num_samples, batch_size=20, verbose=verbose)
+
+
 def reseed(model, seed):
     """Reset the sampling noise of a VAE so the next draws are reproducible."""
     state = model.sampling.seed_generator.state

