@@ -50,12 +50,22 @@ def main(argv=None):
     parser.add_argument("--parts", default=None,
                         help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
                              "linear_probe; the others are kept from results.json")
+    parser.add_argument("--nll-models", default=None,
+                        help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
+                             "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
     if not (args.quality or args.speed or args.tabular):
         parser.error("choose --quality, --speed, --tabular or several")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from benchmarks import quality, report, speed, tabular
+
+    nll_models = tuple(quality.NLL_MODELS)
+    if args.nll_models:
+        nll_models = tuple(args.nll_models.split(","))
+        unknown = sorted(set(nll_models) - set(quality.NLL_MODELS))
+        if unknown:
+            parser.error(f"unknown --nll-models {unknown}; expected some of {list(quality.NLL_MODELS)}")
 
     start = time.time()
 
@@ -72,7 +82,7 @@ def main(argv=None):
         parts = {
             "zoo_vs_pca": lambda: quality.zoo_vs_pca(x, xt[:n_test], log),
             "vae_nll": lambda: quality.vae_nll(xt[:20] if args.quick else xt,
-                                               20 if args.quick else args.nll_samples, log),
+                                               20 if args.quick else args.nll_samples, log, names=nll_models),
             "one_class": lambda: quality.one_class(((x, y), (xt, yt)), 1 if args.quick else args.one_class_epochs,
                                                    log, digits=[0, 1] if args.quick else range(10)),
             "linear_probe": lambda: quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),

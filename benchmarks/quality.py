@@ -41,7 +41,12 @@ def recipe_summary(name):
         backend = info["versions"].get("backend", "tensorflow")  # older manifests: TensorFlow only
         parts[0] = f"{config['activation']} hidden layers, on {backend}; {parts[0]}"
     if r.get("init_from"):
-        parts.append(f"started from the weights of `{r['init_from']}`")
+        source = f"`{r['init_from']}`"
+        start_sha = r.get("init_weights_sha256")
+        if start_sha and r["init_from"] in zoo.list_models() \
+                and zoo.info(r["init_from"])["weights"]["sha256"] != start_sha:
+            source = f"an earlier version of {source} (weights sha256 {start_sha[:12]})"
+        parts.append(f"started from the weights of {source}")
     if r.get("pretrain_epochs_per_layer"):
         parts.append(f"after {r['pretrain_epochs_per_layer']} pretraining epochs per layer")
     if r.get("weight_decay"):
@@ -105,7 +110,9 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
     """Importance-sampled test NLL (nats) of the zoo's IWAE-setting models on statically binarized test images.
 
     Each model in `names` that the zoo ships gets a row: NLL with `num_samples` draws per image and the
-    one-draw -ELBO, both with seed 0, next to its target and anchors.
+    one-draw -ELBO, both with seed 0, next to its target and anchors. When `names` leaves some of
+    NLL_MODELS out, the result says which it measured (`only`), so that `report.write` keeps the other
+    rows of the run before.
     """
     xb = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
     rows = []
@@ -121,7 +128,10 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
                      **NLL_MODELS.get(name, {})})
     if not rows:
         return None
-    return {"k": num_samples, "n_images": int(len(x_test)), "models": rows}
+    result = {"k": num_samples, "n_images": int(len(x_test)), "models": rows}
+    if set(NLL_MODELS) - set(names):
+        result["only"] = list(names)
+    return result
 
 
 def one_class(data, epochs, log, digits=range(10)):

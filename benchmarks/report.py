@@ -494,6 +494,20 @@ def carry_previous_speed(old, results):
                              for b, r in prev.items() if "skipped" not in r}}
 
 
+def keep_unmeasured_nll_rows(old_quality, quality):
+    """A vae_nll run limited to some models (`--nll-models`) keeps the other models' rows from the run
+    before, if that run used the same number of images and of samples; otherwise they are dropped."""
+    new, old = quality.get("vae_nll"), old_quality.get("vae_nll")
+    if not new or "only" not in new:
+        return
+    measured = {row["name"]: row for row in new["models"]}
+    rows = []
+    if old and (old["k"], old["n_images"]) == (new["k"], new["n_images"]):
+        rows = [measured.pop(row["name"], row) for row in old["models"]
+                if row["name"] in measured or row["name"] not in new["only"]]
+    quality["vae_nll"] = {**{k: v for k, v in new.items() if k != "only"}, "models": rows + list(measured.values())}
+
+
 def write(results, out_dir):
     json_path = os.path.join(out_dir, "results.json")
     if os.path.exists(json_path):
@@ -504,6 +518,7 @@ def write(results, out_dir):
             merged["commands"] = [c for c in old.get("commands", [old.get("command")]) if c] + [results["command"]]
             if "quality" in old and "quality" in results:  # quality parts can be rerun one at a time
                 merged["quality"] = {**old["quality"], **results["quality"]}
+                keep_unmeasured_nll_rows(old["quality"], merged["quality"])
             if "speed" in results:
                 carry_previous_speed(old, results)
             results = merged

@@ -38,6 +38,9 @@ def test_benchmarks_need_a_choice():
     proc = subprocess.run([sys.executable, "-m", "benchmarks"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 2 and "choose --quality, --speed, --tabular or several" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quality", "--nll-models", "vae.nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "unknown --nll-models ['vae.nope']; expected some of" in proc.stderr
 
 
 @pytest.mark.slow
@@ -134,3 +137,48 @@ def test_speed_report_keeps_the_previous_runs_training_ratios(monkeypatch):
             "previous run 1.020, met).") in text
     # A first run has no previous column.
     assert "previous run" not in "\n".join(report._training_lines(old["speed"]["backends"]))
+
+
+def test_nll_rows_measured_alone_keep_the_other_rows(monkeypatch):
+    """`--nll-models` remeasures one model's NLL row; the rows it did not measure stay from the run before,
+    but only when both runs used the same images and samples."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import report
+
+    def part(k, **nlls):
+        return {"k": k, "n_images": 10, "models": [{"name": n, "nll": v} for n, v in nlls.items()]}
+
+    old = {"vae_nll": part(5000, vae=86.7, iwae=85.3)}
+    new = {"vae_nll": {**part(5000, vae=86.4), "only": ["vae"]}}
+    merged = {**old, **new}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"] == part(5000, vae=86.4, iwae=85.3)
+    # Asked for but not shipped any more: its old row goes.
+    merged = {**old, "vae_nll": {**part(5000), "only": ["vae"]}}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"] == part(5000, iwae=85.3)
+    # Other samples: the old rows are not comparable and go.
+    merged = {**old, "vae_nll": {**part(50, vae=87.0), "only": ["vae"]}}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"] == part(50, vae=87.0)
+    # A run of every model replaces the part whole.
+    merged = {**old, "vae_nll": part(5000, vae=86.4)}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"] == part(5000, vae=86.4)
+
+
+def test_recipe_summary_says_when_the_warm_start_was_an_earlier_version(monkeypatch):
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import quality
+
+    manifests = {
+        "iwae.x": {"recipe": {"epochs": 2, "batch_size": 10, "optimizer": "Adam", "init_from": "vae.x",
+                              "init_weights_sha256": "ab" * 32}, "config": {"config": {}}, "versions": {}},
+        "vae.x": {"weights": {"sha256": "ab" * 32}},
+    }
+    monkeypatch.setattr(quality.zoo, "info", lambda name: manifests[name])
+    monkeypatch.setattr(quality.zoo, "list_models", lambda: sorted(manifests))
+    assert quality.recipe_summary("iwae.x").endswith("started from the weights of `vae.x`")
+    manifests["vae.x"]["weights"]["sha256"] = "cd" * 32
+    assert quality.recipe_summary("iwae.x").endswith(
+        "started from the weights of an earlier version of `vae.x` (weights sha256 abababababab)")
