@@ -49,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--one-class-epochs", type=int, default=30)
     parser.add_argument("--parts", default=None,
                         help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
-                             "linear_probe; the others are kept from results.json")
+                             "one_class_knn, linear_probe; the others are kept from results.json")
     parser.add_argument("--nll-models", default=None,
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
@@ -85,6 +85,7 @@ def main(argv=None):
                                                20 if args.quick else args.nll_samples, log, names=nll_models),
             "one_class": lambda: quality.one_class(((x, y), (xt, yt)), 1 if args.quick else args.one_class_epochs,
                                                    log, digits=[0, 1] if args.quick else range(10)),
+            "one_class_knn": lambda: quality.one_class_knn(((x, y), (xt, yt)), log),
             "linear_probe": lambda: quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
         }
         chosen = args.parts.split(",") if args.parts else list(parts)

@@ -218,6 +218,34 @@ def method_scores(name, x_normal, x_eval, epochs):
             weights = 1.0 / (pix + floor * pix.mean(axis=1, keepdims=True))
             e_tr, e = per_transform(x_normal[:2000], 1.0, weights), per_transform(x_eval, 1.0, weights)
             out[f"{name}_pix{floor:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
+    elif name == "knn":
+        # No autoencoder: the cosine distance to the k nearest normal images, on the pixels blurred by a
+        # Gaussian of sigma px first (a baseline to measure the autoencoders' scores against).
+        from benchmarks.quality import knn_cosine_distance
+
+        for sigma in (0.0, 0.5, 1.0, 1.5):
+            for k in (1, 3, 5):
+                out[f"knn_s{sigma:g}_k{k}"] = knn_cosine_distance(x_normal, x_eval, k=k, sigma=sigma)
+        d2 = (x_eval ** 2).sum(1)[:, None] - 2 * x_eval @ x_normal.T + (x_normal ** 2).sum(1)[None]
+        out["knn_euclid_k1"] = np.sqrt(np.maximum(d2.min(axis=1), 0))
+    elif name == "detector_knn":
+        # The RestorationDetector joined to the nearest-neighbour baseline (cosine, k = 3, pixels blurred by
+        # 1 px): each score's ratio to its median on normal images (the detector's held-out tenth; for the
+        # distance, the last tenth of x_normal against the rest), multiplied, the distance's raised to a power.
+        # "code": the nearest neighbours among the restorer's codes of the upright images instead of pixels.
+        from benchmarks.quality import knn_cosine_distance
+        from keras_ae.anomaly import RestorationDetector
+
+        det = RestorationDetector().fit(x_normal)
+        ref, cal = x_normal[:len(x_normal) * 9 // 10], x_normal[len(x_normal) * 9 // 10:]
+        rest = det._raw_scores(x_eval) / np.median(det._raw_scores(cal))
+        pix = knn_cosine_distance(x_normal, x_eval) / np.median(knn_cosine_distance(ref, cal))
+        code = (knn_cosine_distance(det.model.encode(x_normal), det.model.encode(x_eval), sigma=0)
+                / np.median(knn_cosine_distance(det.model.encode(ref), det.model.encode(cal), sigma=0)))
+        out.update({"detector": rest, "knn": pix, "knn_code": code})
+        for w in (0.5, 1.0, 2.0):
+            out[f"detector*knn^{w:g}"] = np.log(rest) + w * np.log(pix)
+            out[f"detector*knn_code^{w:g}"] = np.log(rest) + w * np.log(code)
     elif name == "conv":
         m = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32)
         xs, xe = x_normal.reshape(-1, 28, 28, 1), x_eval.reshape(-1, 28, 28, 1)

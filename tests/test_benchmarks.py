@@ -29,7 +29,7 @@ def test_benchmarks_quick(tmp_path):
     assert len(results["quality"]["zoo_vs_pca"]) >= 1
     text = (tmp_path / "RESULTS.md").read_text()
     for heading in ("## Quality", "## Speed on every backend", "One-class MNIST", "PyTorch: keras-ae against",
-                    "Against pythae", "Scaling", "test NLL (importance sampled)"):
+                    "Against pythae", "Scaling", "test NLL (importance sampled)", "nearest neighbours (no autoencoder)"):
         assert heading in text
     assert "Quick run" in text
 
@@ -182,3 +182,39 @@ def test_recipe_summary_says_when_the_warm_start_was_an_earlier_version(monkeypa
     manifests["vae.x"]["weights"]["sha256"] = "cd" * 32
     assert quality.recipe_summary("iwae.x").endswith(
         "started from the weights of an earlier version of `vae.x` (weights sha256 abababababab)")
+
+
+def test_knn_baseline_distance(monkeypatch):
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import quality
+
+    rng = np.random.default_rng(0)
+    ref = rng.random((50, 784), dtype="float32")
+    x = np.concatenate([ref[:3] * 0.5, rng.random((4, 784), dtype="float32")])  # copies, scaled: cosine 0
+    for sigma in (0.0, 1.0):
+        d = quality.knn_cosine_distance(ref, x, k=1, sigma=sigma)
+        np.testing.assert_allclose(d[:3], 0, atol=1e-6)
+        assert np.all(d[3:] > 1e-3)
+        np.testing.assert_allclose(quality.knn_cosine_distance(ref, x, k=3, sigma=sigma, block=2),
+                                   quality.knn_cosine_distance(ref, x, k=3, sigma=sigma), atol=1e-6)
+    # k = 3: the mean over the three nearest, by hand.
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+    sim = np.sort(unit(x) @ unit(ref).T, axis=1)[:, ::-1]
+    np.testing.assert_allclose(quality.knn_cosine_distance(ref, x, k=3, sigma=0), 1 - sim[:, :3].mean(1),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_one_class_report_shows_the_knn_baseline_without_counting_it(monkeypatch):
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import quality, report
+
+    oc = {"model": "m", "epochs": 1, "auroc": {str(d): 0.9 for d in range(10)}, "mean_auroc": 0.9,
+          "deep_svdd": quality.DEEP_SVDD, "deep_svdd_mean": 0.948, "anchors": quality.ONE_CLASS_ANCHORS}
+    knn = {"model": "cosine distance to the 3 nearest", "k": 3, "sigma": 1.0,
+           "auroc": {str(d): 0.99 for d in range(10)}, "mean_auroc": 0.99}
+    text = "\n".join(report.one_class_lines(oc, knn))
+    assert "| normal digit | autoencoder | nearest neighbours (no autoencoder) | Deep SVDD (published) |" in text
+    assert "| mean | 0.900 | 0.990 |" in text
+    assert "Target 0.980 or more: " + report._verdict(False) + " (0.900)" in text
+    assert "The nearest-neighbour baseline's mean, 0.990, is above the best autoencoder score's 0.900." in text
+    assert "nearest neighbours" not in "\n".join(report.one_class_lines(oc))
