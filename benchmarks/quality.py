@@ -200,8 +200,9 @@ def one_class_knn(data, log):
         auroc[str(digit)] = float(roc_auc_score((yt != digit).astype(int), scores))
     mean = float(np.mean(list(auroc.values())))
     log(f"one-class nearest-neighbour baseline mean AUROC {mean:.4f}")
-    return {"model": "cosine distance to the 3 nearest normal training images, pixels blurred by a Gaussian of "
-                     "1 px", **KNN_BASELINE, "auroc": auroc, "mean_auroc": mean}
+    return {"model": f"cosine distance to the {KNN_BASELINE['k']} nearest normal training images, pixels blurred "
+                     f"by a Gaussian of {KNN_BASELINE['sigma']:g} px", **KNN_BASELINE, "auroc": auroc,
+            "mean_auroc": mean}
 
 
 def linear_probe(x_train, y_train, x_test, y_test, log, n_train=10000):
