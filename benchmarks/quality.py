@@ -112,7 +112,8 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
     Each model in `names` that the zoo ships gets a row: NLL with `num_samples` draws per image and the
     one-draw -ELBO, both with seed 0, next to its target and anchors. When `names` leaves some of
     NLL_MODELS out, the result says which it measured (`only`), so that `report.write` keeps the other
-    rows of the run before.
+    rows of the run before, and gives every shipped model's recipe as it reads now (`recipes`: a warm
+    start's source may have been retrained since).
     """
     xb = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
     rows = []
@@ -131,6 +132,7 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
     result = {"k": num_samples, "n_images": int(len(x_test)), "models": rows}
     if set(NLL_MODELS) - set(names):
         result["only"] = list(names)
+        result["recipes"] = {name: recipe_summary(name) for name in NLL_MODELS if name in zoo.list_models()}
     return result
 
 

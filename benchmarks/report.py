@@ -520,16 +520,20 @@ def carry_previous_speed(old, results):
 
 def keep_unmeasured_nll_rows(old_quality, quality):
     """A vae_nll run limited to some models (`--nll-models`) keeps the other models' rows from the run
-    before, if that run used the same number of images and of samples; otherwise they are dropped."""
+    before, if that run used the same number of images and of samples (otherwise they are dropped), with
+    their recipes as they read now."""
     new, old = quality.get("vae_nll"), old_quality.get("vae_nll")
     if not new or "only" not in new:
         return
     measured = {row["name"]: row for row in new["models"]}
+    recipes = new.get("recipes", {})
     rows = []
     if old and (old["k"], old["n_images"]) == (new["k"], new["n_images"]):
-        rows = [measured.pop(row["name"], row) for row in old["models"]
-                if row["name"] in measured or row["name"] not in new["only"]]
-    quality["vae_nll"] = {**{k: v for k, v in new.items() if k != "only"}, "models": rows + list(measured.values())}
+        rows = [measured.pop(row["name"], None)
+                or {**row, **({"recipe": recipes[row["name"]]} if row["name"] in recipes else {})}
+                for row in old["models"] if row["name"] in measured or row["name"] not in new["only"]]
+    quality["vae_nll"] = {**{k: v for k, v in new.items() if k not in ("only", "recipes")},
+                          "models": rows + list(measured.values())}
 
 
 def write(results, out_dir):

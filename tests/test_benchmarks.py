@@ -153,6 +153,14 @@ def test_nll_rows_measured_alone_keep_the_other_rows(monkeypatch):
     merged = {**old, **new}
     report.keep_unmeasured_nll_rows(old, merged)
     assert merged["vae_nll"] == part(5000, vae=86.4, iwae=85.3)
+    # A kept row's recipe is the one the run gives for it now (its warm start was retrained).
+    old["vae_nll"]["models"][1]["recipe"] = "from `vae`"
+    merged = {**old, "vae_nll": {**part(5000, vae=86.4), "only": ["vae"],
+                                 "recipes": {"iwae": "from an earlier `vae`", "vae": "r"}}}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"]["models"][1] == {"name": "iwae", "nll": 85.3, "recipe": "from an earlier `vae`"}
+    assert "recipes" not in merged["vae_nll"] and "only" not in merged["vae_nll"]
+    del old["vae_nll"]["models"][1]["recipe"]
     # Asked for but not shipped any more: its old row goes.
     merged = {**old, "vae_nll": {**part(5000), "only": ["vae"]}}
     report.keep_unmeasured_nll_rows(old, merged)
