@@ -493,9 +493,9 @@ class RestorationDetector(_TrainedInFit):
     shape it can. The score is the squared restoration error of each rotation,
     divided by its median on held-out normal images (so a rotation the normal
     class looks alike under, as a 0 turned by 90 degrees, weighs no more than
-    the others), averaged over the rotations. The error map is smoothed with a
-    Gaussian before it is squared (`smoothing`), so a misplaced stroke counts
-    more than pixel-level jitter along the edges of a well-restored one.
+    the others), averaged over the rotations. Both images are smoothed with a
+    Gaussian first (`smoothing`), so a misplaced stroke counts more than
+    pixel-level jitter along the edges of a well-restored one.
 
     It takes square images, `(n, side, side)` or `(n, side, side, channels)`,
     or flat rows whose length is `side * side` (one channel), in [0, 1].
@@ -506,8 +506,12 @@ class RestorationDetector(_TrainedInFit):
             show each image 60 times).
         batch_size, learning_rate: Adam settings.
         smoothing: the standard deviation, in pixels, of the Gaussian the
-            error map (restored minus upright image) is smoothed with before
-            it is squared; 0 scores the raw squared error.
+            restored and the upright image are smoothed with before they are
+            compared; 0 compares them as they are.
+        error: how a restoration is compared with the upright image:
+            `"squared"` (the mean squared difference) or `"cosine"` (one
+            minus the cosine similarity of the two images, which does not
+            count a restoration fainter or bolder than the input as an error).
         calibration_fraction: the part of the normal images held out of
             training; the per-rotation medians come from it.
         percentile, contamination: the threshold, as in `AnomalyDetector`
@@ -528,8 +532,10 @@ class RestorationDetector(_TrainedInFit):
 
     ROTATIONS = 4
 
+    ERRORS = ("squared", "cosine")
+
     def __init__(self, hidden_units=(512, 256, 128), latent_dim=32, epochs=15, batch_size=128,
-                 learning_rate=1e-3, smoothing=1.0, calibration_fraction=0.1, percentile=95.0,
+                 learning_rate=1e-3, smoothing=1.0, error="squared", calibration_fraction=0.1, percentile=95.0,
                  contamination=None, random_state=0, verbose=0):
         self.hidden_units = hidden_units
         self.latent_dim = latent_dim
@@ -537,6 +543,7 @@ class RestorationDetector(_TrainedInFit):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.smoothing = smoothing
+        self.error = error
         self.calibration_fraction = calibration_fraction
         self.percentile = percentile
         self.contamination = contamination
@@ -551,6 +558,8 @@ class RestorationDetector(_TrainedInFit):
         check_positive_int("batch_size", self.batch_size)
         check_float("calibration_fraction", self.calibration_fraction, 0.0, 0.5, low_inclusive=False)
         check_float("smoothing", self.smoothing, 0.0, 10.0)
+        if self.error not in self.ERRORS:
+            raise ValueError(f"`error` must be one of {self.ERRORS}. Received: error={self.error!r}")
         self._check_threshold_settings()
 
     def _scoring_in_use(self):
@@ -582,21 +591,37 @@ class RestorationDetector(_TrainedInFit):
                              f"Received: {tuple(x.shape[1:])}")
         return x
 
+    def _restored(self, images, k=0):
+        """The restoration of `images` turned by `k` quarter turns, shaped like `images`."""
+        flat = np.rot90(images, k, axes=(1, 2)).reshape(len(images), -1)
+        return self.model.reconstruct(flat).reshape(images.shape)
+
+    def _smoothed(self, images):
+        if not self.smoothing:
+            return images
+        from scipy.ndimage import gaussian_filter
+
+        return gaussian_filter(images, sigma=(0, self.smoothing, self.smoothing, 0))
+
     def _error_map(self, images, k=0):
         """The restoration error of `images` turned by `k` quarter turns: restored minus upright, smoothed."""
-        flat = images.reshape(len(images), -1)
-        error = (self.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(flat.shape)) - flat).reshape(
-            images.shape)
-        if self.smoothing:
-            from scipy.ndimage import gaussian_filter
-
-            error = gaussian_filter(error, sigma=(0, self.smoothing, self.smoothing, 0))
-        return error
+        return self._smoothed(self._restored(images, k) - images)
 
     def _rotation_errors(self, images):
-        """`(ROTATIONS, n)` squared restoration errors (mean per value) of each rotation."""
-        return np.stack([np.mean(self._error_map(images, k).reshape(len(images), -1) ** 2, axis=1,
-                                 dtype="float64") for k in range(self.ROTATIONS)])
+        """`(ROTATIONS, n)` restoration errors of each rotation: the mean squared error per value, or one minus
+        the cosine similarity of the (smoothed) restored and upright images (`error`)."""
+        if self.error == "squared":
+            return np.stack([np.mean(self._error_map(images, k).reshape(len(images), -1) ** 2, axis=1,
+                                     dtype="float64") for k in range(self.ROTATIONS)])
+        upright = self._smoothed(images).reshape(len(images), -1).astype("float64")
+        norms = np.linalg.norm(upright, axis=1)
+        errors = []
+        for k in range(self.ROTATIONS):
+            restored = self._smoothed(self._restored(images, k)).reshape(len(images), -1).astype("float64")
+            cos = np.einsum("ij,ij->i", upright, restored) / np.maximum(norms * np.linalg.norm(restored, axis=1),
+                                                                        1e-12)
+            errors.append(1.0 - cos)
+        return np.stack(errors)
 
     def _raw_scores(self, x):
         self._check_params()  # NotFittedError before fit
@@ -605,7 +630,8 @@ class RestorationDetector(_TrainedInFit):
 
     def score_map(self, x):
         """Per-pixel squared error of restoring the upright image (rotation 0), smoothed as in the score,
-        shaped like the images."""
+        shaped like the images: where the restoration differs (with `error="cosine"` too, whose score is
+        not a sum over this map)."""
         self._check_params()
         return self._error_map(self._images(x)) ** 2
 
@@ -646,14 +672,14 @@ class RestorationDetector(_TrainedInFit):
     def _settings(self):
         return {**super()._settings(), "restoration": {
             "image_shape": list(self.image_shape_), "rotation_medians": self.rotation_medians_.tolist(),
-            "smoothing": float(self.smoothing)}}
+            "smoothing": float(self.smoothing), "error": self.error}}
 
     @classmethod
     def _from_settings(cls, model, settings):
         r = settings["restoration"]
-        # Detectors saved before `smoothing` existed scored the raw error.
+        # Detectors saved before `smoothing` and `error` existed scored the raw squared error.
         detector = cls(percentile=settings["percentile"], contamination=settings["contamination"],
-                       smoothing=r.get("smoothing", 0.0))
+                       smoothing=r.get("smoothing", 0.0), error=r.get("error", "squared"))
         detector.model = model
         detector.image_shape_ = tuple(r["image_shape"])
         detector.rotation_medians_ = np.asarray(r["rotation_medians"], "float64")

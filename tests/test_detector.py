@@ -1,5 +1,6 @@
 """The anomaly detectors follow scikit-learn's and PyOD's conventions, and save in one file."""
 
+import copy
 import os
 import warnings
 import zipfile
@@ -271,6 +272,40 @@ def test_restoration_detector_smoothing(restoration, mnist_sample, tmp_path):
     settings = restoration._settings()
     del settings["restoration"]["smoothing"]
     assert type(restoration)._from_settings(restoration.model, settings).smoothing == 0.0
+
+
+def test_restoration_detector_cosine_error(restoration, mnist_sample, tmp_path):
+    """error="cosine" scores one minus the cosine similarity of the smoothed upright and restored images,
+    per rotation, divided by the rotation's median on the calibration images; it survives saving, and a
+    detector saved before it existed loads with the squared error."""
+    from scipy.ndimage import gaussian_filter
+
+    _, (xt, yt) = mnist_sample
+    images = xt[:8].reshape(-1, 28, 28, 1)
+    cosine = copy.copy(restoration).set_params(error="cosine")  # the fitted model, compared another way
+    errors = cosine._rotation_errors(images)
+    smooth = lambda a: gaussian_filter(a, sigma=(0, 1.0, 1.0, 0)).reshape(len(a), -1)  # noqa: E731
+    for k in range(4):
+        restored = restoration.model.reconstruct(np.rot90(images, k, axes=(1, 2)).reshape(8, -1))
+        u, r = smooth(images), smooth(restored.reshape(images.shape))
+        expected = 1 - np.sum(u * r, 1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(r, axis=1))
+        np.testing.assert_allclose(errors[k], expected, rtol=1e-4, atol=1e-7)
+    assert np.all(errors >= 0) and not np.allclose(errors, restoration._rotation_errors(images))
+    # A restoration twice as bold is no error at all.
+    bolder = copy.copy(cosine)
+    bolder._restored = lambda im, k=0: 2 * im
+    np.testing.assert_allclose(bolder._rotation_errors(images), 0, atol=1e-9)
+    with pytest.raises(ValueError, match=r"`error` must be one of \('squared', 'cosine'\). Received: error='l1'"):
+        type(restoration)(error="l1")
+
+    cosine.rotation_medians_ = np.median(errors, axis=1)
+    cosine._fit_threshold(cosine._raw_scores(xt[:50]))
+    back = AnomalyDetector.load(cosine.save(str(tmp_path / "cosine.keras")))
+    assert back.error == "cosine"
+    np.testing.assert_allclose(back.decision_function(xt[:20]), cosine.decision_function(xt[:20]), rtol=1e-5)
+    settings = cosine._settings()
+    del settings["restoration"]["error"]
+    assert type(cosine)._from_settings(cosine.model, settings).error == "squared"
 
 
 def test_restoration_detector_errors(restoration):
