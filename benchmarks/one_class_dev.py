@@ -11,6 +11,7 @@ runs the Ruff et al. protocol itself (all of the digit's training images, the
 """
 
 import argparse
+import copy
 import json
 import time
 
@@ -243,26 +244,16 @@ def method_scores(name, x_normal, x_eval, epochs):
         code = (knn_cosine_distance(det.model.encode(x_normal), det.model.encode(x_eval), sigma=0)
                 / np.median(knn_cosine_distance(det.model.encode(ref), det.model.encode(cal), sigma=0)))
         out.update({"detector": rest, "knn": pix, "knn_code": code})
-        # The restoration scored by the cosine distance between the blurred upright image and the blurred
-        # restoration of each rotation (the kNN baseline's metric), each rotation's divided by its median on
-        # the detector's calibration images, then averaged.
-        def cosine_restoration(x, sigma=1.0):
-            im = det._images(x)
-            upright = gaussian_filter(im[..., 0], (0, sigma, sigma)).reshape(len(im), -1)
-            per_rotation = []
-            for k in range(det.ROTATIONS):
-                restored = det.model.reconstruct(np.rot90(im, k, axes=(1, 2)).reshape(len(im), -1))
-                restored = gaussian_filter(restored.reshape(-1, 28, 28), (0, sigma, sigma)).reshape(len(im), -1)
-                cos = np.sum(upright * restored, 1) / np.maximum(
-                    np.linalg.norm(upright, axis=1) * np.linalg.norm(restored, axis=1), 1e-12)
-                per_rotation.append(1.0 - cos)
-            return np.stack(per_rotation)
-
-        for sigma in (0.0, 1.0, 2.0):
-            c_cal, c_ev = cosine_restoration(cal, sigma), cosine_restoration(x_eval, sigma)
-            ratio = c_ev / np.median(c_cal, axis=1, keepdims=True)
-            out[f"detector_cosine{sigma:g}"] = ratio.mean(0)
-            out[f"detector_cosine{sigma:g}_k0"] = ratio[0]
+        # The same trained restorer scored other ways (`error`, `smoothing`), each calibrated as `fit` would
+        # calibrate it: per-rotation medians on the detector's own held-out normal images.
+        calibration = det._calibration_split(det._images(x_normal))[0]
+        for error in RestorationDetector.ERRORS:
+            for sigma in (0.0, 1.0, 2.0):
+                variant = copy.copy(det).set_params(error=error, smoothing=sigma)
+                ratio = (variant._rotation_errors(det._images(x_eval))
+                         / np.median(variant._rotation_errors(calibration), axis=1, keepdims=True))
+                out[f"detector_{error}{sigma:g}"] = ratio.mean(0)
+                out[f"detector_{error}{sigma:g}_k0"] = ratio[0]
         for w in (0.5, 1.0, 2.0):
             out[f"detector*knn^{w:g}"] = np.log(rest) + w * np.log(pix)
             out[f"detector*knn_code^{w:g}"] = np.log(rest) + w * np.log(code)

@@ -635,6 +635,13 @@ class RestorationDetector(_TrainedInFit):
         self._check_params()
         return self._error_map(self._images(x)) ** 2
 
+    def _calibration_split(self, images):
+        """`(calibration, train)`: the held-out part of the normal images (`calibration_fraction`, drawn with
+        `random_state`) and the rest."""
+        order = np.random.default_rng(self.random_state).permutation(len(images))
+        n_cal = max(10, int(round(self.calibration_fraction * len(images))))
+        return images[order[:n_cal]], images[order[n_cal:]]
+
     def fit(self, X, y=None):
         """Train the restoration autoencoder on `X` (normal images), calibrate the score and the threshold."""
         import keras
@@ -647,10 +654,7 @@ class RestorationDetector(_TrainedInFit):
         images = self._images(X)
         if len(images) < 20:
             raise ValueError(f"RestorationDetector needs at least 20 normal images. Received: {len(images)}")
-        rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(len(images))
-        n_cal = max(10, int(round(self.calibration_fraction * len(images))))
-        calibration, train = images[order[:n_cal]], images[order[n_cal:]]
+        calibration, train = self._calibration_split(images)
         rotated = np.concatenate([np.rot90(train, k, axes=(1, 2)) for k in range(self.ROTATIONS)])
         rotated = rotated.reshape(len(rotated), -1)
         upright = np.tile(train.reshape(len(train), -1), (self.ROTATIONS, 1))
