@@ -55,6 +55,10 @@ def recipe_summary(name):
         parts.append(f"input noise {r['input_noise']}")
     if r.get("shift"):
         parts.append(f"each training image moved by up to {r['shift']} px each way (data augmentation)")
+    if config.get("kl_gradient") == "path":
+        parts.append("the KL term's gradient taken through the sampled code (`kl_gradient=\"path\"`)")
+    if r.get("kl_warmup"):
+        parts.append(f"the KL term's weight rising from 0 to 1 over the first {r['kl_warmup']} epochs")
     if r.get("mse_finetune"):
         ft = r["mse_finetune"]
         parts.append(f"then {ft['epochs']} epochs on the squared error from lr {ft['lr']}")
