@@ -165,6 +165,7 @@ def one_class(data, epochs, log, digits=range(10)):
             "auroc": res["auroc"], "mean_auroc": res["mean_auroc"],
             "restoration": {"model": "RestorationDetector() (512-256-128-32, 4 rotations)",
                             "epochs": restoration_epochs, "smoothing": RestorationDetector().smoothing,
+                            "error": RestorationDetector().error,
                             "auroc": restored["auroc"], "mean_auroc": restored["mean_auroc"]},
             "deep_svdd": DEEP_SVDD, "deep_svdd_mean": float(np.mean(list(DEEP_SVDD.values()))) / 100,
             "anchors": ONE_CLASS_ANCHORS, "per_digit_anchors": ONE_CLASS_PER_DIGIT,

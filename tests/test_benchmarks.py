@@ -226,3 +226,22 @@ def test_one_class_report_shows_the_knn_baseline_without_counting_it(monkeypatch
     assert "Target 0.980 or more: " + report._verdict(False) + " (0.900)" in text
     assert "The nearest-neighbour baseline's mean, 0.990, is above the best autoencoder score's 0.900." in text
     assert "nearest neighbours" not in "\n".join(report.one_class_lines(oc))
+
+
+def test_one_class_report_names_the_restoration_error(monkeypatch):
+    """The RestorationDetector's paragraph says which error the run scored: the cosine one it records, or
+    the squared error for results written before `error` existed."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import quality, report
+
+    rest = {"epochs": 15, "smoothing": 1.0, "error": "cosine", "auroc": {str(d): 0.98 for d in range(10)},
+            "mean_auroc": 0.98}
+    oc = {"model": "m", "epochs": 1, "auroc": {str(d): 0.9 for d in range(10)}, "mean_auroc": 0.9,
+          "deep_svdd": quality.DEEP_SVDD, "deep_svdd_mean": 0.948, "restoration": rest}
+    text = "\n".join(report.one_class_lines(oc))
+    assert "upright (one minus the cosine similarity of the restored and the upright image), both smoothed " \
+           "with a Gaussian of 1 px" in text
+    assert "Target 0.980 or more: " + report._verdict(True) + " (0.980)" in text
+    del rest["error"]
+    assert "(the mean squared difference of the restored and the upright image)" in "\n".join(
+        report.one_class_lines(oc))
