@@ -66,6 +66,9 @@ def main(argv=None):
         unknown = sorted(set(nll_models) - set(quality.NLL_MODELS))
         if unknown:
             parser.error(f"unknown --nll-models {unknown}; expected some of {list(quality.NLL_MODELS)}")
+        if not args.quality or (args.parts and "vae_nll" not in args.parts.split(",")):
+            parser.error("--nll-models needs --quality with the vae_nll part. Received: "
+                         + (f"--parts {args.parts}" if args.quality else "no --quality"))
 
     start = time.time()
 

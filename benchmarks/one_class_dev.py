@@ -231,8 +231,9 @@ def method_scores(name, x_normal, x_eval, epochs):
         out["knn_euclid_k1"] = np.sqrt(np.maximum(d2.min(axis=1), 0))
     elif name == "detector_knn":
         # The RestorationDetector joined to the nearest-neighbour baseline (cosine, k = 3, pixels blurred by
-        # 1 px): each score's ratio to its median on normal images (the detector's held-out tenth; for the
-        # distance, the last tenth of x_normal against the rest), multiplied, the distance's raised to a power.
+        # 1 px): each score's ratio to its median on the last tenth of x_normal (for the distance, against the
+        # rest; the detector's score is already calibrated on its own held-out images, so this is a constant),
+        # multiplied, the distance's raised to a power.
         # "code": the nearest neighbours among the restorer's codes of the upright images instead of pixels.
         from benchmarks.quality import knn_cosine_distance
         from keras_ae.anomaly import RestorationDetector

@@ -131,10 +131,11 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
         log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")
         rows.append({"name": name, "nll": nll, "neg_elbo": neg_elbo, "recipe": recipe_summary(name),
                      **NLL_MODELS.get(name, {})})
-    if not rows:
+    subset = bool(set(NLL_MODELS) - set(names))
+    if not rows and not subset:
         return None
     result = {"k": num_samples, "n_images": int(len(x_test)), "models": rows}
-    if set(NLL_MODELS) - set(names):
+    if subset:  # the other models' rows are kept from results.json (report.keep_unmeasured_nll_rows)
         result["only"] = list(names)
         result["recipes"] = {name: recipe_summary(name) for name in NLL_MODELS if name in zoo.list_models()}
     return result

@@ -561,8 +561,7 @@ class RestorationDetector(_TrainedInFit):
         check_positive_int("batch_size", self.batch_size)
         check_float("calibration_fraction", self.calibration_fraction, 0.0, 0.5, low_inclusive=False)
         check_float("smoothing", self.smoothing, 0.0, 10.0)
-        if self.error not in self.ERRORS:
-            raise ValueError(f"`error` must be one of {self.ERRORS}. Received: error={self.error!r}")
+        self._check_error()
         self._check_threshold_settings()
 
     def _scoring_in_use(self):
@@ -594,6 +593,10 @@ class RestorationDetector(_TrainedInFit):
                              f"Received: {tuple(x.shape[1:])}")
         return x
 
+    def _check_error(self):
+        if self.error not in self.ERRORS:
+            raise ValueError(f"`error` must be one of {self.ERRORS}. Received: error={self.error!r}")
+
     def _restored(self, images, k=0):
         """The restoration of `images` turned by `k` quarter turns, shaped like `images`."""
         flat = np.rot90(images, k, axes=(1, 2)).reshape(len(images), -1)
@@ -613,6 +616,7 @@ class RestorationDetector(_TrainedInFit):
     def _rotation_errors(self, images):
         """`(ROTATIONS, n)` restoration errors of each rotation: the mean squared error per value, or one minus
         the cosine similarity of the (smoothed) restored and upright images (`error`)."""
+        self._check_error()  # set_params does not check
         if self.error == "squared":
             return np.stack([np.mean(self._error_map(images, k).reshape(len(images), -1) ** 2, axis=1,
                                      dtype="float64") for k in range(self.ROTATIONS)])
@@ -677,6 +681,7 @@ class RestorationDetector(_TrainedInFit):
         return self
 
     def _settings(self):
+        self._check_error()
         return {**super()._settings(), "restoration": {
             "image_shape": list(self.image_shape_), "rotation_medians": self.rotation_medians_.tolist(),
             "smoothing": float(self.smoothing), "error": self.error}}

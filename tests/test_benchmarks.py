@@ -41,6 +41,11 @@ def test_benchmarks_need_a_choice():
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quality", "--nll-models", "vae.nope"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "unknown --nll-models ['vae.nope']; expected some of" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quality", "--parts", "one_class",
+                           "--nll-models", "vae.binarized_mnist_iwae"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and ("--nll-models needs --quality with the vae_nll part. Received: --parts "
+                                     "one_class") in proc.stderr
 
 
 @pytest.mark.slow
@@ -163,6 +168,16 @@ def test_nll_rows_measured_alone_keep_the_other_rows(monkeypatch):
     del old["vae_nll"]["models"][1]["recipe"]
     # Asked for but not shipped any more: its old row goes.
     merged = {**old, "vae_nll": {**part(5000), "only": ["vae"]}}
+    report.keep_unmeasured_nll_rows(old, merged)
+    assert merged["vae_nll"] == part(5000, iwae=85.3)
+    # A subset none of whose models is shipped measures nothing and keeps the other rows (not None).
+    from benchmarks import quality
+
+    monkeypatch.setattr(quality, "NLL_MODELS", {"vae": {}, "iwae": {}})
+    monkeypatch.setattr(quality.zoo, "list_models", lambda: [])
+    nothing = quality.vae_nll(np.zeros((10, 784), "float32"), 5000, print, names=("vae",))
+    assert nothing == {"k": 5000, "n_images": 10, "models": [], "only": ["vae"], "recipes": {}}
+    merged = {**old, "vae_nll": nothing}
     report.keep_unmeasured_nll_rows(old, merged)
     assert merged["vae_nll"] == part(5000, iwae=85.3)
     # Other samples: the old rows are not comparable and go.

@@ -293,7 +293,7 @@ def test_restoration_detector_cosine_and_squared_error(restoration, mnist_sample
         expected = 1 - np.sum(u * r, 1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(r, axis=1))
         np.testing.assert_allclose(errors[k], expected, rtol=1e-4, atol=1e-7)
         np.testing.assert_allclose(squared_errors[k], np.mean((r - u) ** 2, axis=1), rtol=1e-4, atol=1e-9)
-    assert np.all(errors >= 0)
+    assert np.all(errors >= -1e-12)
     # A restoration twice as bold is no error at all for the cosine, a large one for the squared error.
     bolder = copy.copy(restoration)
     bolder._restored = lambda im, k=0: 2 * im
@@ -303,6 +303,11 @@ def test_restoration_detector_cosine_and_squared_error(restoration, mnist_sample
                                rtol=1e-4)
     with pytest.raises(ValueError, match=r"`error` must be one of \('cosine', 'squared'\). Received: error='l1'"):
         type(restoration)(error="l1")
+    with pytest.raises(ValueError, match=r"Received: error='l1'"):  # set_params does not check; scoring does
+        copy.copy(restoration).set_params(error="l1").decision_function(xt[:2])
+    with pytest.raises(ValueError, match=r"Received: error='l1'"):  # nor does saving write a file load rejects
+        copy.copy(restoration).set_params(error="l1").save(str(tmp_path / "l1.keras"))
+    assert not os.path.exists(tmp_path / "l1.keras")
 
     squared.rotation_medians_ = np.median(squared_errors, axis=1)
     squared._fit_threshold(squared._raw_scores(xt[:50]))
