@@ -98,3 +98,23 @@ def test_cli_exports_a_zoo_model_and_a_saved_file(tmp_path, capsys):
     assert cli.main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "s.onnx")]) == 0
     assert cli.main(["export", str(tmp_path / "nope.keras"), "--out", str(tmp_path / "t.onnx")]) == 1
     assert "No model file" in capsys.readouterr().err
+
+
+def test_cli_refuses_to_export_a_scorer_that_would_compute_another_score(tmp_path, capsys):
+    """A RestorationDetector file's model restores rotated images: the plain scorer would give numbers
+    unlike the detector's scores, so the CLI says so and writes nothing; its encoder still exports, and a
+    plain AnomalyDetector (mse) file exports its scorer."""
+    pytest.importorskip("onnxruntime")
+    from keras_ae import cli
+    from keras_ae.anomaly import AnomalyDetector, RestorationDetector
+
+    x = np.random.default_rng(0).random((40, 64)).astype("float32")
+    path = RestorationDetector(hidden_units=(16,), latent_dim=4, epochs=1).fit(x).save(str(tmp_path / "r.keras"))
+    assert cli.main(["export", path, "--out", str(tmp_path / "s.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert "holds a RestorationDetector, whose score is not the model's plain squared reconstruction error" in err
+    assert not os.path.exists(tmp_path / "s.onnx")
+    assert cli.main(["export", path, "--part", "encoder", "--out", str(tmp_path / "e.onnx")]) == 0
+    model = small_model("undercomplete")
+    plain = AnomalyDetector(model, scoring="mse").fit(small_inputs(model, n=20)).save(str(tmp_path / "d.keras"))
+    assert cli.main(["export", plain, "--out", str(tmp_path / "d.onnx")]) == 0
