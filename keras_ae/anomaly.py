@@ -259,6 +259,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if not issubclass(kind, cls):
             raise ValueError(f"{filepath!r} holds a {kind.__name__}, not a {cls.__name__}")
         detector = kind._from_settings(keras.models.load_model(filepath), settings)
+        if settings.get("params"):  # written by a detector that trains its own model (older files: defaults)
+            known = detector.get_params()
+            detector.set_params(**{k: tuple(v) if isinstance(v, list) else v
+                                   for k, v in settings["params"].items() if k in known})
         detector.scoring_ = detector._check_params()
         detector._set_fitted(settings["threshold"], settings["decision_scores"])
         return detector
@@ -289,6 +293,12 @@ class _TrainedInFit(AnomalyDetector):
     """A detector that builds and trains its own model in `fit` (it takes no `model` argument)."""
 
     num_samples = 1
+
+    def _settings(self):
+        # The training settings too, so a loaded detector reports (and `clone` refits with) the ones it was
+        # trained with, not the defaults.
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items() if k != "verbose"}
+        return {**super()._settings(), "params": params}
 
     def _check_params(self):
         if not hasattr(self, "model"):

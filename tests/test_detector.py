@@ -184,6 +184,7 @@ def test_tabular_detector_saves_its_scaling(cancer, tmp_path):
     assert back.threshold_ == det.threshold_
     assert isinstance(AnomalyDetector.load(str(tmp_path / "t.keras")), TabularDetector)
     assert clone(det).get_params() == det.get_params()
+    assert back.get_params() == det.get_params() and back.epochs == 5 and back.random_state == 1
 
 
 def test_tabular_detector_errors(cancer):
@@ -244,6 +245,9 @@ def test_restoration_detector_saves_and_loads(restoration, mnist_sample, tmp_pat
     path = restoration.save(str(tmp_path / "restore.keras"))
     back = AnomalyDetector.load(path)
     assert type(back) is RestorationDetector and back.threshold_ == restoration.threshold_
+    # It reports the settings it was trained with, not the defaults, so `clone` refits the same detector.
+    assert back.get_params() == {**restoration.get_params(), "verbose": 0}
+    assert back.get_params()["hidden_units"] == (128,) and back.get_params()["epochs"] == 4
     np.testing.assert_allclose(back.decision_function(xt[:50]), restoration.decision_function(xt[:50]), rtol=1e-5)
     with pytest.raises(ValueError, match="holds a RestorationDetector, not a TabularDetector"):
         TabularDetector.load(path)
