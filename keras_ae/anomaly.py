@@ -262,7 +262,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if settings.get("params"):  # written by a detector that trains its own model (older files: defaults)
             known = detector.get_params()
             detector.set_params(**{k: tuple(v) if isinstance(v, list) else v
-                                   for k, v in settings["params"].items() if k in known})
+                                   for k, v in settings["params"].items() if k in known and k != "scoring"})
         detector.scoring_ = detector._check_params()
         detector._set_fitted(settings["threshold"], settings["decision_scores"])
         return detector
@@ -297,7 +297,9 @@ class _TrainedInFit(AnomalyDetector):
     def _settings(self):
         # The training settings too, so a loaded detector reports (and `clone` refits with) the ones it was
         # trained with, not the defaults.
-        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items() if k != "verbose"}
+        # `scoring` is saved as the one fit used (`scoring_`), and numpy values as plain ones.
+        params = {k: np.asarray(v).tolist() if isinstance(v, (tuple, list, np.ndarray, np.generic)) else v
+                  for k, v in self.get_params().items() if k not in ("verbose", "scoring")}
         return {**super()._settings(), "params": params}
 
     def _check_params(self):

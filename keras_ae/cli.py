@@ -230,29 +230,31 @@ def cmd_score(args):
           f"{threshold:.6g} ({detector.score_kind}); wrote {out}")
 
 
-def _check_exportable_score(path, part):
-    """A detector file whose score is not its model's plain squared reconstruction error (a RestorationDetector,
-    a TabularDetector, a detector scoring by bce or the -ELBO) cannot export it as the "scorer" part: the export
-    would silently compute other numbers."""
+def _other_score_warning(path, part):
+    """For a detector file whose score is not its model's plain squared reconstruction error (a
+    RestorationDetector, a TabularDetector, a detector scoring by bce or the -ELBO), the warning that the
+    exported "scorer" computes that error and not the detector's score; None otherwise."""
     import json
     import zipfile
 
     from keras_ae.anomaly import _MEMBER
 
     if part != "scorer":
-        return
+        return None
     try:
         with zipfile.ZipFile(path) as z:
             settings = json.loads(z.read(_MEMBER))
-    except (KeyError, zipfile.BadZipFile, json.JSONDecodeError, OSError):
-        return  # a plain model file (or not a zip: keras's own loader says what is wrong)
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError):
+        return None  # a plain model file (or not a zip: keras's own loader says what is wrong)
+    if not isinstance(settings, dict):
+        return None
     kind = next((name for key, name in (("restoration", "RestorationDetector"), ("tabular", "TabularDetector"))
                  if key in settings), None)
-    if kind or settings.get("scoring", "mse") != "mse":
-        what = kind or f"detector scoring by {settings.get('scoring')!r}"
-        raise CLIError(f"{path} holds a {what}, whose score is not the model's plain squared reconstruction error "
-                       "that the exported scorer computes; export `--part encoder` or `--part decoder`, or "
-                       "score with `keras-ae score`")
+    if not kind and settings.get("scoring", "mse") == "mse":
+        return None
+    what = kind or f"detector scoring by {settings.get('scoring')!r}"
+    return (f"{path} holds a {what}: the exported scorer computes its model's mean squared reconstruction "
+            "error, not the detector's score, so the detector's threshold does not apply to it")
 
 
 def cmd_export(args):
@@ -263,7 +265,9 @@ def cmd_export(args):
             raise FileNotFoundError(f"No model file at {args.model!r}")
         import keras
 
-        _check_exportable_score(args.model, args.part)
+        warning = _other_score_warning(args.model, args.part)
+        if warning:
+            print(f"keras-ae: warning: {warning}", file=sys.stderr)
         model = keras.models.load_model(args.model)
     else:
         model = _load_zoo_model(args.model)

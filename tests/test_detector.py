@@ -175,7 +175,7 @@ def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
 
 def test_tabular_detector_saves_its_scaling(cancer, tmp_path):
     x_train, x_eval, _ = cancer
-    det = TabularDetector(epochs=5, random_state=1).fit(x_train)
+    det = TabularDetector(epochs=np.int64(5), random_state=np.int64(1)).fit(x_train)  # numpy values save too
     det.save(str(tmp_path / "t.keras"))
     back = TabularDetector.load(str(tmp_path / "t.keras"))
     assert isinstance(back, TabularDetector)

@@ -100,21 +100,24 @@ def test_cli_exports_a_zoo_model_and_a_saved_file(tmp_path, capsys):
     assert "No model file" in capsys.readouterr().err
 
 
-def test_cli_refuses_to_export_a_scorer_that_would_compute_another_score(tmp_path, capsys):
-    """A RestorationDetector file's model restores rotated images: the plain scorer would give numbers
-    unlike the detector's scores, so the CLI says so and writes nothing; its encoder still exports, and a
-    plain AnomalyDetector (mse) file exports its scorer."""
+def test_cli_warns_when_the_scorer_is_not_the_detectors_score(tmp_path, capsys):
+    """A RestorationDetector file's model restores rotated images: its exported scorer (the plain squared
+    reconstruction error) gives numbers unlike the detector's scores, so the CLI warns; a plain
+    AnomalyDetector (mse) file exports its scorer without a warning."""
     pytest.importorskip("onnxruntime")
     from keras_ae import cli
     from keras_ae.anomaly import AnomalyDetector, RestorationDetector
 
     x = np.random.default_rng(0).random((40, 64)).astype("float32")
     path = RestorationDetector(hidden_units=(16,), latent_dim=4, epochs=1).fit(x).save(str(tmp_path / "r.keras"))
-    assert cli.main(["export", path, "--out", str(tmp_path / "s.onnx")]) == 1
+    assert cli.main(["export", path, "--out", str(tmp_path / "s.onnx")]) == 0
     err = capsys.readouterr().err
-    assert "holds a RestorationDetector, whose score is not the model's plain squared reconstruction error" in err
-    assert not os.path.exists(tmp_path / "s.onnx")
+    assert ("keras-ae: warning: " + path + " holds a RestorationDetector: the exported scorer computes its model's "
+            "mean squared reconstruction error, not the detector's score") in err
+    assert os.path.exists(tmp_path / "s.onnx")
     assert cli.main(["export", path, "--part", "encoder", "--out", str(tmp_path / "e.onnx")]) == 0
+    assert "warning" not in capsys.readouterr().err
     model = small_model("undercomplete")
     plain = AnomalyDetector(model, scoring="mse").fit(small_inputs(model, n=20)).save(str(tmp_path / "d.keras"))
     assert cli.main(["export", plain, "--out", str(tmp_path / "d.onnx")]) == 0
+    assert "warning" not in capsys.readouterr().err
