@@ -254,8 +254,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
             raise ValueError(f"{filepath!r} is not a readable detector file (expected a .keras zip "
                              f"written by AnomalyDetector.save): {e}") from None
-        kind = next((k for key, k in (("tabular", TabularDetector), ("restoration", RestorationDetector))
-                     if key in settings), AnomalyDetector)
+        kind = _detector_class(settings)
         if not issubclass(kind, cls):
             raise ValueError(f"{filepath!r} holds a {kind.__name__}, not a {cls.__name__}")
         detector = kind._from_settings(keras.models.load_model(filepath), settings)
@@ -271,6 +270,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _from_settings(cls, model, settings):
         return cls(model, scoring=settings["scoring"], percentile=settings["percentile"],
                    contamination=settings["contamination"], num_samples=settings["num_samples"])
+
+
+def _detector_class(settings):
+    """The detector class a saved detector's settings belong to."""
+    return next((k for key, k in (("tabular", TabularDetector), ("restoration", RestorationDetector))
+                 if key in settings), AnomalyDetector)
 
 
 def default_tabular_architecture(n_features):

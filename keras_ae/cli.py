@@ -237,7 +237,7 @@ def _other_score_warning(path, part):
     import json
     import zipfile
 
-    from keras_ae.anomaly import _MEMBER
+    from keras_ae.anomaly import _MEMBER, AnomalyDetector, _detector_class
 
     if part != "scorer":
         return None
@@ -248,11 +248,10 @@ def _other_score_warning(path, part):
         return None  # a plain model file (or not a zip: keras's own loader says what is wrong)
     if not isinstance(settings, dict):
         return None
-    kind = next((name for key, name in (("restoration", "RestorationDetector"), ("tabular", "TabularDetector"))
-                 if key in settings), None)
-    if not kind and settings.get("scoring", "mse") == "mse":
+    kind = _detector_class(settings)
+    if kind is AnomalyDetector and settings.get("scoring", "mse") == "mse":
         return None
-    what = kind or f"detector scoring by {settings.get('scoring')!r}"
+    what = kind.__name__ if kind is not AnomalyDetector else f"detector scoring by {settings.get('scoring')!r}"
     return (f"{path} holds a {what}: the exported scorer computes its model's mean squared reconstruction "
             "error, not the detector's score, so the detector's threshold does not apply to it")
 
