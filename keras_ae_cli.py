@@ -186,9 +186,9 @@ def choose_backend(args):
     if os.environ.get("KERAS_BACKEND"):
         return None
 
-    # benchmarks/RESULTS.md: JAX trains the dense models 1.4-2.8x faster than TensorFlow here,
-    # TensorFlow the convolutional ones 2-17x faster than JAX, and PyTorch the contractive
-    # autoencoder (its Jacobian penalty) 1.7x faster than either.
+    # benchmarks/RESULTS.md ("Which backend is fastest"): JAX trains the dense models 1.3-2.3x
+    # faster than TensorFlow here, TensorFlow the convolutional ones 2.4-17x faster than JAX, and
+    # PyTorch the contractive autoencoder (its Jacobian penalty) 1.3-1.4x faster than either.
     if args.variant == "contractive" and importlib.util.find_spec("torch") is not None:
         os.environ["KERAS_BACKEND"] = "torch"
         return "torch"
