@@ -152,11 +152,12 @@ RECIPES = {
                     "started from the weights of the VAE entry vae.binarized_mnist_iwae.",
         init_from="vae.binarized_mnist_iwae", epochs=200, batch_size=100, lr=3e-4, binarized=True,
         pipeline="tf.data", steps_per_execution=20, backend="jax"),
-    # Why a warm start: k = 50 costs about 60 s per epoch on JAX here (the decoder runs on 50 draws
-    # per image; 8,465 s for 132 epochs in the first entry's run), so the paper's 3,280 epochs from
-    # scratch would take about 55 hours. The VAE entry has the same layers; 200 epochs of the k = 50
-    # bound from it at a lower rate take about 3.3 hours, more than one session: rerun the same
-    # command with the same --work-dir to resume from its checkpoint.
+    # Why a warm start: k = 50 costs about 40 to 60 s per epoch on JAX here (the decoder runs on 50
+    # draws per image; the entry's last run took 3,603 s for epochs 107-200, the first entry's run
+    # 8,465 s for 132 epochs), so the paper's 3,280 epochs from scratch would take 35 to 55 hours.
+    # The VAE entry has the same layers; 200 epochs of the k = 50 bound from it at a lower rate take
+    # 2 to 3.3 hours, more than one session: rerun the same command with the same --work-dir to
+    # resume from its checkpoint.
     "conv_vae.mnist_z16": dict(
         variant="conv_vae", kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
         description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
