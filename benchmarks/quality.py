@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from keras_ae import evaluation, zoo
-from keras_ae.datasets import binarize
+
 
 # Published reference figures.
 HINTON_2006 = {"autoencoder": 3.00, "logistic PCA": 8.01, "PCA": 13.87}
@@ -119,14 +119,14 @@ def vae_nll(x_test, num_samples, log, names=tuple(NLL_MODELS)):
     rows of the run before, and gives every shipped model's recipe as it reads now (`recipes`: a warm
     start's source may have been retrained since).
     """
-    xb = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
     rows = []
     for name in names:
         if name not in zoo.list_models():
             continue
         model = zoo.load(name)
         start = time.time()
-        nll = float(evaluation.negative_log_likelihood(model, xb, num_samples, seed=0, verbose=1).mean())
+        nll = float(evaluation.negative_log_likelihood(model, x_test, num_samples, seed=0, verbose=1,
+                                                       binarized=True).mean())
         neg_elbo = evaluation.negative_elbo(model, x_test, num_samples=1, binarized=True)
         log(f"{name}: NLL {nll:.2f} nats (k={num_samples}), -ELBO {neg_elbo:.2f}, {time.time() - start:.0f} s")
         rows.append({"name": name, "nll": nll, "neg_elbo": neg_elbo, "recipe": recipe_summary(name),

