@@ -1,0 +1,95 @@
+"""One training routine for every place keras-ae trains a model.
+
+`keras-ae train`, the zoo recipes and the detectors that train their own model
+(`TabularDetector`, `RestorationDetector`) all call `fit_model`: seed,
+compile, `fit` with the guards (stop at the first NaN loss, an optional
+checkpoint to resume from), the finite check of the history, and an optional
+atomic save. A user's own `model.fit` needs none of it; this is the routine
+keras-ae's own trainings share, so that each guard is written once.
+"""
+
+import os
+
+__all__ = ["fit_model", "guard_callbacks", "has_checkpoint"]
+
+_CHECKPOINT_MARK = "training_metadata.json"  # what keras.callbacks.BackupAndRestore writes after an epoch
+
+
+def has_checkpoint(folder):
+    """Whether `folder` holds a checkpoint that `fit_model(..., checkpoint=folder)` resumes from."""
+    return bool(folder) and os.path.exists(os.path.join(folder, _CHECKPOINT_MARK))
+
+
+def guard_callbacks(checkpoint=None, callbacks=()):
+    """The callbacks every keras-ae training runs with, then `callbacks`.
+
+    Args:
+        checkpoint: a folder for `keras_ae.callbacks.SafeBackupAndRestore`
+            (a checkpoint after every epoch, kept when training ends so the
+            caller decides when it is done with), or `None` for none.
+        callbacks: more Keras callbacks, run after the guards.
+
+    Returns:
+        A list: the checkpoint callback (if any), `keras.callbacks.TerminateOnNaN`,
+        then `callbacks`.
+    """
+    import keras
+
+    guards = []
+    if checkpoint:
+        from keras_ae.callbacks import SafeBackupAndRestore
+
+        guards.append(SafeBackupAndRestore(checkpoint, delete_checkpoint=False))
+    return [*guards, keras.callbacks.TerminateOnNaN(), *callbacks]
+
+
+def fit_model(model, x=None, y=None, *, epochs, optimizer=None, seed=None, compile=True,
+              steps_per_execution=1, checkpoint=None, callbacks=(), save_to=None, what="training",
+              **fit_kwargs):
+    """Seed, compile and fit `model` with keras-ae's guards; optionally save it atomically.
+
+    Args:
+        model: a Keras model (a keras-ae model, or the shallow models of a
+            stacked model's pretraining).
+        x, y: passed to `fit` (arrays, a `tf.data.Dataset` or a `PyDataset`).
+        epochs: the number of epochs (a positive integer).
+        optimizer: a Keras optimizer (default `Adam(1e-3)`), for `compile`.
+        seed: if given, `keras.utils.set_random_seed(seed)` first, so the
+            weights and the draws of the run are reproducible.
+        compile: `False` to keep the model's own compile (its optimizer and
+            loss); `optimizer` and `steps_per_execution` are then unused.
+        steps_per_execution: for `compile`; 1 on PyTorch, whose Keras
+            trainer runs one step per call.
+        checkpoint: a folder to checkpoint into after every epoch and resume
+            from (see `guard_callbacks`).
+        callbacks: more Keras callbacks.
+        save_to: a `.keras` path to save the trained model to (keras-ae
+            models save atomically: a temporary file, then a rename).
+        what: how the error names this training if it diverges.
+        **fit_kwargs: the other `fit` arguments (`batch_size`, `validation_data`,
+            `shuffle`, `verbose`, ...).
+
+    Returns:
+        The `History` of `fit`.
+
+    Raises:
+        ValueError: if `epochs` is not a positive integer, or the loss became
+            NaN or infinite (nothing is saved then).
+    """
+    import keras
+
+    from keras_ae._io import check_history_finite
+    from keras_ae._validation import check_positive_int
+
+    check_positive_int("epochs", epochs)
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    if compile:
+        per_call = 1 if keras.backend.backend() == "torch" else int(steps_per_execution)
+        model.compile(optimizer=optimizer if optimizer is not None else keras.optimizers.Adam(1e-3),
+                      steps_per_execution=per_call)
+    history = model.fit(x, y, epochs=epochs, callbacks=guard_callbacks(checkpoint, callbacks), **fit_kwargs)
+    check_history_finite(history, what)
+    if save_to:
+        model.save(save_to)
+    return history
