@@ -12,6 +12,8 @@ Set `KERAS_AE_BACKEND_LOGS=1` to see everything, unfiltered.
 """
 
 import contextlib
+import importlib.abc
+import importlib.util
 import os
 import re
 import sys
@@ -67,6 +69,51 @@ def import_keras():
         return
     with held_stderr():
         import keras  # noqa: F401
+
+
+class _QuietKerasImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A one-shot import hook: the first `import keras`, by anyone, runs with the noise held back.
+
+    `import keras_ae` does not import Keras (it takes well under a second), so the user's own
+    `import keras` after it, or keras-ae's first model, is what loads the backend: this hook holds
+    back its start-up lines either way, then calls `after` (keras-ae registers its classes there).
+    It wraps the real loader for that one import only and removes itself at once.
+    """
+
+    def __init__(self, after=None):
+        self.after = after
+        self.inner = None
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        uninstall_keras_hook()
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        self.inner, spec.loader = spec.loader, self
+        return spec
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module):
+        with held_stderr():
+            self.inner.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self.inner  # the real loader from now on
+        if self.after is not None:
+            self.after()
+
+
+def install_keras_hook(after=None):
+    """Hold back the start-up noise of the first `import keras` from now on; then call `after()`."""
+    if "keras" in sys.modules or any(isinstance(f, _QuietKerasImport) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietKerasImport(after))
+
+
+def uninstall_keras_hook():
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _QuietKerasImport)]
 
 
 _devices_started = False

@@ -100,15 +100,16 @@ def _script(args, env=None, timeout=300):
     """Run the console script's module (`keras-ae ARGS`) in a fresh process, with the backend's logging on."""
     env = {**os.environ, **(env or {})}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    return subprocess.run([sys.executable, "-m", "keras_ae_cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "keras_ae.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=ROOT)
 
 
 def test_help_and_version_answer_without_importing_keras():
-    code = ("import sys, keras_ae_cli\n"
+    # The parser lives in the package now (keras_ae.cli.parser), and `import keras_ae` imports no Keras.
+    code = ("import sys, keras_ae.cli.parser as keras_ae_cli\n"
             "for argv in (['--help'], ['train', '--help'], ['--version'], ['trian']):\n"
             "    keras_ae_cli.main(argv)\n"
-            "heavy = sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', 'keras_ae') if m in sys.modules)\n"
+            "heavy = sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', 'keras_ae.models') if m in sys.modules)\n"
             "print('HEAVY', heavy)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
@@ -124,7 +125,7 @@ def test_commands_print_no_backend_lines_unless_verbose():
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     quiet = _script(["-q", "list", "nothing-*"], env={"KERAS_BACKEND": "tensorflow"})
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
-    import keras_ae_cli
+    from keras_ae.cli import parser as keras_ae_cli
 
     assert keras_ae_cli.main(["info", "nope", "--quiet"]) == 1
 
@@ -239,7 +240,7 @@ def test_train_on_a_folder_of_images(tmp_path, capsys, mnist_sample):
 
 
 def test_backend_choice_happens_before_keras_is_imported():
-    code = ("import os, sys, importlib.util as u, keras_ae_cli as c\n"
+    code = ("import os, sys, importlib.util as u, keras_ae.cli.parser as c\n"
             "real = u.find_spec\n"
             "u.find_spec = lambda n, *a: None if n == 'jax' else real(n, *a)\n"
             "print('EXIT', c.main(['train', 'vae', '--backend', 'jax', '--out', 'x.keras']))\n"

@@ -64,7 +64,7 @@ def test_list_models_with_and_without_weights():
 
 
 def test_what_a_variant_is_comes_from_its_class():
-    import keras_ae_cli
+    from keras_ae.cli import backend as keras_ae_cli
     from keras_ae.models.registry import VARIANTS
     from keras_ae.testing import is_vae, small_model
 

@@ -1,10 +1,9 @@
-"""The `keras-ae` console script.
+"""The `keras-ae` command line: its parser, and the start of every command.
 
-This module parses the command line before anything heavy is imported, so
-`keras-ae --help`, `--version` and usage errors answer at once. The commands
-themselves live in `keras_ae.cli`; importing them loads Keras and its backend,
-whose start-up lines (TensorFlow writes them from C++) are held back unless
-`--verbose` is given, or shown if the import fails.
+It parses the command line before anything heavy is imported, so `keras-ae --help`, `--version`
+and usage errors answer at once, and it imports no Keras: the backend is chosen first
+(`keras_ae.cli.backend`), then the command's module (`keras_ae.cli.commands`) is imported, which
+loads Keras with the backend's start-up lines held back unless `--verbose` is given.
 """
 
 import argparse
@@ -160,15 +159,6 @@ def build_parser():
     return parser
 
 
-def looks_convolutional(variant):
-    """Whether `variant` names a convolutional model, without importing Keras to ask its class.
-
-    The class is the authority (`image_input`); a test checks that this agrees with it for
-    every registered variant.
-    """
-    return variant.startswith("conv")
-
-
 def choose_backend(args):
     """Set KERAS_BACKEND for `train --backend` before Keras is imported; return the choice."""
     if getattr(args, "command", None) != "train" or "keras" in sys.modules:
@@ -185,22 +175,16 @@ def choose_backend(args):
         return args.backend
     if os.environ.get("KERAS_BACKEND"):
         return None
+    from keras_ae.cli.backend import choose
 
-    # benchmarks/RESULTS.md ("Which backend is fastest"): JAX trains the dense models 1.3-2.3x
-    # faster than TensorFlow here, TensorFlow the convolutional ones 2.4-17x faster than JAX, and
-    # PyTorch the contractive autoencoder (its Jacobian penalty) 1.3-1.4x faster than either.
-    if args.variant == "contractive" and importlib.util.find_spec("torch") is not None:
-        os.environ["KERAS_BACKEND"] = "torch"
-        return "torch"
-    conv = looks_convolutional(args.variant or "") or (args.data and os.path.isdir(args.data))
-    if not conv and importlib.util.find_spec("jax") is not None:
-        os.environ["KERAS_BACKEND"] = "jax"
-        return "jax"
-    return None
+    chosen = choose(args.variant, args.data)
+    if chosen:
+        os.environ["KERAS_BACKEND"] = chosen
+    return chosen
 
 
 def import_commands(verbose=False):
-    """Import `keras_ae.cli` (and so Keras) and start the backend's devices.
+    """Import `keras_ae.cli.commands` (and so Keras) and start the backend's devices.
 
     `keras_ae` holds back the backend's start-up lines meanwhile (keras_ae/_quiet.py); `--verbose`
     shows them.
@@ -208,7 +192,7 @@ def import_commands(verbose=False):
     if verbose:
         os.environ["KERAS_AE_BACKEND_LOGS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras_ae.cli as commands
+    from keras_ae.cli import commands
 
     commands.start_backend()
     return commands

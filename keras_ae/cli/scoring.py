@@ -1,0 +1,77 @@
+"""`keras-ae score` and `keras-ae export`: a saved detector's scores, and deployable model parts."""
+
+import sys
+
+from keras_ae.cli.common import CLIError, load_model_or_zoo
+
+
+def cmd_score(args):
+    import numpy as np
+
+    from keras_ae._io import atomic_write, check_output_path
+    from keras_ae.anomaly import AnomalyDetector, TabularDetector
+    from keras_ae.datasets import load_user_data
+
+    out = check_output_path(args.out, (".csv",), what="--out scores file")
+    try:
+        detector = AnomalyDetector.load(args.model)
+    except ValueError as e:
+        if "without a fitted detector" not in str(e) or args.threshold is None:
+            raise
+        detector = AnomalyDetector(load_model_or_zoo(args.model))  # unfitted: --threshold decides
+    x, _ = load_user_data(args.data)
+    if not isinstance(detector, TabularDetector):
+        shape = tuple(detector.model.sample_shape)
+        if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+            raise CLIError(f"{args.data} holds samples of shape {x.shape[1:]}; the model expects {shape}")
+        x = x.reshape((-1,) + shape)
+    scores = detector.decision_function(x)
+    threshold = detector.threshold_ if args.threshold is None else args.threshold
+    labels = (scores > threshold).astype(int)
+    text = "index,score,label\n" + "".join(f"{i},{s:.9g},{k}\n" for i, (s, k) in enumerate(zip(scores, labels)))
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    atomic_write(out, write)
+    print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "
+          f"{threshold:.6g} ({detector.score_kind}); wrote {out}")
+
+
+def _other_score_warning(path, part):
+    """For a detector file whose score is not its model's plain squared reconstruction error (a
+    RestorationDetector, a TabularDetector, a detector scoring by bce or the -ELBO), the warning that the
+    exported "scorer" computes that error and not the detector's score; None otherwise."""
+    from keras_ae.anomaly import describe_detector_file
+
+    if part != "scorer":
+        return None
+    try:
+        described = describe_detector_file(path)
+    except (ValueError, OSError):
+        return None  # not a readable detector file: keras's own loader says what is wrong
+    if described is None:
+        return None  # a plain model file
+    kind, scoring = described["kind"], described.get("scoring", "mse")
+    if kind in ("ReconstructionDetector", "AnomalyDetector") and scoring == "mse":
+        return None
+    what = kind if kind not in ("ReconstructionDetector", "AnomalyDetector") else f"detector scoring by {scoring!r}"
+    return (f"{path} holds a {what}: the exported scorer computes its model's mean squared reconstruction "
+            "error, not the detector's score, so the detector's threshold does not apply to it")
+
+
+def cmd_export(args):
+    from keras_ae.export import export
+
+    if args.model.endswith(".keras"):
+        warning = _other_score_warning(args.model, args.part)
+        if warning:
+            print(f"keras-ae: warning: {warning}", file=sys.stderr)
+    model = load_model_or_zoo(args.model)
+    try:
+        path = export(model, args.out, part=args.part, format=args.format)
+    except ImportError as e:
+        raise CLIError(f"the {args.format} export needs a package that is not installed ({e}); "
+                       "`pip install keras-ae[export]` brings onnx, onnxruntime and tf2onnx") from None
+    print(f"Wrote the {args.part} of {args.model} to {path} ({args.format})")
