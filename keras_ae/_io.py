@@ -138,8 +138,8 @@ def write_json_atomic(path, obj):
 
 
 def check_history_finite(history, what="training"):
-    """Raise `ValueError` if a `fit` history logged a NaN or infinite loss (use with
-    `keras.callbacks.TerminateOnNaN`, which stops at the first one)."""
+    """Raise `ValueError` if a `fit` history logged a NaN or infinite loss (`keras_ae.training.fit_model`
+    calls it, after a `fit` that stops at the first one)."""
     for epoch, value in enumerate(history.history.get("loss", []), start=1):
         if not np.isfinite(value):
             raise ValueError(
