@@ -51,7 +51,7 @@ def set_seed_states(model, states):
 class EpochSync(keras.callbacks.Callback):
     """Tell an epoch-keyed data source which epoch is starting (`data.set_epoch(epoch)`).
 
-    `datasets.training_dataset`, `ArrayBatches` and `DynamicBinarization`
+    `keras_ae.data.training_dataset`, `ArrayBatches` and `DynamicBinarization`
     draw each epoch's order and noise from `(seed, epoch)`. keras-ae models
     add this callback in `fit` themselves; pass it when a plain Keras model
     trains on such data and must resume exactly.
@@ -91,7 +91,7 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     Example:
 
     ```python
-    model.fit(keras_ae.datasets.training_dataset(x, seed=0), epochs=50,
+    model.fit(keras_ae.data.training_dataset(x, seed=0), epochs=50,
               callbacks=[keras_ae.callbacks.SafeBackupAndRestore("runs/vae")])
     # killed? the same call resumes after the last completed epoch
     ```

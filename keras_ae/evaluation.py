@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_ae.datasets import add_noise, binarize
+from keras_ae.data import add_noise, binarize
 
 NOISE_SEED = 1234
 BINARIZE_SEED = 0

@@ -14,7 +14,7 @@ import numpy as np
 import keras_ae
 from keras_ae.course import epochs, load_data, parser, save
 from keras_ae.anomaly import AnomalyDetector, one_class_mnist
-from keras_ae.datasets import one_class_split
+from keras_ae.data import one_class_split
 from keras_ae.plotting import image_grid, roc_curve_plot, score_histogram
 
 p = parser(__doc__)

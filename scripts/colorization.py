@@ -29,7 +29,7 @@ SIZE = 32
 
 def load_images():
     if args.images:
-        from keras_ae.datasets import load_user_data
+        from keras_ae.data import load_user_data
 
         images, kind = load_user_data(args.images)
         if kind != "images" or images.shape[-1] != 3:

@@ -11,7 +11,7 @@ in every training step, which is the same objective with more noise samples.
 # %%
 import keras_ae
 from keras_ae.course import load_data, one_per_digit, parser, pretrained_or_trained, save
-from keras_ae.datasets import add_noise
+from keras_ae.data import add_noise
 from keras_ae.plotting import reconstruction_grid
 
 args = parser(__doc__, pretrained="denoising.mnist_gauss05").parse_args()

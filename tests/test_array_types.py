@@ -92,7 +92,7 @@ def test_half_precision_arrays_are_accepted(model, x_small):
 
 
 def test_pydataset_is_encoded_batch_by_batch(model, x_small):
-    from keras_ae.datasets import ArrayBatches
+    from keras_ae.data import ArrayBatches
 
     batches = ArrayBatches(x_small[:20], batch_size=8, shuffle=False)
     np.testing.assert_allclose(model.encode(batches), model.encode(x_small[:20]), atol=1e-6)
@@ -115,7 +115,7 @@ def test_tf_dataset_is_encoded_batch_by_batch_and_checked(model, x_small):
 
 
 def test_vae_encode_distribution_of_a_data_set(x_small):
-    from keras_ae.datasets import ArrayBatches
+    from keras_ae.data import ArrayBatches
 
     vae = small_model("vae")
     mean, log_var = vae.encode_distribution(ArrayBatches(x_small[:20], batch_size=8, shuffle=False))
@@ -125,10 +125,10 @@ def test_vae_encode_distribution_of_a_data_set(x_small):
 
 
 def test_training_dataset_off_tensorflow_is_a_pydataset(x_small, monkeypatch):
-    from keras_ae import datasets
+    from keras_ae import data
 
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    ds = datasets.training_dataset(x_small[:20], 8, seed=0, input_noise=0.1)
+    ds = data.training_dataset(x_small[:20], 8, seed=0, input_noise=0.1)
     assert isinstance(ds, keras.utils.PyDataset) and len(ds) == 3
     xb, yb = ds[0]
     assert xb.shape == yb.shape == (8, 784) and not np.array_equal(xb, yb)

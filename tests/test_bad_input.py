@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import keras_ae
-from keras_ae import datasets, latent, plotting, zoo
+from keras_ae import latent, plotting, zoo
+from keras_ae import data as ae_data  # `data` is hypothesis's draw in the tests below
 from keras_ae.testing import small_model
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "25"))
@@ -62,9 +63,9 @@ VERBS = {
     "log_likelihood": lambda m, x, b: m["vae"].log_likelihood(x, num_samples=2, batch_size=b),
     "jacobian_penalty": lambda m, x, b: m["cae"].jacobian_penalty(x, batch_size=b),
     "sample": lambda m, x, b: m["vae"].sample(2, batch_size=b),
-    "training_dataset": lambda m, x, b: datasets.training_dataset(x, b),
-    "ArrayBatches": lambda m, x, b: datasets.ArrayBatches(x, b),
-    "DynamicBinarization": lambda m, x, b: datasets.DynamicBinarization(x, b),
+    "training_dataset": lambda m, x, b: ae_data.training_dataset(x, b),
+    "ArrayBatches": lambda m, x, b: ae_data.ArrayBatches(x, b),
+    "DynamicBinarization": lambda m, x, b: ae_data.DynamicBinarization(x, b),
 }
 
 
@@ -89,8 +90,8 @@ SEEDED = {
     "sample": lambda m, x, s: m["vae"].sample(2, seed=s),
     "elbo": lambda m, x, s: m["vae"].elbo(x[:2], seed=s),
     "log_likelihood": lambda m, x, s: m["vae"].log_likelihood(x[:2], num_samples=2, seed=s),
-    "training_dataset": lambda m, x, s: datasets.training_dataset(x, 4, seed=s),
-    "ArrayBatches": lambda m, x, s: datasets.ArrayBatches(x, 4, seed=s),
+    "training_dataset": lambda m, x, s: ae_data.training_dataset(x, 4, seed=s),
+    "ArrayBatches": lambda m, x, s: ae_data.ArrayBatches(x, 4, seed=s),
 }
 
 

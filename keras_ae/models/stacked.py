@@ -4,7 +4,7 @@ import keras
 
 from keras_ae._validation import check_positive_int
 from keras_ae.callbacks import EpochSync
-from keras_ae.datasets import ArrayBatches
+from keras_ae.data import ArrayBatches
 from keras_ae.models.base import DenseAutoencoder, line_per_epoch_verbose, per_sample_reconstruction_loss
 from keras_ae.models.registry import register_variant
 

