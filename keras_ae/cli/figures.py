@@ -7,7 +7,7 @@ def _test_images(model, n, seed=0):
     """`n` test images (from the best MNIST source found), shaped for `model`."""
     import warnings
 
-    from keras_ae.datasets import load_mnist
+    from keras_ae.data import load_mnist
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

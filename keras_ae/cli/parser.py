@@ -103,7 +103,7 @@ def build_parser():
                         "tabular recipe (keras_ae.anomaly.TabularDetector) for tables")
     p.add_argument("--data", default=None,
                    help="your data: .npy, .npz, .csv (a table of numbers) or a folder of images "
-                        "(default: MNIST, found as keras_ae.datasets.load_mnist finds it)")
+                        "(default: MNIST, found as keras_ae.data.load_mnist finds it)")
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=None,
                    help="default 10 (500 at most for tables, with early stopping)")
     p.add_argument("--latent-dim", type=bounded_int(1, 4096), default=None)

@@ -10,7 +10,7 @@ def cmd_score(args):
 
     from keras_ae._io import atomic_write, check_output_path
     from keras_ae.anomaly import AnomalyDetector, TabularDetector
-    from keras_ae.datasets import load_user_data
+    from keras_ae.data import load_user_data
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
     try:

@@ -12,7 +12,7 @@ def _load_data(args):
     from keras_ae.models.registry import VARIANTS
 
     if args.data:
-        from keras_ae.datasets import load_user_data
+        from keras_ae.data import load_user_data
 
         x, kind = load_user_data(args.data)
         return x, kind, f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})"
@@ -23,7 +23,7 @@ def _load_data(args):
 def _split(args, x, image, variant):
     """`(x_train, x_validation or None, source)`: MNIST's own split, or the last part of `--data` held out."""
     if x is None:
-        from keras_ae.datasets import load_mnist
+        from keras_ae.data import load_mnist
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -72,7 +72,7 @@ def cmd_train(args):
     n_val = 0 if xv is None else len(xv)
     print(f"Training {type(model).__name__} on {source}: {len(x)} train, {n_val} validation samples "
           f"({keras.backend.backend()} backend)")
-    from keras_ae.datasets import training_dataset
+    from keras_ae.data import training_dataset
     from keras_ae.training import fit_model, has_checkpoint
 
     # A checkpoint after every epoch, next to the output: a rerun of the same command resumes.
