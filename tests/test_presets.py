@@ -26,6 +26,50 @@ def test_from_preset_refuses_another_class_and_unknown_names():
         keras_ae.VAE.from_preset(None)
 
 
+def _count_zoo_work(monkeypatch):
+    """Count what a zoo call does: folder listings, manifest file reads, builds, weight hashes and loads."""
+    import collections
+
+    from keras_ae.zoo import index, manifest
+
+    manifest.clear_cache()
+    monkeypatch.setattr(manifest, "_SETTLED_NS", -1)  # cache even a freshly checked-out zoo
+    calls = collections.Counter()
+
+    def counting(module, attr, what):
+        real = getattr(module, attr)
+
+        def counted(*args, **kwargs):
+            calls[what] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, attr, counted)
+
+    counting(index, "_manifests", "listings")
+    counting(manifest, "_load_json", "manifest reads")
+    counting(index, "_build", "builds")
+    counting(index, "verify_file", "weight hashes")
+    counting(index, "_load_weights", "weight loads")
+    return calls
+
+
+def test_from_preset_of_another_class_reads_one_manifest_and_loads_nothing(monkeypatch):
+    # KerasHub checks the preset's class from its config before it builds anything; so do we.
+    calls = _count_zoo_work(monkeypatch)
+    with pytest.raises(ValueError, match=r"'vae.mnist_z2' is a VAE, not a ConvVAE.*ConvVAE presets: conv_vae"):
+        keras_ae.ConvVAE.from_preset("vae.mnist_z2")
+    assert calls["manifest reads"] == 1, calls
+    assert calls["builds"] == calls["weight hashes"] == calls["weight loads"] == 0, calls
+    assert calls["listings"] <= 2, calls  # the name's, and the names of the ConvVAE presets for the hint
+    # The right class reads the manifest once too (the second look is a cache hit) and loads the weights once.
+    calls.clear()
+    from keras_ae.zoo import manifest
+
+    manifest.clear_cache()
+    assert isinstance(keras_ae.BaseVAE.from_preset("vae.mnist_z2"), keras_ae.VAE)
+    assert calls["manifest reads"] == 1 and calls["builds"] == calls["weight loads"] == 1, calls
+
+
 def test_overrides_that_keep_the_shapes(x_small):
     model = keras_ae.VAE.from_preset("vae.mnist_z2", name="my_vae", dtype="float64")
     assert model.name == "my_vae" and model.dtype_policy.name == "float64"

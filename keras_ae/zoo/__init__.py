@@ -1,0 +1,61 @@
+"""The pretrained zoo: list, describe and load autoencoders by name, offline.
+
+Each entry is two files in the zoo folder: `NAME.json` (the model config and
+honest metadata: data set, preprocessing, the command that retrains it, and
+the metrics measured on the test set) and `NAME.<sha12>.weights.h5`. Every
+weights file is checked against the sha256 and size in its JSON before it is
+loaded, and the JSON's signature binds the config to those weights.
+
+The zoo folder is the installed `keras_ae_zoo` package (the repository's
+`zoo/` folder), or `$KERAS_AE_ZOO` when that is set.
+
+The package has four parts: `manifest` (the format and its checks), `index`
+(list, info, build, load), `writer` (`save_entry`) and the recipes
+(`recipes`, a table of settings, trained by `train`). Importing it imports no
+Keras; building or loading a model does.
+
+Example:
+
+```python
+import keras_ae.zoo as zoo
+zoo.list_models("vae*")
+model = zoo.load("vae.mnist_z2")
+```
+"""
+
+from keras_ae.zoo.index import (
+    ENV_ZOO,
+    _entry,
+    _manifest_path,
+    _manifests,
+    build,
+    info,
+    list_models,
+    load,
+    markdown_table,
+    metric_definitions,
+    model_class,
+    presets_of,
+    weights_path,
+    zoo_dir,
+)
+from keras_ae.zoo.manifest import (
+    METRIC_DEFINITIONS,
+    METRICS_FILE,
+    WEIGHTS_SUFFIX,
+    ZooError,
+    check_signature as _check_signature,
+    clear_cache,
+    read_manifest as _read_json,
+    sha256_of,
+    signature,
+    verify_file,
+)
+from keras_ae.zoo.writer import save_entry, sign_manifest, write_metric_definitions
+
+__all__ = [
+    "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "WEIGHTS_SUFFIX", "ZooError", "build", "clear_cache",
+    "info", "list_models", "load", "markdown_table", "metric_definitions", "model_class", "presets_of",
+    "save_entry", "sha256_of", "sign_manifest", "signature", "verify_file", "weights_path",
+    "write_metric_definitions", "zoo_dir",
+]

