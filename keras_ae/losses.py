@@ -30,7 +30,7 @@ def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
         values = ops.square(y_true - y_pred)
     else:
         # Written out rather than ops.binary_crossentropy: PyTorch's version raises on a NaN
-        # prediction, and a diverged model should give a NaN loss (TerminateOnNaN), not a crash.
+        # prediction, and a diverged model should give a NaN loss (which keras_ae.training stops at), not a crash.
         p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
         values = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)

@@ -226,7 +226,8 @@ def test_cli_train_checks_out_before_training(tmp_path, monkeypatch, capsys, out
 
 
 def test_asking_for_more_images_than_exist_is_an_error_not_a_hang():
-    from keras_ae.cli import CLIError, _spread
+    from keras_ae.cli.common import CLIError
+    from keras_ae.cli.figures import _spread
 
     labels = np.repeat(np.arange(10), 3)
     assert sorted(_spread(labels, 30)) == list(range(30))
