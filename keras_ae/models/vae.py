@@ -151,9 +151,9 @@ class BaseVAE(BaseAutoencoder):
         bound = batch_mean(self.negative_bound(y_pred, rec, kl), sample_weight)
         kl_mean = batch_mean(kl, sample_weight)
         if type(self).negative_bound is BaseVAE.negative_bound:
-            # The ELBO's reconstruction term as `bound - beta * KL`: the same value, but a second
-            # reduction over the per-sample reconstruction terms made a convolutional VAE's step
-            # 20% slower on JAX (measured against a plain Keras model of the same layers).
+            # The ELBO's reconstruction term as `bound - beta * KL`: the same value, without a second
+            # reduction over the per-sample reconstruction terms, which slowed a convolutional VAE's
+            # step on JAX (benchmarks/RESULTS.md, "What was tried against ratios below target").
             rec_mean = bound - ops.cast(self.kl_weight, "float32") * kl_mean
         else:
             rec_mean = batch_mean(rec, sample_weight)
@@ -348,11 +348,11 @@ class VAE(BaseVAE):
         seed: seed of the sampling noise.
         kernel_initializer: initializer of every Dense kernel: a Keras
             initializer (name, config or instance), or `None` (the default)
-            for U(±1/sqrt(fan_in)), PyTorch's `nn.Linear` default. With the
-            784-400-20 VAE on JAX, 5 epochs of Adam 1e-3 reached a mean test
-            -ELBO of 108.36 with it (5 seeds) against 108.91 with Keras's
-            `"glorot_uniform"` (3 seeds, the run before), in the pythae pairs
-            of `python -m benchmarks --speed` (benchmarks/RESULTS.md).
+            for U(±1/sqrt(fan_in)), PyTorch's `nn.Linear` default, so that a
+            keras-ae VAE and a PyTorch one of the same layers start from the
+            same weight distribution. How it compares with Keras's
+            `"glorot_uniform"`: benchmarks/RESULTS.md, section "Against
+            pythae (PyTorch), the same dense VAE".
 
     Example:
 
