@@ -40,7 +40,7 @@ def quality_section(q, runs=None):
                       f"({_f(stacked['squared_error'])}). Trained: {stacked.get('recipe', '?')}."
                       + ("" if stacked["squared_error"] <= 2.5 else
                          " The recipes tried, with their held-out figures, are listed next to the "
-                         "`stacked.mnist_z30` recipe in keras_ae/zoo_train.py."), ""]
+                         "`stacked.mnist_z30` recipe in docs/zoo_recipes.md."), ""]
     nll = q.get("vae_nll")
     if nll:
         lines += nll_lines(nll, runs.get("vae_nll"))
