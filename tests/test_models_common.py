@@ -119,3 +119,25 @@ def test_verbs_match_predict_in_any_batching(variant, x_small):
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_the_verbs_are_keras_ae_inference_on_the_model(x_small):
+    """The batching lives in keras_ae.inference; the model's verbs call it, and the old names still import."""
+    from keras_ae import inference
+    from keras_ae.models.base import ERROR_METRICS, reconstruction_error, to_float32
+
+    model = small_model("vae")
+    x = x_small[:20]
+    z_mean, z_log_var = inference.encode(model, x, batch_size=8)  # the encoder's outputs
+    np.testing.assert_array_equal(model.encode(x, batch_size=8), z_mean)
+    np.testing.assert_array_equal(model.encode_distribution(x, batch_size=8)[1], z_log_var)
+    np.testing.assert_array_equal(model.decode(z_mean), inference.decode(model, z_mean))
+    recon = inference.reconstruct(model, x, batch_size=8)
+    np.testing.assert_array_equal(model.reconstruct(x, batch_size=8), recon)
+    errors = inference.reconstruction_error(model, x, "bce", batch_size=8)
+    np.testing.assert_array_equal(model.reconstruction_error(x, "bce", batch_size=8), errors)
+    np.testing.assert_allclose(reconstruction_error(x, recon, "bce"), errors, rtol=1e-6)
+    assert reconstruction_error is inference.per_sample_error and to_float32 is inference.to_float32
+    assert ERROR_METRICS == inference.ERROR_METRICS == ("mse", "sse", "bce")
+    with pytest.raises(ValueError, match="metric"):
+        inference.reconstruction_error(model, x, "mae")

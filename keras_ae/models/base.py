@@ -22,10 +22,8 @@ import inspect
 import math
 import os
 import sys
-import weakref
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_ae._quiet import start_devices
@@ -36,10 +34,12 @@ from keras_ae._validation import (
     check_input_shape,
     check_positive_int,
     check_units,
-    check_value_range,
     is_dataset,
-    to_numpy,
 )
+from keras_ae import inference
+# Imported from here by other modules before the batching moved to keras_ae/inference.py.
+from keras_ae.inference import ERROR_METRICS, to_float32  # noqa: F401
+from keras_ae.inference import per_sample_error as reconstruction_error  # noqa: F401
 from keras_ae.losses import (
     RECONSTRUCTION_LOSSES,
     batch_mean,
@@ -47,8 +47,6 @@ from keras_ae.losses import (
     replicas_in_sync,
     total_penalty,
 )
-
-ERROR_METRICS = ("mse", "sse", "bce")
 
 __all__ = ["BaseAutoencoder", "DenseAutoencoder", "dense_stack", "per_sample_reconstruction_loss",
            "reconstruction_error"]
@@ -65,13 +63,6 @@ def dense_stack(x, units, activation, prefix, dtype=None, new_initializer=None):
         x = keras.layers.Dense(u, activation=activation, name=f"{prefix}_{i}", dtype=dtype,
                                kernel_initializer=init)(x)
     return x
-
-
-def to_float32(outputs):
-    """NumPy outputs (or a tuple of them) as float32, whatever the compute dtype."""
-    if isinstance(outputs, (list, tuple)):
-        return tuple(np.asarray(o, "float32") for o in outputs)
-    return np.asarray(outputs, "float32")
 
 
 class BaseAutoencoder(keras.Model):
@@ -292,7 +283,7 @@ class BaseAutoencoder(keras.Model):
         _line_per_epoch(args, kwargs, position=2)  # fit(x, y, batch_size, epochs, verbose, ...)
         x, y = self._check_arg(x, "x"), self._check_arg(y, "y")
         if callable(getattr(x, "set_epoch", None)):
-            # Epoch-keyed data (datasets.training_dataset, ArrayBatches): serve the epoch that is
+            # Epoch-keyed data (data.training_dataset, ArrayBatches): serve the epoch that is
             # starting, so a run resumed by SafeBackupAndRestore sees the batches it would have.
             from keras_ae.callbacks import EpochSync
 
@@ -314,84 +305,10 @@ class BaseAutoencoder(keras.Model):
         return super().predict(self._check_arg(x, "x"), *args, **kwargs)
 
     # ---- the shared API -----------------------------------------------------
-    def _checked_batches(self, x, batch_size, name="x", check=None):
-        """Yield `(start, batch)`: `x` checked and converted to float32 one batch at a time.
-
-        No copy of the whole of `x` is made (a uint8 array stays uint8 until its
-        batch is used), so memory is bounded by the batch.
-        """
-        check = check or self.check_inputs
-        arr = to_numpy(x, name)
-        if not isinstance(arr, np.ndarray):
-            try:
-                arr = np.asarray(arr)
-            except Exception:
-                arr = x  # let the check say what is wrong
-        if not isinstance(arr, np.ndarray) or arr.ndim < 2 or len(arr) <= batch_size:
-            yield 0, check(arr, name)
-            return
-        for start in range(0, len(arr), batch_size):
-            stop = min(start + batch_size, len(arr))
-            yield start, check(arr[start:stop], _batch_name(name, start, stop))
-
-    def _apply(self, model, x, batch_size, name="x", check=None):
-        """Run `model` over `x` in batches; `x` may be an array or a batched data set.
-
-        A data set's batches may be `x` or `(x, y[, sample_weight])`; each is
-        checked like an array. Outputs are float32 NumPy arrays, written batch
-        by batch into one preallocated array.
-        """
-        check_positive_int("batch_size", batch_size)
-        if is_dataset(x):
-            return self._apply_dataset(model, x, name, check)
-        outs, n = None, None
-        batches, values = self._input_batches(x, batch_size, name, check)
-        for start, _, got in _forward_batches(model, batches, values):
-            parts = got if isinstance(got, tuple) else (got,)
-            if outs is None:
-                n = len(to_numpy(x, name))
-                outs = tuple(np.empty((n,) + p.shape[1:], "float32") for p in parts)
-            for o, p in zip(outs, parts):
-                o[start:start + len(p)] = p
-        return outs if isinstance(got, tuple) else outs[0]
-
-    def _input_batches(self, x, batch_size, name="x", check=None):
-        """`(batches, values)` for `_forward_batches`: the checked batches of the array `x`.
-
-        On JAX, for batches of 65,536 values or more, the inputs' values (finite,
-        in `input_range`) are checked from the minimum and maximum the jitted call
-        computes beside its output: two NumPy passes over every batch cost 6-9% of
-        `encode` at batch 1024-4096. On small batches NumPy's passes cost less
-        than copying the extremes back.
-        """
-        rows = min(batch_size, len(x)) if hasattr(x, "__len__") else batch_size
-        if check is None and keras.backend.backend() == "jax" and rows * math.prod(self.input_shape) >= 65536:
-            def shape_only(v, n):
-                return check_batch(v, self.input_shape, name=n, check_values=False)
-
-            return self._checked_batches(x, batch_size, name, shape_only), (name, self.input_range)
-        return self._checked_batches(x, batch_size, name, check), None
-
-    def _dataset_batches(self, x, name="x", check=None):
-        """Yield `(i, batch)` for a batched data set, each batch checked like an array.
-
-        A batch may be `x` or `(x, y[, sample_weight])`; only `x` is used.
-        """
-        check = check or self.check_inputs
-        for i, batch in enumerate(x):
-            if isinstance(batch, (tuple, list)):
-                batch = batch[0]
-            yield i, check(batch, f"{name} (batch {i})")
-            if hasattr(x, "__len__") and not hasattr(x, "take") and i + 1 >= len(x):
-                break  # a PyDataset indexes past its end
-
-    def _apply_dataset(self, model, x, name="x", check=None):
-        outs = [got for _, _, got in _forward_batches(model, self._dataset_batches(x, name, check))]
-        if not outs:
-            raise ValueError(f"`{name}` is an empty data set; expected at least one batch")
-        if isinstance(outs[0], tuple):
-            return tuple(np.concatenate(parts) for parts in zip(*outs))
-        return np.concatenate(outs)
+    # The batching lives in keras_ae/inference.py; the verbs state the contract and call it.
+    def _apply(self, part, x, batch_size, name="x", check=None):
+        """Run `part` (this model, its encoder or decoder) over `x` in batches: `inference.apply`."""
+        return inference.apply(self, part, x, batch_size, name=name, check=check)
 
     def encode(self, x, batch_size=256):
         """Encode a batch of inputs.
@@ -404,16 +321,15 @@ class BaseAutoencoder(keras.Model):
         Returns:
             A float32 NumPy array of shape `(n,) + code_shape`. For a VAE, the means.
         """
-        return self._apply(self.encoder, x, batch_size)
+        return inference.encode(self, x, batch_size)
 
     def decode(self, z, batch_size=256):
         """Decode a batch of codes of shape `(n,) + code_shape` to inputs."""
-        return self._apply(self.decoder, z, batch_size, name="z",
-                           check=lambda v, name: check_batch(v, self.code_shape, name=name))
+        return inference.decode(self, z, batch_size)
 
     def reconstruct(self, x, batch_size=256):
         """Return the model's reconstruction of `x` (no corruption or sampling)."""
-        return self._apply(self, x, batch_size)
+        return inference.reconstruct(self, x, batch_size)
 
     def reconstruction_error(self, x, metric="mse", batch_size=256):
         """Per-sample reconstruction error.
@@ -427,14 +343,8 @@ class BaseAutoencoder(keras.Model):
         Returns:
             A NumPy array of shape `(n,)`.
         """
-        check_choice("metric", metric, ERROR_METRICS)
-        check_positive_int("batch_size", batch_size)
         # Batch by batch, so memory is bounded by the batch, not by len(x).
-        batches, values = (self._dataset_batches(x), None) if is_dataset(x) else self._input_batches(x, batch_size)
-        errors = [reconstruction_error(xb, recon, metric) for _, xb, recon in _forward_batches(self, batches, values)]
-        if not errors:
-            raise ValueError("`x` is an empty data set; expected at least one batch")
-        return np.concatenate(errors)
+        return inference.reconstruction_error(self, x, metric, batch_size)
 
 
 def line_per_epoch_verbose(verbose="auto"):
@@ -451,126 +361,6 @@ def line_per_epoch_verbose(verbose="auto"):
 def _line_per_epoch(args, kwargs, position):
     if len(args) <= position:
         kwargs["verbose"] = line_per_epoch_verbose(kwargs.get("verbose", "auto"))
-
-
-class _RetracingFilter:
-    """Drops TensorFlow's "N out of the last N calls ... triggered tf.function retracing" note.
-
-    TensorFlow counts traces by the Python code of the function, and every Keras
-    model's predict step shares that code: the verbs below run several models
-    (encoder, decoder, the whole model), each tracing its own step once or twice,
-    which TensorFlow reports as excessive retracing of one function.
-    """
-
-    @staticmethod
-    def filter(record):
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-# model -> its jitted inference call on JAX (see `_jax_forward`); weak, so models are not kept alive.
-_JAX_FORWARD = weakref.WeakKeyDictionary()
-
-
-def _batch_name(name, start, stop):
-    """How errors name the rows `start:stop` of the argument `name`."""
-    return name if start == 0 else f"{name} (rows {start}-{stop - 1})"
-
-
-def _jax_forward(model, extremes=False):
-    """`f(trainable, non_trainable, x)`: `model(x)` at inference, jitted once per model (JAX only).
-
-    Keras's `predict_on_batch` on JAX gathers every variable's value before the
-    call and assigns each one back after it, and waits for the result: a fixed
-    cost per batch that made `encode` 0.7-0.9x as fast as `predict` (benchmarks/
-    RESULTS.md). This call reads the values once per verb and returns at once.
-    With `extremes`, it returns `(output, [min(x), max(x)])`, both NaN if any
-    value is not finite (XLA's min and max skip NaN): one small array, as each
-    copy back to the host has a fixed cost.
-    """
-    fns = _JAX_FORWARD.get(model)
-    if fns is None:
-        fns = _JAX_FORWARD[model] = {}
-    if extremes not in fns:
-        import jax
-        import jax.numpy as jnp
-
-        ref = weakref.ref(model)  # the cache's value must not keep its key alive
-        if extremes:
-            def forward(tv, ntv, x):
-                finite = jnp.all(jnp.isfinite(x))
-                bounds = jnp.where(finite, jnp.stack([jnp.min(x), jnp.max(x)]), jnp.nan)
-                return ref().stateless_call(tv, ntv, x, training=False)[0], bounds
-
-            fns[extremes] = jax.jit(forward)
-        else:
-            fns[extremes] = jax.jit(lambda tv, ntv, x: ref().stateless_call(tv, ntv, x, training=False)[0])
-    return fns[extremes]
-
-
-def _forward_batches(model, batches, values=None):
-    """Yield `(start, batch, output)` for `(start, batch)` pairs: `model(batch)` at inference, float32 NumPy.
-
-    On JAX the next batch is dispatched before the previous output is copied to
-    the host, so the copy and the NumPy work on it overlap the computation.
-    `values=(name, value_range)` (JAX only) checks each batch's values, which
-    were not checked yet, from the extremes the jitted call returns.
-    """
-    if keras.backend.backend() != "jax":
-        for start, xb in batches:
-            yield start, xb, to_float32(_predict_on_batch(model, xb))
-        return
-    if not model.built or not all(layer.built for layer in model._flatten_layers()):
-        first = next(iter(batches), None)  # built by one ordinary call, then as below
-        if first is None:
-            return
-        if values is not None:
-            check_value_range(first[1], _batch_name(values[0], first[0], first[0] + len(first[1])), values[1])
-        yield first[0], first[1], to_float32(_predict_on_batch(model, first[1]))
-    fn = _jax_forward(model, extremes=values is not None)
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-
-    def finish(start, xb, out):
-        if values is not None:
-            out, bounds = out
-            check_value_range(xb, _batch_name(values[0], start, start + len(xb)), values[1], np.asarray(bounds))
-        return start, xb, to_float32(out)
-
-    pending = None
-    for start, xb in batches:
-        out = fn(trainable, non_trainable, np.asarray(xb))
-        if pending is not None:
-            yield finish(*pending)
-        pending = (start, xb, out)
-    if pending is not None:
-        yield finish(*pending)
-
-
-def _predict_on_batch(model, xb):
-    if keras.backend.backend() != "tensorflow":
-        return model.predict_on_batch(xb)
-    import logging
-
-    logger = logging.getLogger("tensorflow")
-    logger.addFilter(_RetracingFilter)
-    try:
-        return model.predict_on_batch(xb)
-    finally:
-        logger.removeFilter(_RetracingFilter)
-
-
-def reconstruction_error(x, recon, metric="mse"):
-    """Per-sample error between two NumPy batches of the same shape."""
-    # float32, like the model's output: float64 copies of a large batch cost more than the
-    # forward pass (a 0.63x ratio against `predict` at batch 4096 on JAX).
-    x = np.asarray(x, "float32").reshape(len(x), -1)
-    recon = np.asarray(recon, "float32").reshape(len(recon), -1)
-    if metric in ("mse", "sse"):
-        diff = x - recon
-        sse = np.einsum("ij,ij->i", diff, diff)
-        return sse / x.shape[1] if metric == "mse" else sse
-    p = np.clip(recon, 1e-7, 1 - 1e-7)
-    return -(np.einsum("ij,ij->i", x, np.log(p)) + np.einsum("ij,ij->i", 1 - x, np.log(1 - p)))
 
 
 class DenseAutoencoder(BaseAutoencoder):
