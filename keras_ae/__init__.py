@@ -60,6 +60,15 @@ def _register_with_keras():
         importlib.import_module(f"{__name__}.models")
 
 
+def register_with_keras():
+    """Register keras-ae's model classes with Keras now (import `keras_ae.models`); a no-op after the first time.
+
+    Code that deserializes keras-ae models by their registered names (the zoo, detector files) calls it,
+    since Keras may have been loaded in the middle of another keras-ae module's import, when the
+    registration had to wait."""
+    importlib.import_module(f"{__name__}.models")
+
+
 def _load_keras():
     """Load Keras (held back start-up lines) and register the model classes; a no-op after the first time."""
     from keras_ae._quiet import import_keras

@@ -80,8 +80,11 @@ def model_class(name):
     in `keras_hub/src/utils/preset_utils.py`). Returns `None` if no class is
     registered under the config's name (then `build` and `load` fail, naming it).
     """
-    import keras  # keras-ae registers its classes with Keras when Keras loads (keras_ae/__init__.py)
+    import keras
 
+    from keras_ae import register_with_keras
+
+    register_with_keras()
     path, entry = _entry(name)
     check_signature(name, entry, path)
     config = entry["config"]
@@ -124,6 +127,9 @@ def weights_path(name, download=False):
 def _build(name, manifest, entry, overrides):
     import keras
 
+    from keras_ae import register_with_keras
+
+    register_with_keras()
     check_signature(name, entry, manifest)
     config = json.loads(json.dumps(entry["config"]))
     unknown = sorted(set(overrides) - set(config.get("config", {})) - {"name", "dtype", "trainable"})
