@@ -22,7 +22,13 @@ from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
 
 import keras_ae
-from keras_ae.datasets import _shifted, load_mnist
+from keras_ae.anomaly import ReconstructionDetector, RestorationDetector
+from keras_ae.datasets import load_mnist
+
+try:
+    from keras_ae.data.pipelines import shift_images
+except ImportError:  # before keras_ae.data existed
+    from keras_ae.datasets import _shifted as shift_images
 
 
 def split(data, digit, mode, rng):
@@ -74,198 +80,266 @@ def ensemble(scores, combo):
     return total
 
 
+# ---- the methods: each family trains its model(s) and returns {score name: scores on x_eval} -------------------
+METHODS = {}  # family name -> function(name, x_normal, x_eval, epochs)
+
+
+def method(*names):
+    def register(fn):
+        for name in names:
+            METHODS[name] = fn
+        return fn
+
+    return register
+
+
 def method_scores(name, x_normal, x_eval, epochs):
-    """{score name: per-sample score on x_eval (higher = more anomalous)} for one method family."""
-    out = {}
-    if name == "ae_big":
-        m = train(dense(hidden=(512, 256, 128), latent=32), x_normal, epochs)
-        out[name] = normalised(m.reconstruction_error(x_normal), m.reconstruction_error(x_eval))
-    elif name == "ae":
-        m = train(dense(), x_normal, epochs)
-        e_tr, e = m.reconstruction_error(x_normal), m.reconstruction_error(x_eval)
-        out["ae"] = normalised(e_tr, e)
-        for sigma in (1.0,):  # the error map smoothed before squaring, as for the restorer below
-            e_tr_s, e_s = (smoothed_error(m, x_normal, sigma), smoothed_error(m, x_eval, sigma))
-            out[f"ae_smooth{sigma:g}"] = normalised(e_tr_s, e_s)
-        z_tr, z = m.encode(x_normal), m.encode(x_eval)
-        out["aemaha"] = out["ae"] + normalised(mahalanobis(z_tr, z_tr), mahalanobis(z_tr, z))
-    elif name == "dae":
-        m = train(keras_ae.DenoisingAutoencoder(hidden_units=(256, 64), latent_dim=16, noise_factor=0.3,
-                                                reconstruction_loss="bce", seed=0), x_normal, epochs)
-        out["dae"] = normalised(m.reconstruction_error(x_normal), m.reconstruction_error(x_eval))
-    elif name == "vae":
-        m = keras_ae.VAE(hidden_units=(256, 64), latent_dim=16, seed=0)
-        m.compile(optimizer=keras.optimizers.Adam(1e-3))
-        m.fit(x_normal, epochs=epochs, batch_size=128, verbose=0)
-        out["vae"] = normalised(-m.elbo(x_normal[:2000], num_samples=10, seed=0),
-                                -m.elbo(x_eval, num_samples=10, seed=0))
-        out["vae_rec"] = normalised(m.reconstruction_error(x_normal), m.reconstruction_error(x_eval))
-    elif name.startswith("restore"):
-        # Attribute restoration (ARNet, Fei et al. 2020): the input is a rotated copy (0, 90, 180, 270
-        # degrees), the target the upright image; the score is the restoration error averaged over rotations.
-        # "restore_big": wider layers; "restore_d8_big": the 8 rotations and flips; "restore_shift_big"
-        # and "restore_shift_norot_big": translations too, or instead (below).
-        hidden = (1024, 512, 256) if "huge" in name else (512, 256, 128) if "big" in name else (256, 64)
-        m = dense(hidden=hidden, latent=64 if "huge" in name else 32 if "big" in name else 16)
-        shape = (-1, 784)
-        if "conv" in name:
-            m, shape = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32), (-1, 28, 28, 1)
-        img = x_normal.reshape(-1, 28, 28)
-        transforms = [lambda a, k=k: np.rot90(a, k, axes=(1, 2)) for k in range(4)]
-        if "shift" in name:
-            # Translations as restored attributes too (GEOM's transformations include shifts of
-            # +-8 px; MNIST digits sit in a 20x20 box, so 3 px keeps them whole). "norot": shifts only,
-            # a 3x3 grid; otherwise each rotation with no shift and four 3 px shifts.
-            grid = [(dy, dx) for dy in (-3, 0, 3) for dx in (-3, 0, 3)]
-            cross = [(0, 0), (3, 0), (-3, 0), (0, 3), (0, -3)]
-            rotations = [0] if "norot" in name else range(4)
-            transforms = [lambda a, k=k, d=d: np.roll(np.rot90(a, k, axes=(1, 2)), d, axis=(1, 2))
-                          for k in rotations for d in (grid if "norot" in name else cross)]
-        if "d8" in name:
-            transforms += [lambda a, k=k: np.rot90(a[:, :, ::-1], k, axes=(1, 2)) for k in range(4)]
-        fit_epochs = max(1, epochs * 2 // len(transforms))
-        upright = img
-        if "aug" in name:
-            # "restore_augN_big": data augmentation, N copies of each image, each moved by a random
-            # -1..1 px each way (input and target alike), for the same number of steps in all.
-            copies = int(name.split("aug")[1].split("_")[0])
-            rng = np.random.default_rng(len(img))
-            upright = np.concatenate([_shifted(np, img[..., None], rng.integers(0, 3, (len(img), 2)), 1,
-                                               (28, 28, 1))[..., 0] for _ in range(copies)])
-            fit_epochs = max(1, round(fit_epochs / copies))
-        x_in = np.concatenate([t(upright).reshape(shape) for t in transforms])
-        x_out = np.concatenate([upright.reshape(shape)] * len(transforms))
-        if "rot" in name and "norot" not in name:
-            # "restore_rotL_big": a head on the code also says which transform was applied (rotation
-            # prediction, as in GEOM), its softmax cross-entropy weighted L in the training loss; the
-            # scores below join the mean -log p(transform applied) to the restoration error.
-            weight = float(name.split("rot")[1].split("_")[0])
-            z_in = keras.Input(x_in.shape[1:])
-            code = m.encoder(z_in)
-            joint = keras.Model(z_in, [m.decoder(code), keras.layers.Dense(len(transforms))(code)])
-            joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss=[
-                "binary_crossentropy", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
-                loss_weights=[1.0, weight])
-            labels = np.repeat(np.arange(len(transforms)), len(upright))
-            joint.fit(x_in, (x_out, labels), epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+    """{score name: per-sample score on x_eval (higher = more anomalous)} for one method family.
 
-            def surprise(x):
-                """(transforms, n) -log p(the transform applied | transformed image)."""
-                im = x.reshape(-1, 28, 28)
+    `restore*` names pick their variant by the parts of the name (see `restoration_scores`).
+    """
+    family = "restore" if name.startswith("restore") else name
+    if family not in METHODS:
+        raise ValueError(f"Unknown method {name!r}. Known: {sorted(METHODS)} (and restore_* variants)")
+    return METHODS[family](name, x_normal, x_eval, epochs)
 
-                def one(i, t):  # from the logits, in float64: a softmax of near 1 loses the digits
-                    logits = np.asarray(joint.predict(t(im).reshape(shape), batch_size=1024, verbose=0)[1],
-                                        "float64")
-                    return logsumexp(logits, axis=1) - logits[:, i]
 
-                return np.stack([one(i, t) for i, t in enumerate(transforms)])
+def reconstruction_scores(model, x_normal, x_eval, **detector_kw):
+    """The detector's score on x_eval divided by its median on x_normal."""
+    detector = ReconstructionDetector(model, **detector_kw).fit(x_normal)
+    return normalised(detector.decision_scores_, detector.decision_function(x_eval))
 
-            s_tr, s_ev = surprise(x_normal[:2000]).mean(0), surprise(x_eval).mean(0)
-            out[name + "_cls"] = s_ev
-            cls = normalised(s_tr + 1e-3, s_ev + 1e-3)  # a floor of 1e-3 nats: the median can be 0
-            cls_tr = normalised(s_tr + 1e-3, s_tr + 1e-3)
-        else:
-            m.compile(optimizer=keras.optimizers.Adam(1e-3))
-            m.fit(x_in, x_out, epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
-            cls = None
 
-        def squared_maps(x, sigma=0.0):
-            """Each transform's (n, 784) squared restoration error, the error map smoothed first if `sigma`
-            (RestorationDetector's `smoothing`)."""
-            im = x.reshape(-1, 28, 28)
-            for t in transforms:
-                error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
-                if sigma:
-                    error = gaussian_filter(error, sigma=(0, sigma, sigma))
-                yield error.reshape(len(x), -1) ** 2
+@method("ae_big")
+def ae_big(name, x_normal, x_eval, epochs):
+    return {name: reconstruction_scores(train(dense(hidden=(512, 256, 128), latent=32), x_normal, epochs),
+                                        x_normal, x_eval)}
 
-        def per_transform(x, sigma=0.0, pixel_weights=None):
-            """(transforms, n) mean squared errors; `pixel_weights` (transforms, 784) weighs each pixel."""
-            return np.stack([np.mean(sq if pixel_weights is None else sq * pixel_weights[i], axis=1)
-                             for i, sq in enumerate(squared_maps(x, sigma))])
 
-        def pixel_means(x, sigma):
-            """(transforms, 784) mean squared smoothed error of each pixel on `x`."""
-            return np.stack([sq.mean(axis=0) for sq in squared_maps(x, sigma)])
+@method("ae")
+def ae(name, x_normal, x_eval, epochs):
+    m = train(dense(), x_normal, epochs)
+    out = {"ae": reconstruction_scores(m, x_normal, x_eval)}
+    for sigma in (1.0,):  # the error map smoothed before squaring, as for the restorer below
+        out[f"ae_smooth{sigma:g}"] = normalised(smoothed_error(m, x_normal, sigma), smoothed_error(m, x_eval, sigma))
+    z_tr, z = m.encode(x_normal), m.encode(x_eval)
+    out["aemaha"] = out["ae"] + normalised(mahalanobis(z_tr, z_tr), mahalanobis(z_tr, z))
+    return out
 
-        e_tr, e = per_transform(x_normal[:2000]), per_transform(x_eval)
-        out[name] = normalised(e_tr.mean(0), e.mean(0))
-        # Each rotation's error divided by its median on normal images first: a rotation the normal
-        # class is ambiguous under (a 0 turned by 90 degrees) then weighs no more than the others.
-        med = np.median(e_tr, axis=1, keepdims=True)
-        out[name + "_norm"] = (e / med).mean(0)
-        out[name + "_k0"] = normalised(e_tr[0], e[0])
-        for sigma in (0.7, 1.0, 1.5):
-            e_tr, e = per_transform(x_normal[:2000], sigma), per_transform(x_eval, sigma)
-            out[f"{name}_smooth{sigma:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
-        if cls is not None:
-            # Normal images are near-certain of their transform, so the surprise's median is tiny and
-            # its ratio heavy-tailed: the two scores are joined as logs (a weighted product of ratios).
-            for w in (0.1, 0.25, 0.5, 1.0):
-                out[f"{name}_smooth1*{w:g}cls"] = np.log(out[f"{name}_smooth1"]) + w * np.log(cls)
-            # Each log score divided by its spread (interquartile range) on normal images: a digit
-            # whose rotations are ambiguous (0, 1) has a wide spread of surprise and weighs it less.
-            e_tr, e = per_transform(x_normal[:2000], 1.0), per_transform(x_eval, 1.0)
-            med = np.median(e_tr, axis=1, keepdims=True)
-            r_tr, r_ev = np.log((e_tr / med).mean(0)), np.log((e / med).mean(0))
-            c_tr, c_ev = np.log(cls_tr), np.log(cls)
-            iqr = lambda a: np.subtract(*np.percentile(a, [75, 25]))  # noqa: E731
-            for w in (0.25, 0.5, 1.0):
-                out[f"{name}_smooth1~{w:g}cls"] = r_ev / iqr(r_tr) + w * c_ev / iqr(c_tr)
-        # Each pixel's squared error divided by its mean on normal images (plus a floor, a fraction of
-        # the mean over pixels): an error where normal images are restored well counts more.
-        pix = pixel_means(x_normal[:2000], 1.0)
-        for floor in (0.1, 0.3, 1.0):
-            weights = 1.0 / (pix + floor * pix.mean(axis=1, keepdims=True))
-            e_tr, e = per_transform(x_normal[:2000], 1.0, weights), per_transform(x_eval, 1.0, weights)
-            out[f"{name}_pix{floor:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
-    elif name == "knn":
-        # No autoencoder: the cosine distance to the k nearest normal images, on the pixels blurred by a
-        # Gaussian of sigma px first (a baseline to measure the autoencoders' scores against).
-        from benchmarks.quality import knn_cosine_distance
 
-        for sigma in (0.0, 0.5, 1.0, 1.5):
-            for k in (1, 3, 5):
-                out[f"knn_s{sigma:g}_k{k}"] = knn_cosine_distance(x_normal, x_eval, k=k, sigma=sigma)
-        d2 = (x_eval ** 2).sum(1)[:, None] - 2 * x_eval @ x_normal.T + (x_normal ** 2).sum(1)[None]
-        out["knn_euclid_k1"] = np.sqrt(np.maximum(d2.min(axis=1), 0))
-    elif name == "detector_knn":
-        # The RestorationDetector joined to the nearest-neighbour baseline (cosine, k = 3, pixels blurred by
-        # 1 px): each score's ratio to its median on the last tenth of x_normal (for the distance, against the
-        # rest; the detector's score is already calibrated on its own held-out images, so this is a constant),
-        # multiplied, the distance's raised to a power.
-        # "code": the nearest neighbours among the restorer's codes of the upright images instead of pixels.
-        from benchmarks.quality import knn_cosine_distance
-        from keras_ae.anomaly import RestorationDetector
+@method("dae")
+def dae(name, x_normal, x_eval, epochs):
+    m = train(keras_ae.DenoisingAutoencoder(hidden_units=(256, 64), latent_dim=16, noise_factor=0.3,
+                                            reconstruction_loss="bce", seed=0), x_normal, epochs)
+    return {"dae": reconstruction_scores(m, x_normal, x_eval)}
 
-        det = RestorationDetector().fit(x_normal)
-        ref, cal = x_normal[:len(x_normal) * 9 // 10], x_normal[len(x_normal) * 9 // 10:]
-        rest = det._raw_scores(x_eval) / np.median(det._raw_scores(cal))
-        pix = knn_cosine_distance(x_normal, x_eval) / np.median(knn_cosine_distance(ref, cal))
-        code = (knn_cosine_distance(det.model.encode(x_normal), det.model.encode(x_eval), sigma=0)
-                / np.median(knn_cosine_distance(det.model.encode(ref), det.model.encode(cal), sigma=0)))
-        out.update({"detector": rest, "knn": pix, "knn_code": code})
-        # The same trained restorer scored other ways (`error`, `smoothing`), each calibrated as `fit` would
-        # calibrate it: per-rotation medians on the detector's own held-out normal images.
-        calibration = det._calibration_split(det._images(x_normal))[0]
-        for error in RestorationDetector.ERRORS:
-            for sigma in (0.0, 1.0, 2.0):
-                variant = copy.copy(det).set_params(error=error, smoothing=sigma)
-                ratio = (variant._rotation_errors(det._images(x_eval))
-                         / np.median(variant._rotation_errors(calibration), axis=1, keepdims=True))
-                out[f"detector_{error}{sigma:g}"] = ratio.mean(0)
-                out[f"detector_{error}{sigma:g}_k0"] = ratio[0]
-        for w in (0.5, 1.0, 2.0):
-            out[f"detector*knn^{w:g}"] = np.log(rest) + w * np.log(pix)
-            out[f"detector*knn_code^{w:g}"] = np.log(rest) + w * np.log(code)
-    elif name == "conv":
-        m = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32)
-        xs, xe = x_normal.reshape(-1, 28, 28, 1), x_eval.reshape(-1, 28, 28, 1)
-        m.compile(optimizer=keras.optimizers.Adam(1e-3))
-        m.fit(xs, xs, epochs=epochs, batch_size=128, verbose=0)
-        out["conv"] = normalised(m.reconstruction_error(xs), m.reconstruction_error(xe))
+
+@method("vae")
+def vae(name, x_normal, x_eval, epochs):
+    m = keras_ae.VAE(hidden_units=(256, 64), latent_dim=16, seed=0)
+    m.compile(optimizer=keras.optimizers.Adam(1e-3))
+    m.fit(x_normal, epochs=epochs, batch_size=128, verbose=0)
+    return {"vae": reconstruction_scores(m, x_normal[:2000], x_eval, scoring="neg_elbo", num_samples=10),
+            "vae_rec": reconstruction_scores(m, x_normal, x_eval, scoring="mse")}
+
+
+@method("conv")
+def conv(name, x_normal, x_eval, epochs):
+    m = keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32)
+    xs, xe = x_normal.reshape(-1, 28, 28, 1), x_eval.reshape(-1, 28, 28, 1)
+    return {"conv": reconstruction_scores(train(m, xs, epochs), xs, xe)}
+
+
+@method("knn")
+def knn(name, x_normal, x_eval, epochs):
+    # No autoencoder: the cosine distance to the k nearest normal images, on the pixels blurred by a
+    # Gaussian of sigma px first (a baseline to measure the autoencoders' scores against).
+    from benchmarks.quality import knn_cosine_distance
+
+    out = {f"knn_s{sigma:g}_k{k}": knn_cosine_distance(x_normal, x_eval, k=k, sigma=sigma)
+           for sigma in (0.0, 0.5, 1.0, 1.5) for k in (1, 3, 5)}
+    d2 = (x_eval ** 2).sum(1)[:, None] - 2 * x_eval @ x_normal.T + (x_normal ** 2).sum(1)[None]
+    out["knn_euclid_k1"] = np.sqrt(np.maximum(d2.min(axis=1), 0))
+    return out
+
+
+@method("detector_knn")
+def detector_knn(name, x_normal, x_eval, epochs):
+    # The RestorationDetector joined to the nearest-neighbour baseline (cosine, k = 3, pixels blurred by
+    # 1 px): each score's ratio to its median on the last tenth of x_normal (for the distance, against the
+    # rest; the detector's score is already calibrated on its own held-out images, so this is a constant),
+    # multiplied, the distance's raised to a power.
+    # "code": the nearest neighbours among the restorer's codes of the upright images instead of pixels.
+    from benchmarks.quality import knn_cosine_distance
+
+    det = RestorationDetector().fit(x_normal)
+    ref, cal = x_normal[:len(x_normal) * 9 // 10], x_normal[len(x_normal) * 9 // 10:]
+    rest = det.decision_function(x_eval) / np.median(det.decision_function(cal))
+    pix = knn_cosine_distance(x_normal, x_eval) / np.median(knn_cosine_distance(ref, cal))
+    code = (knn_cosine_distance(det.model_.encode(x_normal), det.model_.encode(x_eval), sigma=0)
+            / np.median(knn_cosine_distance(det.model_.encode(ref), det.model_.encode(cal), sigma=0)))
+    out = {"detector": rest, "knn": pix, "knn_code": code}
+    # The same trained restorer scored other ways (`error`, `smoothing`), each calibrated as `fit` would
+    # calibrate it: per-rotation medians on the detector's own held-out normal images.
+    calibration = det._calibration_split(det._images(x_normal))[0]
+    for error in RestorationDetector.ERRORS:
+        for sigma in (0.0, 1.0, 2.0):
+            variant = copy.copy(det).set_params(error=error, smoothing=sigma)
+            ratio = (variant._rotation_errors(det._images(x_eval))
+                     / np.median(variant._rotation_errors(calibration), axis=1, keepdims=True))
+            out[f"detector_{error}{sigma:g}"] = ratio.mean(0)
+            out[f"detector_{error}{sigma:g}_k0"] = ratio[0]
+    for w in (0.5, 1.0, 2.0):
+        out[f"detector*knn^{w:g}"] = np.log(rest) + w * np.log(pix)
+        out[f"detector*knn_code^{w:g}"] = np.log(rest) + w * np.log(code)
+    return out
+
+
+# ---- attribute restoration (ARNet, Fei et al. 2020), the variants RestorationDetector was chosen from ---------------
+# The input is a transformed copy (by default the rotations by 0, 90, 180, 270 degrees), the target the upright
+# image; the score is the restoration error averaged over the transforms. The name's parts choose the variant:
+# "big"/"huge": wider layers; "conv": a convolutional restorer; "d8": the 8 rotations and flips; "shift":
+# translations too ("norot": instead); "augN": N randomly moved copies of each image; "rotL": a head on the code
+# also says which transform was applied, its cross-entropy weighted L.
+
+def restore_transforms(name):
+    """The list of image transforms (functions of an `(n, 28, 28)` array) of the variant `name`."""
+    transforms = [lambda a, k=k: np.rot90(a, k, axes=(1, 2)) for k in range(4)]
+    if "shift" in name:
+        # Translations as restored attributes too (GEOM's transformations include shifts of +-8 px; MNIST
+        # digits sit in a 20x20 box, so 3 px keeps them whole). "norot": shifts only, a 3x3 grid; otherwise
+        # each rotation with no shift and four 3 px shifts.
+        grid = [(dy, dx) for dy in (-3, 0, 3) for dx in (-3, 0, 3)]
+        cross = [(0, 0), (3, 0), (-3, 0), (0, 3), (0, -3)]
+        rotations = [0] if "norot" in name else range(4)
+        transforms = [lambda a, k=k, d=d: np.roll(np.rot90(a, k, axes=(1, 2)), d, axis=(1, 2))
+                      for k in rotations for d in (grid if "norot" in name else cross)]
+    if "d8" in name:
+        transforms += [lambda a, k=k: np.rot90(a[:, :, ::-1], k, axes=(1, 2)) for k in range(4)]
+    return transforms
+
+
+def restore_model(name):
+    """`(model, input shape)` of the variant `name`."""
+    if "conv" in name:
+        return keras_ae.ConvolutionalAutoencoder(input_shape=(28, 28, 1), latent_dim=32), (-1, 28, 28, 1)
+    hidden = (1024, 512, 256) if "huge" in name else (512, 256, 128) if "big" in name else (256, 64)
+    return dense(hidden=hidden, latent=64 if "huge" in name else 32 if "big" in name else 16), (-1, 784)
+
+
+def upright_images(name, x_normal, fit_epochs):
+    """`(upright training images, epochs)`: with "augN", N copies each moved by a random -1..1 px each way
+    (input and target alike), for the same number of steps in all."""
+    img = x_normal.reshape(-1, 28, 28)
+    if "aug" not in name:
+        return img, fit_epochs
+    copies = int(name.split("aug")[1].split("_")[0])
+    rng = np.random.default_rng(len(img))
+    upright = np.concatenate([shift_images(np, img[..., None], rng.integers(0, 3, (len(img), 2)), 1,
+                                           (28, 28, 1))[..., 0] for _ in range(copies)])
+    return upright, max(1, round(fit_epochs / copies))
+
+
+def train_with_transform_head(name, m, shape, transforms, upright, x_in, x_out, fit_epochs):
+    """"rotL": train the restorer with a head that says which transform was applied (rotation prediction, as in
+    GEOM), its softmax cross-entropy weighted L; returns `surprise(x)`, the `(transforms, n)` -log p(the
+    transform applied | transformed image)."""
+    weight = float(name.split("rot")[1].split("_")[0])
+    z_in = keras.Input(x_in.shape[1:])
+    code = m.encoder(z_in)
+    joint = keras.Model(z_in, [m.decoder(code), keras.layers.Dense(len(transforms))(code)])
+    joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss=[
+        "binary_crossentropy", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+        loss_weights=[1.0, weight])
+    labels = np.repeat(np.arange(len(transforms)), len(upright))
+    joint.fit(x_in, (x_out, labels), epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+
+    def surprise(x):
+        im = x.reshape(-1, 28, 28)
+
+        def one(i, t):  # from the logits, in float64: a softmax of near 1 loses the digits
+            logits = np.asarray(joint.predict(t(im).reshape(shape), batch_size=1024, verbose=0)[1], "float64")
+            return logsumexp(logits, axis=1) - logits[:, i]
+
+        return np.stack([one(i, t) for i, t in enumerate(transforms)])
+
+    return surprise
+
+
+def restore_errors(m, shape, transforms):
+    """`per_transform(x, sigma=0, pixel_weights=None)`: the `(transforms, n)` mean squared restoration errors,
+    the error map smoothed first if `sigma` (RestorationDetector's `smoothing`), each pixel weighted by
+    `pixel_weights` `(transforms, 784)`; and `pixel_means(x, sigma)`, the `(transforms, 784)` mean of each pixel."""
+    def squared_maps(x, sigma=0.0):
+        im = x.reshape(-1, 28, 28)
+        for t in transforms:
+            error = m.reconstruct(t(im).reshape(shape)).reshape(-1, 28, 28) - im
+            if sigma:
+                error = gaussian_filter(error, sigma=(0, sigma, sigma))
+            yield error.reshape(len(x), -1) ** 2
+
+    def per_transform(x, sigma=0.0, pixel_weights=None):
+        return np.stack([np.mean(sq if pixel_weights is None else sq * pixel_weights[i], axis=1)
+                         for i, sq in enumerate(squared_maps(x, sigma))])
+
+    def pixel_means(x, sigma):
+        return np.stack([sq.mean(axis=0) for sq in squared_maps(x, sigma)])
+
+    return per_transform, pixel_means
+
+
+@method("restore")
+def restoration_scores(name, x_normal, x_eval, epochs):
+    m, shape = restore_model(name)
+    transforms = restore_transforms(name)
+    upright, fit_epochs = upright_images(name, x_normal, max(1, epochs * 2 // len(transforms)))
+    x_in = np.concatenate([t(upright).reshape(shape) for t in transforms])
+    x_out = np.concatenate([upright.reshape(shape)] * len(transforms))
+    cls = None
+    if "rot" in name and "norot" not in name:
+        surprise = train_with_transform_head(name, m, shape, transforms, upright, x_in, x_out, fit_epochs)
     else:
-        raise ValueError(name)
+        m.compile(optimizer=keras.optimizers.Adam(1e-3))
+        m.fit(x_in, x_out, epochs=fit_epochs, batch_size=128, verbose=0, shuffle=True)
+        surprise = None
+    out = {}
+    if surprise is not None:
+        s_tr, s_ev = surprise(x_normal[:2000]).mean(0), surprise(x_eval).mean(0)
+        out[name + "_cls"] = s_ev
+        cls = normalised(s_tr + 1e-3, s_ev + 1e-3)  # a floor of 1e-3 nats: the median can be 0
+        cls_tr = normalised(s_tr + 1e-3, s_tr + 1e-3)
+    per_transform, pixel_means = restore_errors(m, shape, transforms)
+    e_tr, e = per_transform(x_normal[:2000]), per_transform(x_eval)
+    out[name] = normalised(e_tr.mean(0), e.mean(0))
+    # Each rotation's error divided by its median on normal images first: a rotation the normal
+    # class is ambiguous under (a 0 turned by 90 degrees) then weighs no more than the others.
+    med = np.median(e_tr, axis=1, keepdims=True)
+    out[name + "_norm"] = (e / med).mean(0)
+    out[name + "_k0"] = normalised(e_tr[0], e[0])
+    for sigma in (0.7, 1.0, 1.5):
+        e_tr, e = per_transform(x_normal[:2000], sigma), per_transform(x_eval, sigma)
+        out[f"{name}_smooth{sigma:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
+    if cls is not None:
+        # Normal images are near-certain of their transform, so the surprise's median is tiny and
+        # its ratio heavy-tailed: the two scores are joined as logs (a weighted product of ratios).
+        for w in (0.1, 0.25, 0.5, 1.0):
+            out[f"{name}_smooth1*{w:g}cls"] = np.log(out[f"{name}_smooth1"]) + w * np.log(cls)
+        # Each log score divided by its spread (interquartile range) on normal images: a digit
+        # whose rotations are ambiguous (0, 1) has a wide spread of surprise and weighs it less.
+        e_tr, e = per_transform(x_normal[:2000], 1.0), per_transform(x_eval, 1.0)
+        med = np.median(e_tr, axis=1, keepdims=True)
+        r_tr, r_ev = np.log((e_tr / med).mean(0)), np.log((e / med).mean(0))
+        c_tr, c_ev = np.log(cls_tr), np.log(cls)
+        iqr = lambda a: np.subtract(*np.percentile(a, [75, 25]))  # noqa: E731
+        for w in (0.25, 0.5, 1.0):
+            out[f"{name}_smooth1~{w:g}cls"] = r_ev / iqr(r_tr) + w * c_ev / iqr(c_tr)
+    # Each pixel's squared error divided by its mean on normal images (plus a floor, a fraction of
+    # the mean over pixels): an error where normal images are restored well counts more.
+    pix = pixel_means(x_normal[:2000], 1.0)
+    for floor in (0.1, 0.3, 1.0):
+        weights = 1.0 / (pix + floor * pix.mean(axis=1, keepdims=True))
+        e_tr, e = per_transform(x_normal[:2000], 1.0, weights), per_transform(x_eval, 1.0, weights)
+        out[f"{name}_pix{floor:g}"] = (e / np.median(e_tr, axis=1, keepdims=True)).mean(0)
     return out
 
 
