@@ -8,9 +8,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run(code, env=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_AE_BACKEND_LOGS")}
+    base = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_AE_BACKEND_LOGS")}
+    # TensorFlow is the backend whose C++ start-up lines keras-ae holds back
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env={**env, **(env or {})})
+                          env={**base, "KERAS_BACKEND": "tensorflow", **(env or {})})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
