@@ -25,10 +25,12 @@ _LAZY = {
         "DenoisingAutoencoder", "DenseAutoencoder", "OvercompleteAutoencoder", "SparseAutoencoder",
         "StackedAutoencoder", "UndercompleteAutoencoder", "get_model", "list_models", "list_variants",
     ), "keras_ae.models"),
+    **dict.fromkeys(("GaussianMixtureSampler", "GaussianSampler", "NormalSampler", "Sampler", "get_sampler",
+                     "list_samplers", "load_sampler", "register_sampler"), "keras_ae.samplers"),
 }
 _SUBMODULES = ("anomaly", "callbacks", "cli", "course", "data", "datasets", "demo", "evaluation", "export",
-               "inference", "latent", "layers", "losses", "models", "notebooks", "plotting", "testing",
-               "training", "widgets", "zoo")
+               "inference", "latent", "layers", "losses", "models", "notebooks", "plotting", "samplers",
+               "testing", "training", "widgets", "zoo")
 
 __all__ = sorted(_LAZY) + list(_SUBMODULES) + ["__version__"]
 
