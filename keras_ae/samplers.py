@@ -348,8 +348,8 @@ class NormalSampler(Sampler):
     def _fit(self, z):
         """Nothing to fit: `fit_codes` takes the code size only."""
 
-    def _draw(self, rng, n, size):
-        return self.temperature * rng.standard_normal((n, size))
+    def _draw(self, rng, n, size):  # in BaseVAE.sample's order, so its draws are these, bit for bit
+        return self.temperature * rng.standard_normal((n, size)).astype("float32")
 
     def get_config(self):
         return {"temperature": self.temperature}

@@ -122,8 +122,8 @@ def test_gmm_other_covariance_types_are_stored_full(covariance_type):
 
 
 def test_gmm_fit_is_seeded_and_drops_to_the_number_of_codes():
-    codes = _codes(n=400)
-    a, b = (GaussianMixtureSampler(n_components=5, seed=3).fit_codes(codes) for _ in range(2))
+    codes = _codes(n=300)
+    a, b = (GaussianMixtureSampler(n_components=3, seed=3).fit_codes(codes) for _ in range(2))
     np.testing.assert_array_equal(a.means_, b.means_)
     with pytest.warns(UserWarning, match="fitting 4 components"):
         few = GaussianMixtureSampler(n_components=6).fit_codes(codes[:4])
@@ -145,8 +145,7 @@ def test_normal_sampler_is_the_prior_and_needs_no_data(vae, ae):
     with pytest.raises(NotFittedError, match="attach"):
         sampler.sample_codes(3)
     images = sampler.sample(6, seed=0, model=vae)  # the code size is the model's
-    np.testing.assert_allclose(images, vae.decode(0.5 * np.random.default_rng(0).standard_normal((6, 2))),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(images, vae.sample(6, temperature=0.5, seed=0))  # the VAE's own prior draws
     z = NormalSampler(temperature=0.5).fit(vae).sample_codes(20000, seed=1)
     assert z.shape == (20000, 2) and abs(z.std() - 0.5) < 0.01 and abs(z.mean()) < 0.01
     with pytest.warns(UserWarning, match="gaussian"):
