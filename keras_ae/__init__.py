@@ -22,7 +22,8 @@ _LAZY = {
     **dict.fromkeys((
         "IWAE", "VAE", "BaseAutoencoder", "BaseVAE", "BetaAnnealing", "BetaVAE", "ColorizationAutoencoder",
         "ContractiveAutoencoder", "ConvDenoisingAutoencoder", "ConvolutionalAutoencoder", "ConvVAE",
-        "DenoisingAutoencoder", "DenseAutoencoder", "OvercompleteAutoencoder", "SparseAutoencoder",
+        "DenoisingAutoencoder", "DenseAutoencoder", "OvercompleteAutoencoder", "ResNetAutoencoder", "ResNetBetaVAE",
+        "ResNetDenoisingAutoencoder", "ResNetVAE", "SparseAutoencoder",
         "StackedAutoencoder", "UndercompleteAutoencoder", "get_model", "list_models", "list_variants",
     ), "keras_ae.models"),
     **dict.fromkeys(("GaussianMixtureSampler", "GaussianSampler", "NormalSampler", "Sampler", "get_sampler",

@@ -7,10 +7,17 @@ the weighted sum divided by the batch size), so a `sample_weight` of zeros
 gives a loss of zero, as for a compiled Keras loss.
 """
 
+import math
+
 import keras
 from keras import ops
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
+# The VAEs also take a Gaussian decoder with a learned scale (`gaussian_nll`).
+VAE_RECONSTRUCTION_LOSSES = RECONSTRUCTION_LOSSES + ("gaussian",)
+# The learned log standard deviation is bounded below, smoothly, at log(1e-3): a decoder that
+# matches its training images exactly would otherwise drive the scale to 0 and the loss to -inf.
+MIN_LOG_SCALE = -6.907755
 
 
 def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
@@ -34,6 +41,27 @@ def per_sample_reconstruction_loss(kind, y_true, y_pred, reduce="mean"):
         p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
         values = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     return ops.sum(values, axis=-1) if reduce == "sum" else ops.mean(values, axis=-1)
+
+
+def gaussian_nll(y_true, y_pred, log_scale):
+    """Per-sample `-log N(y_true; y_pred, sigma^2 I)` in nats, summed over values, in float32.
+
+    `sigma = exp(log_scale)`, one scale shared by every value (the "sigma-VAE"
+    decoder of Rybkin, Daniilidis & Levine 2021), bounded below by
+    `exp(MIN_LOG_SCALE)` through a softplus so its gradient never vanishes.
+    """
+    y_true = ops.cast(ops.reshape(y_true, (ops.shape(y_true)[0], -1)), "float32")
+    y_pred = ops.cast(ops.reshape(y_pred, (ops.shape(y_pred)[0], -1)), "float32")
+    log_scale = bounded_log_scale(log_scale)
+    d = ops.cast(ops.shape(y_true)[-1], "float32")
+    sq = ops.sum(ops.square(y_true - y_pred), axis=-1)
+    return 0.5 * sq * ops.exp(-2.0 * log_scale) + d * (log_scale + 0.5 * math.log(2.0 * math.pi))
+
+
+def bounded_log_scale(log_scale):
+    """The log standard deviation `gaussian_nll` uses for the raw variable `log_scale` (float32)."""
+    log_scale = ops.cast(log_scale, "float32")
+    return MIN_LOG_SCALE + ops.softplus(log_scale - MIN_LOG_SCALE)
 
 
 def gaussian_kl(z_mean, z_log_var):

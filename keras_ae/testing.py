@@ -143,11 +143,12 @@ def check_sample_weight(factory, x=None):
     rtol = 0.05 if is_vae(model) else 1e-4
     np.testing.assert_allclose(two["reconstruction_loss"], 2 * one["reconstruction_loss"], rtol=rtol,
                                err_msg="weights of 2 should double the reconstruction loss")
-    # Training honours it too: all-zero weights leave a penalty-free model's weights unchanged.
+    # Training honours it too: all-zero weights leave a penalty-free model's trainable weights
+    # unchanged (a BatchNormalization layer's moving statistics follow the batch, as in Keras).
     if not penalty and not model.losses:
-        before = [np.array(w) for w in model.get_weights()]
+        before = [np.array(w) for w in model.trainable_weights]
         model.fit(x, x, sample_weight=np.zeros(n, "float32"), epochs=1, batch_size=n, verbose=0)
-        for a, b in zip(before, model.get_weights()):
+        for a, b in zip(before, model.trainable_weights):
             np.testing.assert_array_equal(a, b, err_msg="zero weights changed the model in fit")
 
 

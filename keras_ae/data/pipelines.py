@@ -83,6 +83,9 @@ class ArrayBatches(keras.utils.PyDataset):
     input, clipped to [0, 1]. `shift=p` moves each image (input and target
     alike: data augmentation) by a random whole number of pixels from `-p` to
     `p` in each direction, zero-filled; flattened samples need `image_shape`.
+    `flip=True` mirrors a random half of the images left to right (input and
+    target alike). A uint8 `x` (a loader's `dtype="uint8"`) stays uint8 in
+    memory and each batch is converted to float32 in [0, 1] as it is served.
     The order of epoch `e` and the noise of its
     batch `i` are functions of `(seed, e, i)` only, so a run resumed at epoch
     `e` (`callbacks.SafeBackupAndRestore`) sees exactly the batches the
@@ -92,9 +95,13 @@ class ArrayBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, shift=0,
-                 image_shape=None, **kwargs):
+                 image_shape=None, flip=False, **kwargs):
         super().__init__(**kwargs)
         self.x = x
+        self.flip = bool(flip)
+        if self.flip and len(np.shape(x)) != 4:
+            raise ValueError("`flip` needs images of shape (n, height, width, channels). "
+                             f"Received: x of shape {np.shape(x)}")
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.input_noise = input_noise
@@ -127,7 +134,12 @@ class ArrayBatches(keras.utils.PyDataset):
         part = slice(i * self.batch_size, (i + 1) * self.batch_size)
         order = self.order()
         xb = self.x[part] if order is None else self.x[np.sort(order[part])]
+        if xb.dtype == np.uint8:
+            xb = xb.astype("float32") / 255.0
         rng = np.random.default_rng([self.seed, self.epoch, i, 1])
+        if self.flip:
+            mirrored = np.random.default_rng([self.seed, self.epoch, i, 2]).random(len(xb)) < 0.5
+            xb = np.where(mirrored[:, None, None, None], xb[:, :, ::-1], xb)
         if self.shift:  # before `transform`, so every subclass's batches are moved too
             xb = shift_images(np, xb, rng.integers(0, 2 * self.shift + 1, size=(len(xb), 2)), self.shift,
                           self.image_shape)
@@ -160,7 +172,8 @@ class DynamicBinarization(ArrayBatches):
         return xb, xb
 
 
-def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, shift=0, image_shape=None):
+def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0, shift=0, image_shape=None,
+                     flip=False):
     """A pipeline of `(input, target)` batches for `fit`, on the current backend.
 
     On TensorFlow it is a prefetched `tf.data.Dataset` (faster than NumPy
@@ -168,7 +181,10 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
     pipeline"). On JAX and
     PyTorch it is an `ArrayBatches` (a `keras.utils.PyDataset`), which needs
     no TensorFlow. The target is the clean `x`; `input_noise=s` adds
-    `s * N(0, 1)` to the input, clipped to [0, 1].
+    `s * N(0, 1)` to the input, clipped to [0, 1]; `shift` and `flip` are
+    augmentations, as in `ArrayBatches`. A uint8 `x` stays uint8 in memory
+    (a quarter of float32's) and is served as float32 in [0, 1], a batch at
+    a time.
 
     Example:
 
@@ -176,13 +192,16 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
     model.fit(keras_ae.data.training_dataset(x_train, 256, seed=0), epochs=10)
     ```
     """
-    x = check_batch(x, np.shape(x)[1:], "x", value_range=(0.0, 1.0))
+    if not (isinstance(x, np.ndarray) and x.dtype == np.uint8):  # uint8 is in range by construction
+        x = check_batch(x, np.shape(x)[1:], "x", value_range=(0.0, 1.0))
     check_positive_int("batch_size", batch_size)
     input_noise = check_float("input_noise", input_noise, 0.0)
     shift, image_shape = _check_shift(shift, image_shape, np.shape(x)[1:])
     if keras.backend.backend() != "tensorflow":
         return ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, input_noise=input_noise,
-                            shift=shift, image_shape=image_shape)
+                            shift=shift, image_shape=image_shape, flip=flip)
+    if flip and len(np.shape(x)) != 4:
+        raise ValueError(f"`flip` needs images of shape (n, height, width, channels). Received: x of shape {np.shape(x)}")
     import tensorflow as tf  # the backend: loaded already
 
     # Stateless ops keyed by (seed, epoch, batch): a resumed run gets the same batches.
@@ -202,6 +221,12 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
 
     def make_batch(e, i, idx):
         b = tf.gather(data, tf.sort(idx))
+        if b.dtype == tf.uint8:
+            b = tf.cast(b, "float32") / 255.0
+        if flip:
+            key = tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, i - 2**41])
+            mirrored = tf.random.stateless_uniform([tf.shape(b)[0]], key) < 0.5
+            b = tf.where(mirrored[:, None, None, None], tf.reverse(b, axis=[2]), b)
         if shift:
             # Neither the noise's key (i >= 0) nor the order's ((seed, -1 - e)).
             key = tf.stack([tf.constant(seed, "int64") * 1_000_003 + e, i - 2**40])

@@ -7,6 +7,7 @@ from keras_ae.models.convolutional import ConvolutionalAutoencoder
 from keras_ae.models.denoising import ConvDenoisingAutoencoder, DenoisingAutoencoder
 from keras_ae.models.overcomplete import OvercompleteAutoencoder
 from keras_ae.models.registry import VARIANTS, get_model, list_models, list_variants, register_variant
+from keras_ae.models.resnet import ResNetAutoencoder, ResNetBetaVAE, ResNetDenoisingAutoencoder, ResNetVAE
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.stacked import StackedAutoencoder
 from keras_ae.models.undercomplete import UndercompleteAutoencoder

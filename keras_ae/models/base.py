@@ -100,6 +100,8 @@ class BaseAutoencoder(keras.Model):
     # "Which backend is fastest"): `keras-ae train --backend auto` reads it, without importing Keras,
     # from this literal (keras_ae/cli/backend.py). Dense models: JAX.
     fastest_backend = "jax"
+    # The `reconstruction_loss` values the class takes (the VAEs add "gaussian").
+    reconstruction_losses = RECONSTRUCTION_LOSSES
 
     def __init__(self, input_shape=(784,), latent_dim=20, reconstruction_loss="mse", **kwargs):
         self._check_keywords(kwargs)
@@ -109,7 +111,7 @@ class BaseAutoencoder(keras.Model):
         self.latent_dim = check_positive_int("latent_dim", latent_dim,
                                              allow_none=self.latent_dim_optional)
         self.reconstruction_loss = check_choice(
-            "reconstruction_loss", reconstruction_loss, RECONSTRUCTION_LOSSES
+            "reconstruction_loss", reconstruction_loss, self.reconstruction_losses
         )
         self.corruption = None
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")

@@ -33,8 +33,11 @@ from keras_ae._validation import (
 )
 from keras_ae.layers import Binarization, Sampling
 from keras_ae.losses import (
+    VAE_RECONSTRUCTION_LOSSES,
     batch_mean,
+    bounded_log_scale,
     gaussian_kl,
+    gaussian_nll,
     per_sample_reconstruction_loss,
     replicas_in_sync,
     total_penalty,
@@ -75,6 +78,15 @@ class BaseVAE(BaseAutoencoder):
     `beta` is the constructor's value; the weight used in training is the
     non-trainable variable `kl_weight`, which `BetaAnnealing` changes.
 
+    `reconstruction_loss="gaussian"` makes the decoder a Gaussian with a
+    learned scale shared by all values (the "sigma-VAE" of Rybkin et al.
+    2021), a proper density on continuous [0, 1] values such as colour
+    photos: the reconstruction term is `-log N(x; decoder(z), sigma^2 I)`,
+    `sigma = exp(log_scale)` is a trainable weight (`decoder_scale` reads
+    it), and the balance between reconstruction and KL that a fixed `"mse"`
+    weight would set by hand is learned. `"bce"` remains the Bernoulli
+    decoder for binary or near-binary data.
+
     `kl_gradient` chooses how the KL term's gradient is estimated; its value
     (the loss reported) is the closed form either way. `"analytic"` (default)
     differentiates the closed form. `"path"` uses the path derivative of the
@@ -84,6 +96,7 @@ class BaseVAE(BaseAutoencoder):
     """
 
     generative = True
+    reconstruction_losses = VAE_RECONSTRUCTION_LOSSES
 
     def __init__(self, input_shape, latent_dim, beta=1.0, reconstruction_loss="bce",
                  dynamic_binarization=False, seed=None, kl_gradient="analytic", **kwargs):
@@ -106,6 +119,25 @@ class BaseVAE(BaseAutoencoder):
         self.sampling = Sampling(seed=self.seed, name="sampling", dtype=self.dtype_policy)
         self.binarization = Binarization(seed=stream_seed(self.seed, 1),
                                          name="binarization", dtype=self.dtype_policy)
+        if self.reconstruction_loss == "gaussian":
+            self.log_scale = self.add_weight(shape=(), initializer="zeros", name="log_scale", dtype="float32")
+
+    @property
+    def decoder_scale(self):
+        """The Gaussian decoder's learned standard deviation (a float), or None for another decoder."""
+        if self.reconstruction_loss != "gaussian":
+            return None
+        return float(np.exp(ops.convert_to_numpy(bounded_log_scale(self.log_scale))))
+
+    def reconstruction_nll(self, target, reconstruction):
+        """Per-sample float32 `-log p(x|z)` (summed over values) of `target` under the decoded `reconstruction`.
+
+        The one place the decoder's likelihood is written: the training loss,
+        `elbo`, `log_likelihood` and the importance weights all call it.
+        """
+        if self.reconstruction_loss == "gaussian":
+            return gaussian_nll(target, reconstruction, self.log_scale)
+        return per_sample_reconstruction_loss(self.reconstruction_loss, target, reconstruction, reduce="sum")
 
     @property
     def code_shape(self):
@@ -135,8 +167,7 @@ class BaseVAE(BaseAutoencoder):
 
     def elbo_loss_terms(self, parts):
         """Per-sample float32 `(reconstruction, kl)` from the dict `call(training=True)` returns."""
-        rec = per_sample_reconstruction_loss(self.reconstruction_loss, parts["target"],
-                                             parts["reconstruction"], reduce="sum")
+        rec = self.reconstruction_nll(parts["target"], parts["reconstruction"])
         kl = gaussian_kl(parts["z_mean"], parts["z_log_var"])
         if self.kl_gradient == "path":
             kl = path_gradient_kl(parts["z"], parts["z_mean"], parts["z_log_var"], kl)
@@ -204,8 +235,7 @@ class BaseVAE(BaseAutoencoder):
         z_mean, z_log_var = self.encoder(x, training=training)
         z = self.sampling([z_mean, z_log_var])
         recon = self.decoder(z, training=training)
-        return (per_sample_reconstruction_loss(self.reconstruction_loss, x, recon, reduce="sum"),
-                gaussian_kl(z_mean, z_log_var))
+        return self.reconstruction_nll(x, recon), gaussian_kl(z_mean, z_log_var)
 
     def importance_terms(self, target, z_mean, z_log_var, eps, training=False):
         """Decode `k` draws from q(z|x) in one pass; return their log densities.
@@ -225,7 +255,7 @@ class BaseVAE(BaseAutoencoder):
         z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
         recon = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=training)
         repeated = ops.tile(target, (k,) + (1,) * (len(target.shape) - 1))
-        log_px = -per_sample_reconstruction_loss(self.reconstruction_loss, repeated, recon, reduce="sum")
+        log_px = -self.reconstruction_nll(repeated, recon)
         log2pi = math.log(2.0 * math.pi)
         log_pz = -0.5 * ops.sum(ops.square(z) + log2pi, axis=-1)
         log_qz = -0.5 * ops.sum(ops.square(eps) + log2pi + z_log_var[None], axis=-1)
@@ -282,7 +312,7 @@ class BaseVAE(BaseAutoencoder):
             for _ in range(num_samples):
                 eps = keras.random.normal(ops.shape(z_mean), seed=noise, dtype=z_mean.dtype)
                 recon = self.decoder(z_mean + ops.exp(0.5 * z_log_var) * eps, training=False)
-                rec = per_sample_reconstruction_loss(self.reconstruction_loss, xb, recon, reduce="sum")
+                rec = self.reconstruction_nll(xb, recon)
                 acc = acc + ops.convert_to_numpy(-(rec + kl)).astype("float64")
             out.append(acc / num_samples)
         return np.concatenate(out)

