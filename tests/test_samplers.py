@@ -317,3 +317,39 @@ def test_a_file_for_another_model_or_not_a_sampler_is_refused(fitted_gmm, ae, tm
         load_sampler(junk)
     with pytest.raises(FileNotFoundError):
         load_sampler(tmp_path / "missing.npz")
+
+
+# ---- BaseVAE.sample(sampler=...) ---------------------------------------------------------
+
+def test_vae_sample_decodes_a_fitted_samplers_codes(vae, fitted_gmm):
+    images = vae.sample(8, seed=3, sampler=fitted_gmm)
+    assert images.shape == (8, 16)
+    np.testing.assert_array_equal(images, vae.sample(8, seed=3, sampler=fitted_gmm))  # same seed, same images
+    assert np.abs(images - vae.sample(8, seed=4, sampler=fitted_gmm)).max() > 1e-3
+    np.testing.assert_allclose(images, vae.decode(fitted_gmm.sample_codes(8, seed=3)), rtol=1e-5, atol=1e-6)
+    prior = vae.sample(8, seed=3)  # sampler=None: the prior, as before
+    assert np.abs(images - prior).max() > 1e-3
+
+
+def test_vae_sample_by_name_only_for_the_prior(vae):
+    # "normal" needs no fit: the prior's own draws, bit for bit, at any temperature
+    np.testing.assert_array_equal(vae.sample(5, seed=2, sampler="normal"), vae.sample(5, seed=2))
+    np.testing.assert_array_equal(vae.sample(5, temperature=0.5, seed=2, sampler="normal"),
+                                  vae.sample(5, temperature=0.5, seed=2))
+    with pytest.raises(ValueError, match=re.escape("fitted to this model's codes first: `sampler = "
+                                                   "keras_ae.samplers.get_sampler('gmm').fit(model, x_train)`")):
+        vae.sample(5, sampler="gmm")
+    with pytest.raises(ValueError, match="Did you mean 'gmm'"):
+        vae.sample(5, sampler="gmn")
+    with pytest.raises(TypeError, match="Received: sampler=3"):
+        vae.sample(5, sampler=3)
+
+
+def test_vae_sample_temperature_is_the_priors_only(vae, fitted_gmm):
+    with pytest.raises(ValueError, match=r"GaussianMixtureSampler draws from the density it fitted.*"
+                                         r"Received: temperature=0.5"):
+        vae.sample(5, temperature=0.5, sampler=fitted_gmm)
+    cold = NormalSampler(temperature=0.5)  # a NormalSampler carries its own temperature
+    np.testing.assert_array_equal(vae.sample(5, seed=1, sampler=cold), vae.sample(5, temperature=0.5, seed=1))
+    with pytest.raises(ValueError, match="size 3.*VAE has codes of size 2"):
+        vae.sample(2, sampler=GaussianSampler().fit_codes(_codes(n=50)))

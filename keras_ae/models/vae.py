@@ -270,22 +270,46 @@ class BaseVAE(BaseAutoencoder):
         """Encode to the posterior means `z_mean`, shape `(n, latent_dim)`."""
         return self.encode_distribution(x, batch_size=batch_size)[0]
 
-    def sample(self, n, temperature=1.0, seed=None, batch_size=256):
-        """Decode `n` draws `z ~ N(0, temperature^2 I)` to new data.
+    def sample(self, n, temperature=1.0, seed=None, batch_size=256, sampler=None):
+        """Decode `n` draws `z ~ N(0, temperature^2 I)` to new data, or `n` codes drawn by a fitted `sampler`.
 
         Args:
             n: number of samples.
             temperature: standard deviation of the prior draws, `> 0`.
             seed: int seed; the same seed gives the same samples.
+            batch_size: codes per decoder pass.
+            sampler: `None` (the prior), `"normal"` (the same draws, through
+                `keras_ae.samplers.NormalSampler`), or a fitted `keras_ae.samplers.Sampler`, e.g.
+                `keras_ae.samplers.get_sampler("gmm").fit(vae, x_train)`: a density fitted to the
+                training codes. Its codes are decoded with this model. A fitted sampler draws from
+                what it fitted, so `temperature` must then be 1.0 (a `NormalSampler` takes its own).
 
         Returns:
             A NumPy array of shape `(n,) + sample_shape`.
         """
         check_positive_int("n", n)
         temperature = check_float("temperature", temperature, 0.0, low_inclusive=False)
-        rng = np.random.default_rng(check_seed(seed))
-        z = temperature * rng.standard_normal((n, self.latent_dim)).astype("float32")
-        return self.decode(z, batch_size=batch_size)
+        if sampler is None:
+            rng = np.random.default_rng(check_seed(seed))
+            z = temperature * rng.standard_normal((n, self.latent_dim)).astype("float32")
+            return self.decode(z, batch_size=batch_size)
+        from keras_ae import samplers
+
+        if isinstance(sampler, str) and sampler != "normal":
+            samplers.get_sampler(sampler)  # an unknown name fails here, with "did you mean"
+            raise ValueError(f"sampler={sampler!r} must be fitted to this model's codes first: `sampler = "
+                             f"keras_ae.samplers.get_sampler({sampler!r}).fit(model, x_train)`, then "
+                             "`model.sample(n, sampler=sampler)`. Only 'normal' (the prior) needs no fit")
+        if isinstance(sampler, str):
+            sampler = samplers.NormalSampler(temperature)  # the prior by name: the draws above, bit for bit
+        elif not isinstance(sampler, samplers.Sampler):
+            raise TypeError(f"`sampler` must be None, 'normal' or a fitted keras_ae.samplers.Sampler. "
+                            f"Received: sampler={sampler!r}")
+        elif temperature != 1.0:
+            raise ValueError(f"`temperature` scales the prior's draws; {type(sampler).__name__} draws from the "
+                             "density it fitted, so leave temperature at 1.0 with it (NormalSampler(temperature=...) "
+                             f"takes its own). Received: temperature={temperature}")
+        return sampler.sample(n, seed=seed, batch_size=batch_size, model=self)
 
     def _noise(self, seed):
         """The seed generator for sampling verbs: the model's own, or a fresh one from `seed`."""
