@@ -278,8 +278,8 @@ def find_mnist(path=None, download=None):
     return find_data(MNIST, path, download, stacklevel=3)  # the line that called load_mnist
 
 
-def load_mnist(path=None, shape="flat", download=None, return_source=False):
-    """Load MNIST as float32 images in [0, 1] with their labels.
+def load_mnist(path=None, shape="flat", download=None, return_source=False, dtype="float32"):
+    """Load MNIST as images with their labels: float32 in [0, 1], or the uint8 pixels.
 
     Args:
         path: an `.npz` file in the Keras layout; see the module docstring for
@@ -287,6 +287,9 @@ def load_mnist(path=None, shape="flat", download=None, return_source=False):
         shape: `"flat"` for `(n, 784)` or `"image"` for `(n, 28, 28, 1)`.
         download: allow `keras.datasets.mnist.load_data()` to download.
         return_source: also return a string naming the source used.
+        dtype: `"float32"` for values in [0, 1] or `"uint8"` for the pixels
+            0-255 (a quarter of the memory; `keras_ae.data.training_dataset`
+            converts them a batch at a time).
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`, and the source if asked.
@@ -298,11 +301,19 @@ def load_mnist(path=None, shape="flat", download=None, return_source=False):
     ```
     """
     check_choice("shape", shape, ("flat", "image"))
+    check_choice("dtype", dtype, ("float32", "uint8"))
     ((xtr, ytr), (xte, yte)), source = find_mnist(path, download)
     logger.info("MNIST source: %s", source)
     new_shape = (-1, 784) if shape == "flat" else (-1, 28, 28, 1)
-    out = (
-        (xtr.reshape(new_shape).astype("float32") / 255.0, ytr.astype("int64")),
-        (xte.reshape(new_shape).astype("float32") / 255.0, yte.astype("int64")),
-    )
+    if dtype == "uint8":
+        for split, x in (("x_train", xtr), ("x_test", xte)):
+            if x.dtype != np.uint8:  # a cast would wrap values above 255 silently
+                raise ValueError(f"MNIST ({source}): dtype='uint8' needs uint8 pixels 0-255. Received: "
+                                 f"{split} of dtype {x.dtype}; use dtype='float32'")
+        out = ((xtr.reshape(new_shape), ytr.astype("int64")), (xte.reshape(new_shape), yte.astype("int64")))
+    else:
+        out = (
+            (xtr.reshape(new_shape).astype("float32") / 255.0, ytr.astype("int64")),
+            (xte.reshape(new_shape).astype("float32") / 255.0, yte.astype("int64")),
+        )
     return (out, source) if return_source else out
