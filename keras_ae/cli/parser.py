@@ -94,7 +94,8 @@ def build_parser():
     p.add_argument("--config", action="store_true", help="include the model config")
 
     p = sub.add_parser(
-        "train", help="train a model on MNIST or your own data; save a .keras file with a fitted detector",
+        "train", help="train a model on a data set (MNIST by default) or your own data; save a .keras file "
+                      "with a fitted detector",
         description="Train a model and save it, with an anomaly detector fitted on the training data, "
                     "in one .keras file. A checkpoint is kept in OUT.checkpoint/ after every epoch: "
                     "rerun the same command to resume.")
@@ -102,15 +103,17 @@ def build_parser():
                    help="e.g. undercomplete, denoising, vae, conv_vae; default: undercomplete, or the "
                         "tabular recipe (keras_ae.anomaly.TabularDetector) for tables")
     p.add_argument("--data", default=None,
-                   help="your data: .npy, .npz, .csv (a table of numbers) or a folder of images "
-                        "(default: MNIST, found as keras_ae.data.load_mnist finds it)")
+                   help="a data set by name: mnist (the default), fashion_mnist, cifar10 or celeba "
+                        "(keras_ae.data.DATASETS, found as keras_ae.data.load_dataset finds it; "
+                        "$KERAS_AE_DOWNLOAD=1 allows a download); or your data: .npy, .npz, .csv (a table "
+                        "of numbers) or a folder of images. An existing file or folder wins over a name")
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=None,
                    help="default 10 (500 at most for tables, with early stopping)")
     p.add_argument("--latent-dim", type=bounded_int(1, 4096), default=None)
     p.add_argument("--batch-size", type=bounded_int(1, 65_536), default=None, help="default 256 (32 for tables)")
     p.add_argument("--validation-split", type=fraction, default=None,
                    help="the last part of --data held out for validation (default 0.1; 0 for none); "
-                        "MNIST uses its test set")
+                        "a named data set (MNIST too) uses its test split")
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
                    help="Keras backend: auto uses $KERAS_BACKEND if set, else the fastest one installed "

