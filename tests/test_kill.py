@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRIALS = 6
 
 # The child writes the target over and over, alternating two versions (weights of A, then of B),
-# and says READY once the first complete write is on disk.
+# and says READY once the first complete write is on disk. A zoo entry's A comes with a sampler and
+# its B without, so the sampler file is written, replaced and removed too.
 CHILD = textwrap.dedent("""
     import os, sys, itertools
     import numpy as np, keras
@@ -35,7 +36,9 @@ CHILD = textwrap.dedent("""
             model.save(os.path.join(folder, "m.keras"))
         elif mode == "save_entry":
             from keras_ae import zoo
-            zoo.save_entry("e", model, {"description": "kill test"}, directory=folder)
+            from keras_ae.samplers import GaussianSampler
+            sampler = GaussianSampler().fit(a, x) if model is a else None
+            zoo.save_entry("e", model, {"description": "kill test"}, directory=folder, sampler=sampler)
         elif mode == "figure":
             from keras_ae.plotting import image_grid, save_figure
             save_figure(image_grid(model.reconstruct(x[:16]), ncols=4), os.path.join(folder, "f.png"))
@@ -99,10 +102,13 @@ def test_kill_9_during_writes_leaves_old_or_new_and_no_temporaries(mode, tmp_pat
                 os.environ[zoo.ENV_ZOO] = str(folder)
                 try:
                     zoo.load("e")
+                    if "sampler" in zoo.info("e"):  # A's manifest: its sampler, checked and read
+                        zoo.load_sampler("e")
                 finally:
                     del os.environ[zoo.ENV_ZOO]
-                weights = [n for n in os.listdir(folder) if n.endswith(".weights.h5") and not n.startswith(".tmp-")]
-                assert len(weights) <= 2, weights  # the entry's file, and at most one not yet renamed over
+                for suffix in (".weights.h5", zoo.SAMPLER_SUFFIX):
+                    files = [n for n in os.listdir(folder) if n.endswith(suffix) and not n.startswith(".tmp-")]
+                    assert len(files) <= 2, files  # the entry's file, and at most one not yet removed
             elif mode == "checkpoint":
                 model = small_model("undercomplete")
                 model.compile(optimizer="adam")

@@ -2,9 +2,11 @@
 
 Each entry is two files in the zoo folder: `NAME.json` (the model config and
 honest metadata: data set, preprocessing, the command that retrains it, and
-the metrics measured on the test set) and `NAME.<sha12>.weights.h5`. Every
-weights file is checked against the sha256 and size in its JSON before it is
-loaded, and the JSON's signature binds the config to those weights.
+the metrics measured on the test set) and `NAME.<sha12>.weights.h5`, and
+optionally a third, `NAME.<sha12>.sampler.npz`: a density fitted to the
+training codes (`keras_ae.samplers`; `load_sampler`). Every weights or
+sampler file is checked against the sha256 and size in its JSON before it is
+read, and the JSON's signature binds the config to those files.
 
 The zoo folder is the installed `keras_ae_zoo` package (the repository's
 `zoo/` folder), or `$KERAS_AE_ZOO` when that is set.
@@ -32,16 +34,19 @@ from keras_ae.zoo.index import (
     info,
     list_models,
     load,
+    load_sampler,
     markdown_table,
     metric_definitions,
     model_class,
     presets_of,
+    sampler_path,
     weights_path,
     zoo_dir,
 )
 from keras_ae.zoo.manifest import (
     METRIC_DEFINITIONS,
     METRICS_FILE,
+    SAMPLER_SUFFIX,
     WEIGHTS_SUFFIX,
     ZooError,
     check_signature as _check_signature,
@@ -54,8 +59,8 @@ from keras_ae.zoo.manifest import (
 from keras_ae.zoo.writer import save_entry, sign_manifest, write_metric_definitions
 
 __all__ = [
-    "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "WEIGHTS_SUFFIX", "ZooError", "build", "clear_cache",
-    "info", "list_models", "load", "markdown_table", "metric_definitions", "model_class", "presets_of",
-    "save_entry", "sha256_of", "sign_manifest", "signature", "verify_file", "weights_path",
-    "write_metric_definitions", "zoo_dir",
+    "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "SAMPLER_SUFFIX", "WEIGHTS_SUFFIX", "ZooError", "build",
+    "clear_cache", "info", "list_models", "load", "load_sampler", "markdown_table", "metric_definitions",
+    "model_class", "presets_of", "sampler_path", "save_entry", "sha256_of", "sign_manifest", "signature",
+    "verify_file", "weights_path", "write_metric_definitions", "zoo_dir",
 ]

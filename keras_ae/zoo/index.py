@@ -188,6 +188,66 @@ def load(name, /, download=False, **overrides):
     return model
 
 
+def _sampler_file(name, manifest, entry):
+    check_signature(name, entry, manifest)  # it binds the sampler's hash to the config and the weights
+    record = entry.get("sampler")
+    if record is None:
+        raise ZooError(f"Zoo entry {name!r} has no sampler: its manifest {manifest} records none. Fit one to the "
+                       f"model's codes: `keras_ae.samplers.get_sampler('gmm').fit(keras_ae.zoo.load({name!r}), "
+                       "x_train)`; to ship it, pass it to zoo.save_entry(..., sampler=...) or give the entry's "
+                       "recipe a `sampler` key")
+    path = os.path.join(os.path.dirname(manifest), record["file"])
+    verify_file(path, record["sha256"], record["size"], what="Sampler file")
+    return path
+
+
+def sampler_path(name):
+    """Return the verified path of an entry's sampler file: signature, size and sha256 checked, nothing read.
+
+    Raises a `ZooError` if the entry has no sampler or the file fails a check.
+    """
+    return _sampler_file(name, *_entry(name))
+
+
+def load_sampler(name, /, model=None):
+    """The sampler shipped with zoo entry `name`, checked, with a model to decode with.
+
+    Args:
+        name: a name from `list_models()`.
+        model: the model to decode with; by default the entry's own (`load(name)`). Its code
+            size must be the sampler's.
+
+    Returns:
+        A fitted `keras_ae.samplers.Sampler`: `sampler.sample(16, seed=0)` decodes 16 new codes,
+        and for a VAE `model.sample(16, sampler=sampler, seed=0)` does the same.
+
+    Raises a `ZooError` naming the file if the entry has no sampler, its manifest fails its
+    signature, the file fails its size or sha256 check (before it is read), or its content fails
+    `keras_ae.samplers.load_sampler`'s checks.
+
+    Example:
+
+    ```python
+    vae = zoo.load("resnet_vae.cifar10_z128")
+    images = vae.sample(16, sampler=zoo.load_sampler("resnet_vae.cifar10_z128", model=vae), seed=0)
+    ```
+    """
+    from keras_ae import samplers
+
+    manifest, entry = _entry(name)
+    path = _sampler_file(name, manifest, entry)
+    if model is None:
+        model = load(name)
+    try:
+        sampler = samplers.load_sampler(path, model=model)
+    except (OSError, ValueError) as e:  # the samplers' errors name the file and the field
+        raise ZooError(f"Sampler file {path} of zoo entry {name!r} is refused: {e}") from None
+    if sampler.kind != entry["sampler"]["kind"]:
+        raise ZooError(f"Sampler file {path} of zoo entry {name!r} holds a {sampler.kind!r} sampler, but its "
+                       f"manifest {manifest} records sampler.kind {entry['sampler']['kind']!r}")
+    return sampler
+
+
 def _fmt(value):
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 

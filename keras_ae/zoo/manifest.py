@@ -3,7 +3,9 @@
 A manifest `NAME.json` holds an entry's metadata (the KerasHub idea of preset
 metadata as a plain dict, `keras_hub/src/utils/preset_utils.py`): `name`,
 `config` (the serialized model), `weights` (`file`, `sha256`, `size`, an
-optional `url`), and the `signature` that binds the config to the weights.
+optional `url`), an optional `sampler` (`file`, `sha256`, `size`, `kind`: a
+`keras_ae.samplers` file fitted to the model's codes), and the `signature`
+that binds the config to the weights and to the sampler, if there is one.
 `metrics.json` in the same folder defines each recorded metric once.
 
 Nothing here imports Keras: reading and checking a manifest is plain JSON.
@@ -18,6 +20,7 @@ import time
 from keras_ae._io import sha256_file
 
 WEIGHTS_SUFFIX = ".weights.h5"
+SAMPLER_SUFFIX = ".sampler.npz"  # an entry's sampler file: NAME.<sha12>.sampler.npz
 METRICS_FILE = "metrics.json"  # what each recorded metric means, defined once for every entry
 
 # What each recorded metric means; `writer.write_metric_definitions` writes it as METRICS_FILE.
@@ -75,24 +78,35 @@ def check_manifest(entry, path):
     if not isinstance(entry["config"], dict):
         raise ZooError(f"Zoo manifest {path}: `config` must be an object. Received: "
                        f"{type(entry['config']).__name__}")
-    w = entry["weights"]
+    _check_file_record(entry["weights"], "weights", path)
+    if "sampler" in entry:  # optional: entries written before samplers, or without one, have none
+        _check_file_record(entry["sampler"], "sampler", path, extra=("kind",))
+        if not isinstance(entry["sampler"]["kind"], str):
+            raise ZooError(f"Zoo manifest {path}: sampler.kind must be a sampler name such as 'gmm'. "
+                           f"Received: {entry['sampler']['kind']!r}")
+    return entry
+
+
+def _check_file_record(w, key, path, extra=()):
+    """Check a manifest's record of one file (`weights`, `sampler`): a `ZooError` naming `path` and the field."""
+    fields = ("file", "sha256", "size") + tuple(extra)
     if not isinstance(w, dict):
-        raise ZooError(f"Zoo manifest {path}: `weights` must be an object with file, sha256 and size. "
+        raise ZooError(f"Zoo manifest {path}: `{key}` must be an object with {', '.join(fields)}. "
                        f"Received: {type(w).__name__}")
-    for key in ("file", "sha256", "size"):
-        if key not in w:
-            raise ZooError(f"Zoo manifest {path}: weights lack the required field {key!r}")
+    for field in fields:
+        if field not in w:
+            verb = "lack" if key == "weights" else "lacks"
+            raise ZooError(f"Zoo manifest {path}: {key} {verb} the required field {field!r}")
     f = w["file"]
     if (not isinstance(f, str) or not f or os.path.basename(f) != f or f in (".", "..")
             or "/" in f or "\\" in f):
-        raise ZooError(f"Zoo manifest {path}: weights.file must be a file name inside the zoo folder. "
+        raise ZooError(f"Zoo manifest {path}: {key}.file must be a file name inside the zoo folder. "
                        f"Received: {f!r}")
     if not isinstance(w["sha256"], str) or len(w["sha256"]) != 64:
-        raise ZooError(f"Zoo manifest {path}: weights.sha256 must be 64 hex digits. Received: {w['sha256']!r}")
+        raise ZooError(f"Zoo manifest {path}: {key}.sha256 must be 64 hex digits. Received: {w['sha256']!r}")
     if isinstance(w["size"], bool) or not isinstance(w["size"], int) or w["size"] < 0:
-        raise ZooError(f"Zoo manifest {path}: weights.size must be a whole number of bytes. "
+        raise ZooError(f"Zoo manifest {path}: {key}.size must be a whole number of bytes. "
                        f"Received: {w['size']!r}")
-    return entry
 
 
 # ---- the read cache ----------------------------------------------------------------------
@@ -136,40 +150,50 @@ def read_manifest(path):
 
 # ---- the signature -----------------------------------------------------------------------
 
-def signature(config, weights_sha256):
-    """The sha256 that binds an entry's model config to its weights.
+def signature(config, weights_sha256, sampler_sha256=None):
+    """The sha256 that binds an entry's model config to its weights, and to its sampler if it has one.
 
-    Any change to the config (an activation, a loss, the class) or to the
-    weights changes it, so `load` refuses an entry whose manifest was edited.
+    Any change to the config (an activation, a loss, the class), to the
+    weights or to the sampler changes it, so `load` refuses an entry whose
+    manifest was edited. Without a sampler it is what it was before entries
+    had samplers, so the manifests signed then stay valid.
     """
     canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256((canonical + "\n" + weights_sha256).encode("utf-8")).hexdigest()
+    text = canonical + "\n" + weights_sha256 + ("" if sampler_sha256 is None else "\n" + sampler_sha256)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_signature(entry):
+    """The signature a checked manifest dict should record: its config, weights hash and sampler hash."""
+    sampler = entry.get("sampler")
+    return signature(entry["config"], entry["weights"]["sha256"], None if sampler is None else sampler["sha256"])
 
 
 def check_signature(name, entry, path):
-    """Raise `ZooError` unless the entry's recorded signature matches its config and weights hash."""
-    expected = signature(entry["config"], entry["weights"]["sha256"])
+    """Raise `ZooError` unless the entry's recorded signature matches its config, weights hash and sampler hash."""
+    expected = entry_signature(entry)
     actual = entry.get("signature")
     if actual != expected:
+        what = "model config, weights hash or sampler" if "sampler" in entry else "model config or weights hash"
         raise ZooError(
-            f"Zoo manifest {path} of {name!r} fails its signature check: its model config or weights "
-            f"hash was changed after it was written (expected signature {expected}, recorded {actual})")
+            f"Zoo manifest {path} of {name!r} fails its signature check: its {what} was changed after it "
+            f"was written (expected signature {expected}, recorded {actual})")
 
 
-def verify_file(path, sha256, size=None):
-    """Raise `ZooError` unless the file at `path` has this size and sha256."""
+def verify_file(path, sha256, size=None, what="Weights file"):
+    """Raise `ZooError` unless the file at `path` has this size and sha256; `what` names the file's role."""
     if not os.path.exists(path):
-        raise ZooError(f"Weights file {path} is missing (expected sha256 {sha256})")
+        raise ZooError(f"{what} {path} is missing (expected sha256 {sha256})")
     actual_size = os.path.getsize(path)
     if size is not None and actual_size != size:
         raise ZooError(
-            f"Weights file {path} is {actual_size} bytes, expected {size} "
+            f"{what} {path} is {actual_size} bytes, expected {size} "
             f"(truncated or replaced?); expected sha256 {sha256}"
         )
     actual = sha256_of(path)
     if actual != sha256:
         raise ZooError(
-            f"Weights file {path} fails its hash check: expected sha256 {sha256}, got {actual}"
+            f"{what} {path} fails its hash check: expected sha256 {sha256}, got {actual}"
         )
 
 

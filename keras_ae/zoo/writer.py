@@ -1,4 +1,4 @@
-"""The zoo's writer: an entry's weights and manifest as one atomic update, and the metric definitions."""
+"""The zoo's writer: an entry's weights, sampler and manifest as one atomic update, and the metric definitions."""
 
 import datetime
 import json
@@ -8,19 +8,20 @@ import re
 from keras_ae._io import check_finite_weights, clean_stale_temporaries, write_json_atomic
 from keras_ae.zoo.index import _manifest_path, zoo_dir
 from keras_ae.zoo.manifest import (
-    METRIC_DEFINITIONS, METRICS_FILE, WEIGHTS_SUFFIX, ZooError, read_manifest, read_metric_definitions,
-    sha256_of, signature)
+    METRIC_DEFINITIONS, METRICS_FILE, SAMPLER_SUFFIX, WEIGHTS_SUFFIX, ZooError, entry_signature, read_manifest,
+    read_metric_definitions, sha256_of)
 
 
 def sign_manifest(name, directory=None):
     """Write the signature into an existing entry's manifest (atomically); return it.
 
-    For entries written before manifests were signed: it trusts the config and
-    the weights hash as they stand. `save_entry` signs every new entry.
+    For entries written before manifests were signed: it trusts the config,
+    the weights hash and the sampler hash as they stand. `save_entry` signs
+    every new entry.
     """
     path = os.path.join(directory, name + ".json") if directory else _manifest_path(name)
     entry = read_manifest(path)
-    entry["signature"] = signature(entry["config"], entry["weights"]["sha256"])
+    entry["signature"] = entry_signature(entry)
     write_json_atomic(path, entry)
     return entry["signature"]
 
@@ -39,34 +40,77 @@ def _backend_version(backend):
     return str(getattr(importlib.import_module(backend), "__version__", "unknown"))
 
 
-def save_entry(name, model, metadata, directory=None):
-    """Write an entry's weights and manifest for a trained model, as one atomic update.
+def _check_sampler(name, model, sampler):
+    """Refuse, before any file is written, a sampler that is not a fitted `Sampler` for `model`'s codes."""
+    from keras_ae.samplers import Sampler
 
-    The weights go to a new, content-addressed file `NAME.<sha12>.weights.h5`;
-    then the manifest `NAME.json` is replaced atomically; only then is the
-    previous weights file removed. A failure at any point (including a
-    metadata value that is not JSON, or a kill) leaves the old entry or the new
-    one, both loadable, and no stray file. Non-finite weights are refused.
-    Returns the manifest dict.
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"`sampler` for zoo entry {name!r} must be a fitted keras_ae.samplers.Sampler. "
+                        f"Received: {sampler!r}")
+    if sampler.needs_fit:
+        sampler._require_fitted()
+    try:
+        sampler.check_model(model)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"The sampler for zoo entry {name!r} does not fit its model: {e}") from None
+
+
+def _place(directory, name, suffix, write, created):
+    """Write a content-addressed file `NAME.<sha12><suffix>` with `write(tmp)`; return its manifest record.
+
+    The temporary file, then the final one, are added to `created` before they exist, so a caller
+    that fails later can remove them.
     """
     import tempfile
 
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=suffix)
+    os.close(fd)
+    created.append(tmp)
+    write(tmp)
+    sha = sha256_of(tmp)
+    file = f"{name}.{sha[:12]}{suffix}"
+    record = {"file": file, "sha256": sha, "size": os.path.getsize(tmp)}
+    os.chmod(tmp, 0o644)
+    created.append(os.path.join(directory, file))
+    os.replace(tmp, created[-1])
+    return record
+
+
+def save_entry(name, model, metadata, directory=None, sampler=None):
+    """Write an entry's weights (and sampler) and manifest for a trained model, as one atomic update.
+
+    The weights go to a new, content-addressed file `NAME.<sha12>.weights.h5`,
+    a fitted `sampler` (`keras_ae.samplers`) to `NAME.<sha12>.sampler.npz`;
+    then the manifest `NAME.json` is replaced atomically (its signature binds
+    the config, the weights and the sampler); only then are the previous
+    files removed. A failure at any point (including a metadata value that is
+    not JSON, or a kill) leaves the old entry or the new one, both loadable,
+    and no stray file. Non-finite weights are refused, and so is a sampler
+    that is not fitted or not fitted to codes of this model's size. Returns
+    the manifest dict.
+    """
     import keras
 
     import keras_ae
 
     check_finite_weights(model, f"model for zoo entry {name!r}")
+    if sampler is not None:
+        _check_sampler(name, model, sampler)
+    if "sampler" in metadata:
+        raise ValueError(f"Zoo entry {name!r}: a sampler goes in save_entry's `sampler` argument (it is written, "
+                         "hashed and signed), not in `metadata`")
     directory = directory or zoo_dir()
     os.makedirs(directory, exist_ok=True)
     clean_stale_temporaries(directory)
     backend = keras.backend.backend()
     manifest = os.path.join(directory, name + ".json")
-    old_file = None
+    old_files = set()
     if os.path.exists(manifest):
         try:
-            old_file = read_manifest(manifest)["weights"]["file"]
+            old = read_manifest(manifest)
+            old_files = {os.path.join(directory, old[key]["file"]) for key in ("weights", "sampler") if key in old}
         except ZooError:
-            old_file = None
+            old_files = set()
     # An uncompiled copy, so the file holds the model's weights only, not the optimizer's.
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)
@@ -85,29 +129,24 @@ def save_entry(name, model, metadata, directory=None):
     json.dumps(entry)  # a metadata value that is not JSON fails here, before any file is written
     clean = keras.saving.deserialize_keras_object(config)
     clean.set_weights(model.get_weights())
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=WEIGHTS_SUFFIX)
-    os.close(fd)
-    final = None
+    created = []  # new files, removed again if the update fails before the manifest is replaced
     try:
-        clean.save_weights(tmp)
-        sha = sha256_of(tmp)
-        wfile = f"{name}.{sha[:12]}{WEIGHTS_SUFFIX}"
-        final = os.path.join(directory, wfile)
-        entry["weights"] = {"file": wfile, "sha256": sha, "size": os.path.getsize(tmp)}
-        entry["signature"] = signature(config, sha)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
+        entry["weights"] = _place(directory, name, WEIGHTS_SUFFIX, clean.save_weights, created)
+        if sampler is not None:
+            entry["sampler"] = {**_place(directory, name, SAMPLER_SUFFIX, sampler.save, created),
+                                "kind": sampler.kind}
+        entry["signature"] = entry_signature(entry)
         write_json_atomic(manifest, entry)
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        if final and final != (os.path.join(directory, old_file) if old_file else None) \
-                and os.path.exists(final):
-            os.remove(final)
+        for path in created:  # a new file named like an old one holds the old one's bytes: it stays
+            if path not in old_files and os.path.exists(path):
+                os.remove(path)
         raise
-    # The previous weights, and any left unreferenced by an update that was killed.
-    stale = re.compile(re.escape(name) + r"\.([0-9a-f]{12}\.)?weights\.h5$")
+    # The previous weights and sampler, and any left unreferenced by an update that was killed.
+    current = {entry[key]["file"] for key in ("weights", "sampler") if key in entry}
+    stale = re.compile(re.escape(name) + r"\.(([0-9a-f]{12}\.)?weights\.h5|[0-9a-f]{12}\.sampler\.npz)$")
     for other in os.listdir(directory):
-        if other != wfile and (other == old_file or stale.match(other)):
-            os.remove(os.path.join(directory, other))
+        full = os.path.join(directory, other)
+        if other not in current and (full in old_files or stale.match(other)):
+            os.remove(full)
     return entry
