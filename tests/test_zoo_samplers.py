@@ -10,6 +10,7 @@ import pytest
 import keras_ae
 from keras_ae import zoo
 from keras_ae.samplers import GaussianMixtureSampler, GaussianSampler, NotFittedError
+from keras_ae.zoo.recipes import RECIPES
 
 NAME = "vae.tiny"
 
@@ -205,3 +206,64 @@ def test_a_sampler_that_does_not_fit_the_model_is_refused_before_any_file(tmp_pa
     with pytest.raises(ValueError, match="save_entry's `sampler` argument"):
         zoo.save_entry(NAME, model, {"sampler": {"kind": "gmm"}}, directory=str(tmp_path))
     assert os.listdir(tmp_path) == []
+
+
+# ---- a recipe's `sampler` key --------------------------------------------------------------
+
+def test_the_image_recipes_ship_a_gmm_and_the_mnist_ones_do_not():
+    for name, recipe in RECIPES.items():
+        on_mnist = recipe.get("dataset", "mnist") == "mnist"
+        assert recipe.get("sampler") == (None if on_mnist else {"kind": "gmm", "n_components": 10}), name
+
+
+def test_encode_images_converts_uint8_a_chunk_at_a_time(monkeypatch):
+    from keras_ae.zoo.recipe_sampler import encode_images
+
+    model = _vae()
+    x = (np.random.default_rng(1).random((50, 16)) * 255).astype("uint8")
+    seen = []
+    real = model.encode
+
+    def recording(part, batch_size=256):
+        seen.append((len(part), part.dtype))
+        return real(part, batch_size=batch_size)
+
+    monkeypatch.setattr(model, "encode", recording)
+    codes = encode_images(model, x, chunk=20)
+    assert seen == [(20, np.float32), (20, np.float32), (10, np.float32)]
+    np.testing.assert_allclose(codes, real(x.astype("float32") / 255.0), rtol=1e-6, atol=1e-6)
+
+
+def test_an_image_recipe_with_a_sampler_ships_it(tmp_path, monkeypatch):
+    """A recipe on CIFAR-10 (faked, as in test_zoo_images.py) with `sampler`: fitted to every training code."""
+    from keras_ae.zoo import images, recipe_sampler
+    from keras_ae.zoo import train as zoo_train
+    from test_zoo_images import _fake_dataset
+
+    monkeypatch.setattr(images, "load_images", lambda name: _fake_dataset(name))
+    monkeypatch.setattr(images, "dataset_record", lambda info, source, n_train, n_test: {
+        "name": info.name, "source": "fixture", "licence": info.licence, "train_images": n_train,
+        "test_images": n_test})
+    monkeypatch.setattr(recipe_sampler, "CHUNK", 40)  # 96 training images: three chunks
+    name = "resnet.tiny_cifar"
+    recipe = dict(variant="resnet", dataset="cifar10", description="tiny",
+                  kwargs=dict(filters=[4, 8], blocks_per_stage=1, latent_dim=6), epochs=1, batch_size=32, lr=1e-3,
+                  sampler=dict(kind="gmm", n_components=2))
+    with monkeypatch.context() as m:  # a bad setting fails before any training
+        m.setitem(zoo_train.RECIPES, name, dict(recipe, sampler=dict(kind="gmm", n_component=2)))
+        m.setattr(zoo_train, "fit_model", lambda *a, **k: pytest.fail("trained before the sampler was checked"))
+        with pytest.raises(ValueError, match=r"recipe's `sampler` .* does not build a sampler.*n_component"):
+            zoo_train.train(name, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"), verbose=0)
+    monkeypatch.setitem(zoo_train.RECIPES, name, recipe)
+    entry = zoo_train.train(name, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"), verbose=0)
+    assert entry["recipe"]["sampler"] == {"kind": "gmm", "n_components": 2}
+    assert entry["sampler"]["kind"] == "gmm"
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "zoo"))
+    sampler = zoo.load_sampler(name)
+    assert sampler.n_fit_ == 96 and sampler.code_size_ == 6
+    model = sampler.model
+    images_out = sampler.sample(4, seed=0)
+    assert images_out.shape == (4, 32, 32, 3) and np.all(np.isfinite(images_out))
+    x_train = _fake_dataset("cifar10")[0]
+    refit = GaussianMixtureSampler(n_components=2).fit_codes(model.encode(x_train.astype("float32") / 255.0))
+    np.testing.assert_allclose(np.sort(refit.weights_), np.sort(sampler.weights_), atol=1e-4)

@@ -12,6 +12,9 @@ trained; `python -m keras_ae.zoo_train NAME` runs one. Keys:
   entries); recipes written or retrained since the speed benchmarks name the fastest measured
   backend for their model (benchmarks/RESULTS.md: JAX for the dense models, TensorFlow for the
   convolutional ones).
+- `sampler`: a density fitted to the training codes after training and shipped with the entry
+  (`dict(kind="gmm", n_components=10)`: `keras_ae.samplers.get_sampler(kind, **rest)`; see
+  `keras_ae.zoo.recipe_sampler`); it changes nothing in the training.
 - `pipeline`, `steps_per_execution`, `input_noise`, `shift`, `ema`, `kl_warmup`, `mse_finetune`,
   `pretrain_epochs`, `init_from`, `binarized`, `noisy_metric`, `nll_samples`, `experiment`:
   see `keras_ae.zoo.train` (`train` and `measure`).
@@ -113,25 +116,29 @@ RECIPES = {
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=32),
         description="Residual convolutional autoencoder (32-64-128, one block per stage) with a 32-D code, "
                     "on Fashion-MNIST.",
-        epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16"),
+        epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.fashion_mnist_z32": dict(
         variant="resnet_vae", dataset="fashion_mnist",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=32, seed=0),
         description="Residual convolutional VAE (32-64-128, one block per stage, Gaussian decoder with a "
                     "learned scale), 32-D latent, on Fashion-MNIST.",
-        epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16"),
+        epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "resnet.cifar10_z64": dict(
         variant="resnet", dataset="cifar10",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=64),
         description="Residual convolutional autoencoder (32-64-128, one block per stage) with a 64-D code, "
                     "on CIFAR-10 (JPEG copy).",
-        epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16"),
+        epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.cifar10_z128": dict(
         variant="resnet_vae", dataset="cifar10",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=128, seed=0),
         description="Residual convolutional VAE (32-64-128, one block per stage, Gaussian decoder with a "
                     "learned scale), 128-D latent, on CIFAR-10 (JPEG copy).",
-        epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16"),
+        epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.celeba64_z128": dict(
         variant="resnet_vae", dataset="celeba",
         kwargs=dict(filters=[32, 64, 128, 256], blocks_per_stage=1, latent_dim=128,
@@ -139,13 +146,15 @@ RECIPES = {
         description="Residual convolutional VAE (32-64-128-256, one block per stage, Gaussian decoder with a "
                     "learned scale), 128-D latent, on CelebA-HQ 64x64. Non-commercial research and education "
                     "only (CelebA's licence).",
-        epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16"),
+        epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "resnet.celeba64_z128": dict(
         variant="resnet", dataset="celeba",
         kwargs=dict(filters=[32, 64, 128, 256], blocks_per_stage=1, latent_dim=128),
         description="Residual convolutional autoencoder (32-64-128-256, one block per stage) with a 128-D code, "
                     "on CelebA-HQ 64x64. Non-commercial research and education only (CelebA's licence).",
-        epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16"),
+        epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        sampler=dict(kind="gmm", n_components=10)),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,
                                         kernel_initializer="glorot_uniform"),

