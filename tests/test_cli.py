@@ -26,7 +26,8 @@ def test_list_and_info(capsys):
     code, out, _ = run(["info", name], capsys)
     assert code == 0 and f'"name": "{name}"' in out and '"config"' not in out
     code, out, _ = run(["list", "--markdown"], capsys)
-    assert out.startswith("| name |")
+    # One table per data set, under its heading and licence (tests/test_cli_data.py); MNIST's comes first.
+    assert out.startswith("### MNIST\n\nLicence: ") and "\n| name | params | test metric (10k MNIST" in out
 
 
 def test_readme_zoo_table_is_the_generated_one():

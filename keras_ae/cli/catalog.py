@@ -1,4 +1,4 @@
-"""`keras-ae list` and `keras-ae info`: the zoo's entries and their metadata."""
+"""`keras-ae list` and `keras-ae info`: the zoo's entries, their metadata, data set and licence."""
 
 import json
 import os
@@ -8,6 +8,7 @@ from keras_ae.cli.common import CLIError
 
 def cmd_list(args):
     from keras_ae import zoo
+    from keras_ae.zoo.index import entry_dataset
 
     if not os.path.isdir(zoo.zoo_dir()):
         raise CLIError(f"the zoo folder {zoo.zoo_dir()!r} does not exist (check ${zoo.ENV_ZOO})")
@@ -25,7 +26,9 @@ def cmd_list(args):
             continue
         metrics = entry.get("metrics", {}).get("test", {})
         shown = ", ".join(f"{k}={v}" for k, v in metrics.items() if k != "n_test")
-        print(f"{name:32s} {entry.get('params', 0):>9,d} params  {shown}")
+        dataset, licence = entry_dataset(entry)
+        print(f"{name:32s} {entry.get('params', 0):>9,d} params  {dataset or '-':13s}  {shown}"
+              + (f"  licence: {licence}" if licence else ""))
     if not names:
         print(f"no zoo model matches {args.pattern!r}")
     if broken:
@@ -35,8 +38,13 @@ def cmd_list(args):
 
 def cmd_info(args):
     from keras_ae import zoo
+    from keras_ae.zoo.index import entry_dataset
 
     entry = zoo.info(args.name)
     if not args.config:
         entry.pop("config", None)
+    _, licence = entry_dataset(entry)
+    if licence:  # second, after the name, where it is seen: some data sets are for non-commercial use only
+        entry.pop("licence", None)
+        entry = {**{k: entry[k] for k in ("name",) if k in entry}, "licence": licence, **entry}
     print(json.dumps(entry, indent=2))

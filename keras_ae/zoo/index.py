@@ -252,27 +252,123 @@ def _fmt(value):
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
+def _datasets():
+    # Imported when a listing needs it: keras_ae.data imports Keras (its training pipelines).
+    from keras_ae.data.registry import DATASETS
+
+    return DATASETS
+
+
+def entry_dataset(entry):
+    """`(dataset, licence)` of a manifest dict, for listings.
+
+    `dataset` is the `keras_ae.data.DATASETS` key of its `dataset.name` (older
+    MNIST manifests record `"MNIST"`; display names such as `"CIFAR-10"` match
+    too), else the name as recorded, else None. `licence` is the manifest's
+    top-level `licence`, else its `dataset.licence`, else that data set's
+    licence in `DATASETS`, else None.
+    """
+    datasets = _datasets()
+    record = entry.get("dataset") if isinstance(entry.get("dataset"), dict) else {}
+    raw = record.get("name")
+    key = None
+    if isinstance(raw, str) and raw.strip():
+        def norm(text):
+            return text.strip().lower().replace("-", "_")
+
+        aliases = {norm(alias): k for k, info in datasets.items() for alias in (k, info.source.name)}
+        key = aliases.get(norm(raw), raw)
+    licence = entry.get("licence") or record.get("licence")
+    if not licence and key in datasets:
+        licence = datasets[key].licence
+    return key, (licence or None)
+
+
+def _mnist_row(name, entry):
+    m = entry.get("metrics", {}).get("test", {})
+    if "neg_elbo" in m:
+        metric, base, ratio = f"−ELBO {_fmt(m['neg_elbo'])} nats", "", ""
+        nll = next((key for key in m if key.startswith("nll_k")), None)
+        if nll:
+            metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
+    else:
+        metric = f"squared error {_fmt(m.get('squared_error'))}"
+        pca = m.get("pca_squared_error")
+        base = f"PCA {_fmt(pca)}" if pca else "PCA exact (code ≥ input)"
+        ratio = f"{pca / m['squared_error']:.2f}×" if pca else ""
+        if "noisy_squared_error" in m:
+            metric += f"; from noisy input {_fmt(m['noisy_squared_error'])}"
+    return f"| `{name}` | {entry.get('params', 0):,} | {metric} | {base} | {ratio} |"
+
+
+def _mnist_table(entries):
+    """MNIST's table, in the columns it has always had (README's zoo table)."""
+    rows = ["| name | params | test metric (10k MNIST test set) | baseline | ratio |", "|---|---:|---|---|---:|"]
+    return "\n".join(rows + [_mnist_row(name, entry) for name, entry in entries])
+
+
+def _ratio(m):
+    se, pca = m.get("squared_error"), m.get("pca_squared_error")
+    return f"{pca / se:.2f}×" if se and pca else ""
+
+
+# The image data sets' columns (keras_ae.zoo.images.measure_images): header, alignment, cell from the
+# test metrics. A column no entry of the table has a value for is left out (no VAE: no −ELBO).
+_IMAGE_COLUMNS = (
+    ("squared error", "---:", lambda m: _fmt(m["squared_error"]) if "squared_error" in m else ""),
+    ("PSNR (dB)", "---:", lambda m: _fmt(m["psnr_db"]) if "psnr_db" in m else ""),
+    ("PCA squared error", "---:", lambda m: _fmt(m["pca_squared_error"]) if "pca_squared_error" in m else ""),
+    ("PCA PSNR (dB)", "---:", lambda m: _fmt(m["pca_psnr_db"]) if "pca_psnr_db" in m else ""),
+    ("ratio", "---:", _ratio),
+    ("−ELBO (nats)", "---:", lambda m: _fmt(m["neg_elbo"]) if "neg_elbo" in m else ""),
+    ("bits/dim", "---:", lambda m: f"{m['bits_per_dim']:.3f}" if "bits_per_dim" in m else ""),
+    ("decoder σ", "---:", lambda m: f"{m['decoder_scale']:.3g}" if "decoder_scale" in m else ""),
+)
+
+
+def _image_table(entries):
+    """A table of image entries' test metrics: squared error and PSNR beside PCA's, a VAE's −ELBO."""
+    metrics = [entry.get("metrics", {}).get("test", {}) for _, entry in entries]
+    columns = [c for c in _IMAGE_COLUMNS if any(c[2](m) for m in metrics)]
+    counts = {m.get("n_test") for m in metrics} - {None}
+    if len(counts) == 1:
+        n = counts.pop()
+        test = f" ({n // 1000}k test images)" if n % 1000 == 0 else f" ({n:,} test images)"
+        if columns:
+            columns[0] = (columns[0][0] + test, *columns[0][1:])
+    rows = ["| " + " | ".join(["name", "params", *(c[0] for c in columns)]) + " |",
+            "|" + "|".join(["---", "---:", *(c[1] for c in columns)]) + "|"]
+    for (name, entry), m in zip(entries, metrics):
+        cells = [f"`{name}`", f"{entry.get('params', 0):,}", *(c[2](m) for c in columns)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def markdown_table(pattern="*"):
-    """A Markdown table of the zoo entries and their recorded test metrics."""
-    rows = ["| name | params | test metric (10k MNIST test set) | baseline | ratio |",
-            "|---|---:|---|---|---:|"]
+    """Markdown tables of the zoo entries and their recorded test metrics, one per data set.
+
+    Each table is under a `###` heading naming its data set, with the data
+    set's licence below it (`entry_dataset`). MNIST's table keeps its columns
+    (one test metric, the PCA baseline, the ratio); the other image data sets'
+    show the squared error and PSNR beside PCA's with as many components as
+    the code, and for VAEs the −ELBO, bits per dimension and decoder scale.
+    """
+    groups = {}
     for name in list_models(pattern):
         _, entry = _entry(name)
-        m = entry.get("metrics", {}).get("test", {})
-        if "neg_elbo" in m:
-            metric, base, ratio = f"−ELBO {_fmt(m['neg_elbo'])} nats", "", ""
-            nll = next((key for key in m if key.startswith("nll_k")), None)
-            if nll:
-                metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
-        else:
-            metric = f"squared error {_fmt(m.get('squared_error'))}"
-            pca = m.get("pca_squared_error")
-            base = f"PCA {_fmt(pca)}" if pca else "PCA exact (code ≥ input)"
-            ratio = f"{pca / m['squared_error']:.2f}×" if pca else ""
-            if "noisy_squared_error" in m:
-                metric += f"; from noisy input {_fmt(m['noisy_squared_error'])}"
-        rows.append(f"| `{name}` | {entry.get('params', 0):,} | {metric} | {base} | {ratio} |")
-    return "\n".join(rows)
+        key, licence = entry_dataset(entry)
+        groups.setdefault(key, []).append((name, entry, licence))
+    datasets = _datasets()
+    order = [k for k in datasets if k in groups] + sorted((k for k in groups if k not in datasets), key=str)
+    blocks = []
+    for key in order:
+        title = datasets[key].source.name if key in datasets else (key or "Data set not recorded")
+        licences = list(dict.fromkeys(lic for _, _, lic in groups[key] if lic))
+        entries = [(name, entry) for name, entry, _ in groups[key]]
+        table = _mnist_table(entries) if key == "mnist" else _image_table(entries)
+        blocks.append("\n\n".join([f"### {title}", *([f"Licence: {'; '.join(licences)}"] if licences else []),
+                                     table]))
+    return "\n\n".join(blocks)
 
 
 def presets_of(cls):
