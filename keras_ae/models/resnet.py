@@ -70,7 +70,8 @@ class _ResNetShape:
     """The constructor arguments, checks, padding and trunks the residual variants share.
 
     A variant's constructor calls `_store_resnet` before `super().__init__`;
-    `build_encoder`/`build_decoder` then call `encoder_trunk`/`decoder_trunk`.
+    its `build_encoder` calls `encoder_trunk` and adds its code layers; the
+    decoder and the config's architecture keys are the same for every variant.
     """
 
     image_input = True
@@ -147,9 +148,15 @@ class _ResNetShape:
             x = keras.layers.Cropping2D(self.padding, name="crop", dtype=dtype)(x)
         return x
 
-    def _resnet_config(self):
-        return dict(filters=list(self.filters), blocks_per_stage=self.blocks_per_stage, norm=self.norm,
-                    activation=self.activation, upsampling=self.upsampling)
+    def build_decoder(self):
+        inp = keras.Input((self.latent_dim,), name="z")
+        return keras.Model(inp, self.decoder_trunk(inp), name="decoder")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=list(self.filters), blocks_per_stage=self.blocks_per_stage, norm=self.norm,
+                      activation=self.activation, upsampling=self.upsampling)
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -199,14 +206,6 @@ class ResNetAutoencoder(_ResNetShape, BaseAutoencoder):
         code = keras.layers.Dense(self.latent_dim, name="code", dtype=self.dtype_policy)(h)
         return keras.Model(inp, code, name="encoder")
 
-    def build_decoder(self):
-        inp = keras.Input((self.latent_dim,), name="z")
-        return keras.Model(inp, self.decoder_trunk(inp), name="decoder")
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._resnet_config())
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -272,14 +271,6 @@ class ResNetVAE(_ResNetShape, BaseVAE):
         z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", dtype=dtype)(h)
         return keras.Model(inp, [z_mean, z_log_var], name="encoder")
 
-    def build_decoder(self):
-        inp = keras.Input((self.latent_dim,), name="z")
-        return keras.Model(inp, self.decoder_trunk(inp), name="decoder")
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._resnet_config())
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

@@ -120,7 +120,7 @@ class BaseVAE(BaseAutoencoder):
         self.binarization = Binarization(seed=stream_seed(self.seed, 1),
                                          name="binarization", dtype=self.dtype_policy)
         if self.reconstruction_loss == "gaussian":
-            self.log_scale = self.add_weight(shape=(), initializer="zeros", name="log_scale", dtype="float32")
+            self.log_scale = self.add_weight(shape=(), initializer="zeros", name="log_scale")
 
     @property
     def decoder_scale(self):
