@@ -229,6 +229,7 @@ def test_grayscale_and_uint8_inputs(images):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")  # 12 images: a singular covariance
 def test_fid_of_images(images, tmp_path):
     _needs_extra()
     # one 2048-d Frechet distance only: its matrix square root takes seconds to minutes on a small CPU
