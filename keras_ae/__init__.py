@@ -29,7 +29,7 @@ _LAZY = {
     **dict.fromkeys(("GaussianMixtureSampler", "GaussianSampler", "NormalSampler", "Sampler", "get_sampler",
                      "list_samplers", "load_sampler", "register_sampler"), "keras_ae.samplers"),
 }
-_SUBMODULES = ("anomaly", "callbacks", "cli", "course", "data", "datasets", "demo", "evaluation", "export",
+_SUBMODULES = ("anomaly", "callbacks", "cli", "course", "data", "datasets", "demo", "evaluation", "export", "fid",
                "inference", "latent", "layers", "losses", "models", "notebooks", "plotting", "samplers",
                "testing", "training", "widgets", "zoo")
 
