@@ -201,7 +201,8 @@ def training_dataset(x, batch_size=256, shuffle=True, seed=None, input_noise=0.0
         return ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, input_noise=input_noise,
                             shift=shift, image_shape=image_shape, flip=flip)
     if flip and len(np.shape(x)) != 4:
-        raise ValueError(f"`flip` needs images of shape (n, height, width, channels). Received: x of shape {np.shape(x)}")
+        raise ValueError("`flip` needs images of shape (n, height, width, channels). "
+                         f"Received: x of shape {np.shape(x)}")
     import tensorflow as tf  # the backend: loaded already
 
     # Stateless ops keyed by (seed, epoch, batch): a resumed run gets the same batches.
