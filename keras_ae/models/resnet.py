@@ -191,7 +191,7 @@ class ResNetAutoencoder(_ResNetShape, BaseAutoencoder):
     ```
     """
 
-    test_config = dict(input_shape=(10, 10, 3), filters=(4, 8), blocks_per_stage=1, latent_dim=6)
+    test_config = dict(input_shape=(9, 9, 3), filters=(4,), blocks_per_stage=1, latent_dim=6)
 
     def __init__(self, input_shape=(32, 32, 3), filters=(32, 64, 128), blocks_per_stage=1, norm="batch",
                  latent_dim=128, activation="relu", upsampling="transpose", reconstruction_loss="mse",
@@ -218,7 +218,7 @@ class ResNetDenoisingAutoencoder(_DenoisingMixin, ResNetAutoencoder):
     (`"gaussian"`, `"masking"` or `"salt_and_pepper"` noise).
     """
 
-    test_config = dict(input_shape=(10, 10, 3), filters=(4, 8), blocks_per_stage=1, latent_dim=6, seed=1)
+    test_config = dict(input_shape=(9, 9, 3), filters=(4,), blocks_per_stage=1, latent_dim=6, seed=1)
 
     def __init__(self, input_shape=(32, 32, 3), noise="gaussian", noise_factor=0.1, seed=None,
                  corruption_probability=1.0, **kwargs):
@@ -253,7 +253,7 @@ class ResNetVAE(_ResNetShape, BaseVAE):
         dynamic_binarization, seed, kl_gradient: as in `VAE`.
     """
 
-    test_config = dict(input_shape=(10, 10, 3), filters=(4, 8), blocks_per_stage=1, latent_dim=4, seed=1)
+    test_config = dict(input_shape=(9, 9, 3), filters=(4,), blocks_per_stage=1, latent_dim=4, seed=1)
 
     def __init__(self, input_shape=(32, 32, 3), filters=(32, 64, 128), blocks_per_stage=1, norm="batch",
                  latent_dim=128, beta=1.0, activation="relu", upsampling="transpose",
@@ -278,7 +278,7 @@ class ResNetVAE(_ResNetShape, BaseVAE):
 class ResNetBetaVAE(ResNetVAE):
     """A `ResNetVAE` with `beta=4` by default (Higgins et al. 2017): a stronger pull towards the prior."""
 
-    test_config = dict(input_shape=(10, 10, 3), filters=(4, 8), blocks_per_stage=1, latent_dim=4, seed=1)
+    test_config = dict(input_shape=(9, 9, 3), filters=(4,), blocks_per_stage=1, latent_dim=4, seed=1)
 
     def __init__(self, input_shape=(32, 32, 3), latent_dim=32, beta=4.0, **kwargs):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, beta=beta, **kwargs)
