@@ -2,7 +2,7 @@
 zoo's Markdown tables, and `load_mnist(dtype=...)`.
 
 Every fixture is written here, in tmp_path, and found through the loaders' own environment variables or
-`$KERAS_HOME`; no test reads /work/shared or the network.
+`$KERAS_HOME`; no test reads the shared development data or the network.
 """
 
 import io

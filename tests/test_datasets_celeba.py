@@ -1,13 +1,12 @@
 """CelebA loader on tiny fixtures of each layout: both attribute formats, read by name; the split; errors.
 
-Every fixture is written here, in tmp_path; no test reads /work/shared or the network.
+Every fixture is written here, in tmp_path; no test reads the shared development data or the network.
 """
 
 import io
 import os
 import random
 import shutil
-import zipfile
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from PIL import Image
 
 from keras_ae import data
 from keras_ae.data import _archive, celeba
+from test_datasets_real import zip_folder  # tests/ is on sys.path under pytest's default import mode
 
 ENVS = ("KERAS_AE_CELEBA", "KERAS_AE_DOWNLOAD")
 NAMES = list(data.CELEBA_ATTRIBUTES)
@@ -69,15 +69,7 @@ def make_celeba(root, numbers=(1, 2, 3, 27001, 27002), style="hq", columns=NAMES
     return root
 
 
-def zip_of(folder, target, top=None, extra=()):
-    with zipfile.ZipFile(target, "w") as z:
-        for here, _, files in os.walk(folder):
-            for f in files:
-                rel = os.path.relpath(os.path.join(here, f), folder).replace(os.sep, "/")
-                z.write(os.path.join(here, f), f"{top}/{rel}" if top else rel)
-        for name, payload in extra:
-            z.writestr(name, payload)
-    return str(target)
+zip_of = zip_folder  # the zip writer of the Fashion-MNIST and CIFAR-10 tests
 
 
 def check_faces(x, numbers):

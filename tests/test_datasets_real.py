@@ -1,6 +1,6 @@
 """Fashion-MNIST and CIFAR-10 loaders, the data set registry and folder records, on tiny fixtures of each layout.
 
-Every fixture is written here, in tmp_path; no test reads /work/shared or the network, and a download is
+Every fixture is written here, in tmp_path; no test reads the shared development data or the network, and a download is
 a test failure unless the test asks for one (then a fake `get_file` serves it and checks the hash it got).
 """
 

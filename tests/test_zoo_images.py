@@ -32,7 +32,7 @@ def _fake_dataset(name, n_train=96, n_test=24):
     info = DATASETS[name]
     rng = np.random.default_rng(0)
     x = (rng.random((n_train + n_test,) + info.image_shape) * 255).astype("uint8")
-    return x[:n_train], x[n_train:], "path:/nowhere/fake", info
+    return x[:n_train], x[n_train:], "path:fixture", info
 
 
 @pytest.mark.parametrize("variant", ["resnet", "resnet_vae"])
