@@ -8,8 +8,9 @@ so loading should cost little more than the array itself: the target is a peak u
 
 Each measurement runs in a fresh subprocess (`--worker PATH`), which imports everything the loader needs
 (keras_ae.data brings Keras along), reads its resident memory then (VmRSS: the baseline), loads with
-`dtype="uint8"`, and reports `ru_maxrss` minus that baseline against the images' `nbytes`. `ru_maxrss`
-also covers any peak during the imports, so the figure can only err on the high side.
+`dtype="uint8"`, and reports the peak resident memory (VmHWM, reset after the imports where Linux allows;
+else `ru_maxrss`) minus that baseline against the images' `nbytes`. Without the reset the peak also covers
+the imports, so the figure can only err on the high side.
 `--synthetic` builds a zip of noise faces in the CelebA layout in a temporary folder and measures that.
 The exit status is 1 when the ratio misses the target.
 """
@@ -25,19 +26,43 @@ import time
 TARGET = 1.6
 
 
-def _rss_now():
-    """This process's resident memory now, in bytes (Linux's /proc; else the peak so far)."""
+def _status(field):
+    """A field of Linux's /proc/self/status, in bytes; None where there is no such file."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return _peak()
+    return None
+
+
+def _rss_now():
+    """This process's resident memory now, in bytes (Linux's /proc; else the peak so far)."""
+    now = _status("VmRSS")
+    return _peak() if now is None else now
+
+
+def _reset_peak():
+    """Start the peak count afresh (Linux: writing 5 to clear_refs resets VmHWM); False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def _peak():
+    """The peak resident memory of this process image, in bytes.
+
+    Linux's VmHWM belongs to this process image. `ru_maxrss` does not: it survives `exec`, so a worker
+    started from a large process (pytest late in a long run) would report its parent's peak.
+    """
+    peak = _status("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -52,6 +77,7 @@ def worker(path, split):
     from keras_ae.data import celeba
 
     PIL.Image.init()
+    _reset_peak()  # the imports' own peak is not the loader's
     baseline, peak_before = _rss_now(), _peak()
     start = time.perf_counter()
     out = celeba.load_celeba(path=path, dtype="uint8", split=split)
