@@ -41,7 +41,11 @@ UPSAMPLINGS = ("transpose", "nearest")
 def _norm(kind, channels, name, dtype):
     """A normalization layer of `kind` for `channels` feature maps, or None for "none"."""
     if kind == "batch":
-        return keras.layers.BatchNormalization(name=name, dtype=dtype)
+        # Synchronized: under a TensorFlow distribution strategy the batch statistics are the global
+        # batch's, so two replicas train as one device does. Keras accepts it only on TensorFlow;
+        # JAX's data parallelism computes global statistics anyway.
+        synchronized = keras.backend.backend() == "tensorflow"
+        return keras.layers.BatchNormalization(synchronized=synchronized, name=name, dtype=dtype)
     if kind == "group":
         return keras.layers.GroupNormalization(groups=math.gcd(8, channels), name=name, dtype=dtype)
     if kind == "layer":
