@@ -38,14 +38,25 @@ NORMALIZATIONS = ("batch", "group", "layer", "none")
 UPSAMPLINGS = ("transpose", "nearest")
 
 
+def _under_tf_strategy():
+    """True when the model is built in a TensorFlow distribution strategy's scope.
+
+    Batch norm is then synchronized: its statistics are the global batch's, so two replicas train as
+    one device does. Outside a strategy it stays Keras's default, whose moments are computed the stabler
+    way (synchronized ones use E[x^2] - E[x]^2). Keras accepts `synchronized` only on TensorFlow; JAX's
+    data parallelism computes global statistics anyway.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf  # the backend in use, so already imported
+
+    return tf.distribute.has_strategy()
+
+
 def _norm(kind, channels, name, dtype):
     """A normalization layer of `kind` for `channels` feature maps, or None for "none"."""
     if kind == "batch":
-        # Synchronized: under a TensorFlow distribution strategy the batch statistics are the global
-        # batch's, so two replicas train as one device does. Keras accepts it only on TensorFlow;
-        # JAX's data parallelism computes global statistics anyway.
-        synchronized = keras.backend.backend() == "tensorflow"
-        return keras.layers.BatchNormalization(synchronized=synchronized, name=name, dtype=dtype)
+        return keras.layers.BatchNormalization(synchronized=_under_tf_strategy(), name=name, dtype=dtype)
     if kind == "group":
         return keras.layers.GroupNormalization(groups=math.gcd(8, channels), name=name, dtype=dtype)
     if kind == "layer":
