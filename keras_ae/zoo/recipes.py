@@ -6,7 +6,9 @@ trained; `python -m keras_ae.zoo_train NAME` runs one. Keys:
 - `variant`, `kwargs`: the model (`get_model(variant, **kwargs)`); `description`: for the manifest.
 - `dataset`: `"mnist"` (default), `"fashion_mnist"`, `"cifar10"` or `"celeba"` (`keras_ae.data.DATASETS`);
   `flip`: mirror training images left-right at random; `dtype_policy`: the Keras policy training runs
-  under (e.g. `"mixed_bfloat16"`; the entry is saved and measured as float32).
+  under (e.g. `"mixed_bfloat16"`; the entry is saved and measured as float32); `weights_dtype`:
+  `"float16"` stores the entry's weights at half the bytes, and it is measured after that rounding
+  (`keras_ae.zoo.writer.round_weights`): the colour entries use it to fit the zoo's 90 MB.
 - `epochs`, `batch_size`, `lr`: Adam (AdamW with `weight_decay`) with a cosine decay from `lr`.
 - `backend`: the Keras backend the recipe trains on (default "tensorflow", which made the first
   entries); recipes written or retrained since the speed benchmarks name the fastest measured
@@ -117,28 +119,28 @@ RECIPES = {
         description="Residual convolutional autoencoder (32-64-128, one block per stage) with a 32-D code, "
                     "on Fashion-MNIST.",
         epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.fashion_mnist_z32": dict(
         variant="resnet_vae", dataset="fashion_mnist",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=32, seed=0),
         description="Residual convolutional VAE (32-64-128, one block per stage, Gaussian decoder with a "
                     "learned scale), 32-D latent, on Fashion-MNIST.",
         epochs=30, batch_size=128, lr=1e-3, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet.cifar10_z64": dict(
         variant="resnet", dataset="cifar10",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=64),
         description="Residual convolutional autoencoder (32-64-128, one block per stage) with a 64-D code, "
                     "on CIFAR-10 (JPEG copy).",
         epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.cifar10_z128": dict(
         variant="resnet_vae", dataset="cifar10",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=128, seed=0),
         description="Residual convolutional VAE (32-64-128, one block per stage, Gaussian decoder with a "
                     "learned scale), 128-D latent, on CIFAR-10 (JPEG copy).",
         epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.celeba64_z128": dict(
         variant="resnet_vae", dataset="celeba",
         kwargs=dict(filters=[32, 64, 128, 256], blocks_per_stage=1, latent_dim=128,
@@ -147,14 +149,14 @@ RECIPES = {
                     "learned scale), 128-D latent, on CelebA-HQ 64x64. Non-commercial research and education "
                     "only (CelebA's licence).",
         epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet.celeba64_z128": dict(
         variant="resnet", dataset="celeba",
         kwargs=dict(filters=[32, 64, 128, 256], blocks_per_stage=1, latent_dim=128),
         description="Residual convolutional autoencoder (32-64-128-256, one block per stage) with a 128-D code, "
                     "on CelebA-HQ 64x64. Non-commercial research and education only (CelebA's licence).",
         epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
-        sampler=dict(kind="gmm", n_components=10)),
+        weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,
                                         kernel_initializer="glorot_uniform"),

@@ -198,7 +198,7 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, ex
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
 SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "flip", "weight_decay", "ema", "kl_warmup",
-            "mse_finetune", "init_from", "dtype_policy", "sampler")
+            "mse_finetune", "init_from", "dtype_policy", "sampler", "weights_dtype")
 
 
 def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
@@ -277,6 +277,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     seconds = time.time() - start
     if policy:
         model = _as_float32(model, recipe, xtr[:1])
+    # weights_dtype="float16": the entry ships half-size weights, and is measured as it ships.
+    writer.round_weights(model, recipe.get("weights_dtype", "float32"))
     for stage in stages:
         shutil.rmtree(stage, ignore_errors=True)
     if validate:
@@ -327,7 +329,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     if sampler is not None:  # fitted to the training images' codes, saved and signed with the weights
         fit_recipe_sampler(sampler, model, xtr)
     write_metric_definitions(out_dir)
-    return writer.save_entry(name, model, metadata, directory=out_dir, sampler=sampler)
+    return writer.save_entry(name, model, metadata, directory=out_dir, sampler=sampler,
+                             weights_dtype=recipe.get("weights_dtype", "float32"))
 
 
 def _as_float32(model, recipe, sample):

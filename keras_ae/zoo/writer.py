@@ -55,6 +55,69 @@ def _check_sampler(name, model, sampler):
         raise ValueError(f"The sampler for zoo entry {name!r} does not fit its model: {e}") from None
 
 
+STORED_DTYPES = ("float32", "float16")
+
+
+def round_weights(model, dtype):
+    """Round `model`'s float32 weights through `dtype` in place, so it computes what its stored file will.
+
+    A zoo entry stored in float16 (half the bytes of float32) is measured after this, so its recorded
+    metrics are those of the weights it ships. Raises `ValueError` if a weight leaves float16's range.
+    """
+    import numpy as np
+
+    _check_stored_dtype(dtype)
+    if dtype == "float32":
+        return model
+    model.set_weights([w.astype(dtype).astype(w.dtype) if w.dtype == np.float32 else w for w in model.get_weights()])
+    check_finite_weights(model, f"model rounded to {dtype}")
+    return model
+
+
+def _check_stored_dtype(dtype):
+    if dtype not in STORED_DTYPES:
+        raise ValueError(f"A zoo entry's weights are stored as one of {STORED_DTYPES}. Received: {dtype!r}")
+
+
+def _weights_writer(model, dtype):
+    """A `write(path)` that saves `model`'s weights, its float32 arrays stored as `dtype`.
+
+    Keras reads a float16 array back into its float32 variable on every backend. The model's weights
+    must already be `dtype` values (`round_weights`), so the file holds exactly the model that was measured.
+    """
+    _check_stored_dtype(dtype)
+    if dtype == "float32":
+        return model.save_weights
+
+    def write(path):
+        import h5py
+        import numpy as np
+
+        for w in model.get_weights():
+            if w.dtype == np.float32 and not np.array_equal(w.astype(dtype).astype(w.dtype), w):
+                raise ValueError(f"The weights are not {dtype} values: call round_weights(model, {dtype!r}) "
+                                 "before measuring and saving, so the metrics are those of the stored weights")
+        model.save_weights(path + ".f32.weights.h5")
+        try:
+            with h5py.File(path + ".f32.weights.h5", "r") as src, h5py.File(path, "w") as dst:
+                def copy(a, b):
+                    b.attrs.update(a.attrs)
+                    for key, item in a.items():
+                        if isinstance(item, h5py.Dataset):
+                            data = item[()]
+                            if item.dtype == np.float32:
+                                data = np.asarray(data).astype(dtype)
+                            b.create_dataset(key, data=data)
+                            b[key].attrs.update(item.attrs)
+                        else:
+                            copy(item, b.create_group(key))
+                copy(src, dst)
+        finally:
+            os.remove(path + ".f32.weights.h5")
+
+    return write
+
+
 def _place(directory, name, suffix, write, created):
     """Write a content-addressed file `NAME.<sha12><suffix>` with `write(tmp)`; return its manifest record.
 
@@ -76,7 +139,7 @@ def _place(directory, name, suffix, write, created):
     return record
 
 
-def save_entry(name, model, metadata, directory=None, sampler=None):
+def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtype="float32"):
     """Write an entry's weights (and sampler) and manifest for a trained model, as one atomic update.
 
     The weights go to a new, content-addressed file `NAME.<sha12>.weights.h5`,
@@ -86,14 +149,17 @@ def save_entry(name, model, metadata, directory=None, sampler=None):
     files removed. A failure at any point (including a metadata value that is
     not JSON, or a kill) leaves the old entry or the new one, both loadable,
     and no stray file. Non-finite weights are refused, and so is a sampler
-    that is not fitted or not fitted to codes of this model's size. Returns
-    the manifest dict.
+    that is not fitted or not fitted to codes of this model's size.
+    `weights_dtype="float16"` stores the float weights at half the bytes; the
+    model must hold float16 values already (`round_weights`, before it is
+    measured). Returns the manifest dict.
     """
     import keras
 
     import keras_ae
 
     check_finite_weights(model, f"model for zoo entry {name!r}")
+    _check_stored_dtype(weights_dtype)
     if sampler is not None:
         _check_sampler(name, model, sampler)
     if "sampler" in metadata:
@@ -131,7 +197,9 @@ def save_entry(name, model, metadata, directory=None, sampler=None):
     clean.set_weights(model.get_weights())
     created = []  # new files, removed again if the update fails before the manifest is replaced
     try:
-        entry["weights"] = _place(directory, name, WEIGHTS_SUFFIX, clean.save_weights, created)
+        entry["weights"] = _place(directory, name, WEIGHTS_SUFFIX, _weights_writer(clean, weights_dtype), created)
+        if weights_dtype != "float32":
+            entry["weights"]["dtype"] = weights_dtype
         if sampler is not None:
             entry["sampler"] = {**_place(directory, name, SAMPLER_SUFFIX, sampler.save, created),
                                 "kind": sampler.kind}
