@@ -257,3 +257,29 @@ def test_markdown_makes_one_table_per_data_set(data_zoo):
 def test_list_markdown_prints_the_tables(data_zoo, capsys):
     code, out, err = run(["list", "--markdown"], capsys)
     assert code == 0 and out == zoo.markdown_table() + "\n"
+
+
+def test_reconstruct_uses_the_entrys_own_data_set_or_the_probe_photos(fashion, data_zoo, capsys, monkeypatch):
+    # An entry trained on Fashion-MNIST reconstructs Fashion-MNIST test images where the data is found,
+    # and the probe photos (no data needed) where it is not; never MNIST digits.
+    from keras_ae.cli import figures
+    from keras_ae.zoo.images import probe_images
+
+    name = "undercomplete.fashion_mnist_tiny"
+    model = zoo.load(name)
+    x, labels = figures._test_images(model, 10, name=name)
+    _, (x_test, y_test) = data.load_fashion_mnist(path=fashion, shape="flat")
+    idx = figures._spread(y_test, 10, 0)
+    np.testing.assert_array_equal(x, x_test[idx])
+    assert sorted(labels) == list(range(10))  # one of each class
+    code, out, err = run(["reconstruct", name, "-n", "4", "--out", str(data_zoo / "a.png")], capsys)
+    assert code == 0 and "probe photos" not in out, err
+    monkeypatch.delenv("KERAS_AE_FASHION_MNIST")
+    code, out, err = run(["reconstruct", name, "-n", "4", "--out", str(data_zoo / "b.png")], capsys)
+    assert code == 0, err
+    assert "Fashion-MNIST was not found" in out and "KERAS_AE_FASHION_MNIST" in out
+    assert "Using the probe photos" in out
+    x, labels = figures._test_images(model, 4, name=name)
+    probes = probe_images((28, 28, 1)).reshape(-1, 784)
+    assert labels is None and all(any(np.array_equal(row, p) for p in probes) for row in x)
+    assert (data_zoo / "a.png").exists() and (data_zoo / "b.png").exists()

@@ -267,3 +267,33 @@ def test_an_image_recipe_with_a_sampler_ships_it(tmp_path, monkeypatch):
     x_train = _fake_dataset("cifar10")[0]
     refit = GaussianMixtureSampler(n_components=2).fit_codes(model.encode(x_train.astype("float32") / 255.0))
     np.testing.assert_allclose(np.sort(refit.weights_), np.sort(sampler.weights_), atol=1e-4)
+
+
+def test_the_sample_command_draws_with_the_shipped_sampler(vae_zoo, capsys):
+    # `keras-ae sample` draws from the entry's sampler unless told `--sampler prior`; an entry without
+    # one falls back to the prior, and `--sampler entry` on it is a one-line error.
+    from unittest import mock
+
+    from keras_ae import cli
+
+    path, model, sampler = vae_zoo
+    drawn = []
+    original = keras_ae.VAE.sample
+
+    def spy(self, n, temperature=1.0, seed=None, batch_size=256, sampler=None):
+        drawn.append(sampler)
+        return original(self, n, temperature=temperature, seed=seed, batch_size=batch_size, sampler=sampler)
+
+    with mock.patch.object(keras_ae.VAE, "sample", spy):
+        assert cli.main(["sample", NAME, "-n", "4", "--out", str(path / "a.png")]) == 0
+        assert "4 samples from its gmm sampler" in capsys.readouterr().out
+        assert cli.main(["sample", NAME, "-n", "4", "--sampler", "prior", "--out", str(path / "b.png")]) == 0
+        assert "4 samples from the prior" in capsys.readouterr().out
+    assert isinstance(drawn[0], GaussianMixtureSampler) and drawn[1] is None
+    np.testing.assert_array_equal(drawn[0].sample_codes(5, seed=0), sampler.sample_codes(5, seed=0))
+    zoo.save_entry("vae.plain", model, {"description": "test"}, directory=str(path))
+    assert cli.main(["sample", "vae.plain", "-n", "2", "--out", str(path / "c.png")]) == 0
+    assert "from the prior" in capsys.readouterr().out
+    assert cli.main(["sample", "vae.plain", "--sampler", "entry", "--out", str(path / "d.png")]) != 0
+    assert "vae.plain ships no sampler; use --sampler prior" in capsys.readouterr().err
+    assert sorted(p.name for p in path.glob("*.png")) == ["a.png", "b.png", "c.png"]

