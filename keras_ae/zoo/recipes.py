@@ -132,7 +132,7 @@ RECIPES = {
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=64),
         description="Residual convolutional autoencoder (32-64-128, one block per stage) with a 64-D code, "
                     "on CIFAR-10 (JPEG copy).",
-        epochs=30, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        epochs=20, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
         weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "resnet_vae.cifar10_z128": dict(
         variant="resnet_vae", dataset="cifar10",
@@ -155,7 +155,7 @@ RECIPES = {
         kwargs=dict(filters=[32, 64, 128, 256], blocks_per_stage=1, latent_dim=128),
         description="Residual convolutional autoencoder (32-64-128-256, one block per stage) with a 128-D code, "
                     "on CelebA-HQ 64x64. Non-commercial research and education only (CelebA's licence).",
-        epochs=40, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
+        epochs=20, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
         weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,
