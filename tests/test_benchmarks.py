@@ -37,7 +37,7 @@ def test_benchmarks_quick(tmp_path):
 def test_benchmarks_need_a_choice():
     proc = subprocess.run([sys.executable, "-m", "benchmarks"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
-    assert proc.returncode == 2 and "choose --quality, --speed, --tabular or several" in proc.stderr
+    assert proc.returncode == 2 and "choose --quality, --speed, --tabular, --images or several" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quality", "--nll-models", "vae.nope"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "unknown --nll-models ['vae.nope']; expected some of" in proc.stderr
