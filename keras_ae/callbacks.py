@@ -16,6 +16,62 @@ class CheckpointWarning(UserWarning):
     """A checkpoint could not be read and was set aside; training starts afresh."""
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint was written by a run with other data or settings: resuming it would mix two runs."""
+
+
+_METADATA = "training_metadata.json"
+
+
+def read_fingerprint(backup_dir):
+    """The `fingerprint` recorded by the checkpoint in `backup_dir`, or `None` (no checkpoint, an
+    unreadable one, or one written without a fingerprint)."""
+    try:
+        with open(os.path.join(backup_dir, _METADATA), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return None
+    found = meta.get("fingerprint") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+def _shown(value):
+    # A sha256 is shown by its first 12 digits, as git shows commits: enough to tell two apart.
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:12]
+    return "(default)" if value is None else str(value)
+
+
+def fingerprint_differences(recorded, current):
+    """`["setting: old -> new", ...]` for every key whose value differs between two fingerprints."""
+    # An ASCII arrow, as in all of keras-ae's messages: any console prints it.
+    return [f"{key}: {_shown(recorded.get(key))} -> {_shown(current.get(key))}"
+            for key in sorted(set(recorded) | set(current)) if recorded.get(key) != current.get(key)]
+
+
+def remove_checkpoint(backup_dir):
+    """Remove the checkpoint files `SafeBackupAndRestore` (or Keras's `BackupAndRestore`) wrote in
+    `backup_dir`, and the folder if nothing else is left in it; return the names removed.
+
+    Nothing else is touched: a file of the user's in the folder stays, and the folder with it.
+    """
+    from keras_ae._io import clean_stale_temporaries
+
+    if not os.path.isdir(backup_dir):
+        return []
+    ours = [_METADATA, "latest.weights.h5", "epoch-*-batch-*.weights.h5"]
+    patterns = [p + suffix for p in ours for suffix in ("", ".bkp", ".corrupt-*")]
+    removed = []
+    for pattern in patterns:
+        for path in glob.glob(os.path.join(glob.escape(backup_dir), pattern)):
+            os.remove(path)
+            removed.append(os.path.basename(path))
+    removed += clean_stale_temporaries(backup_dir)  # a killed save's temporary file (not a live writer's)
+    if not os.listdir(backup_dir):
+        os.rmdir(backup_dir)
+    return sorted(removed)
+
+
 def seed_states(model):
     """The state of every `keras.random.SeedGenerator` in `model`, as `{key: [ints]}`.
 
@@ -82,6 +138,13 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     reported with a `CheckpointWarning`, renamed to `*.corrupt-<time>`, and
     training starts from the beginning instead of crashing.
 
+    `fingerprint` (a JSON-able dict, e.g. the data's sha256 and the
+    training settings) is recorded with every checkpoint; a checkpoint whose
+    recorded fingerprint differs is refused with a `CheckpointMismatchError`
+    that names each difference (`setting: old -> new`), rather than resumed
+    on other data. A checkpoint without one (or a callback without one)
+    resumes as before. `remove_checkpoint(backup_dir)` starts afresh.
+
     Exact resume needs `save_freq="epoch"` (the default): Keras reruns a
     partly finished epoch from its start. `double_checkpoint` is not needed
     (every checkpoint is atomic) and is ignored. Only the checkpoint's own
@@ -97,7 +160,21 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     ```
     """
 
+    def __init__(self, backup_dir, *args, fingerprint=None, **kwargs):
+        super().__init__(backup_dir, *args, **kwargs)
+        if fingerprint is not None:
+            fingerprint = json.loads(json.dumps(fingerprint))  # JSON-able, and compared as it is read back
+        self.fingerprint = fingerprint
+
     def on_train_begin(self, logs=None):
+        if self.fingerprint is not None:
+            recorded = read_fingerprint(self.backup_dir)
+            differences = fingerprint_differences(recorded, self.fingerprint) if recorded is not None else []
+            if differences:  # before the try below: another run's checkpoint is not corrupt, and stays as it is
+                raise CheckpointMismatchError(
+                    f"The checkpoint in {self.backup_dir!r} belongs to another run ({'; '.join(differences)}); "
+                    "resuming it would mix the two. Remove it (keras_ae.callbacks.remove_checkpoint) to start "
+                    "afresh")
         # Keras keeps `_initial_epoch` on the model; one left by an earlier `fit` must not skip epochs here.
         self.model._initial_epoch = None
         try:
@@ -162,9 +239,11 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         path = os.path.join(self.backup_dir, name)
         save = keras.Model.save_weights.__get__(self.model)
         atomic_write(path, lambda tmp: save(tmp, overwrite=True))
-        write_json_atomic(self._training_metadata_path, {
-            "epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name,
-            "sha256": sha256_file(path), "seed_states": seed_states(self.model)})
+        meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name,
+                "sha256": sha256_file(path), "seed_states": seed_states(self.model)}
+        if self.fingerprint is not None:
+            meta["fingerprint"] = self.fingerprint
+        write_json_atomic(self._training_metadata_path, meta)
         for old in self._weight_files():  # the metadata now names the new file
             if os.path.basename(old) != name:
                 os.remove(old)

@@ -98,7 +98,8 @@ def build_parser():
                       "with a fitted detector",
         description="Train a model and save it, with an anomaly detector fitted on the training data, "
                     "in one .keras file. A checkpoint is kept in OUT.checkpoint/ after every epoch: "
-                    "rerun the same command to resume.")
+                    "rerun the same command to resume. The checkpoint records the data's sha256 and the "
+                    "settings; a rerun with others is refused (--restart starts afresh).")
     p.add_argument("variant", nargs="?", default=None,
                    help="e.g. undercomplete, denoising, vae, conv_vae; default: undercomplete, or the "
                         "tabular recipe (keras_ae.anomaly.TabularDetector) for tables")
@@ -120,6 +121,9 @@ def build_parser():
                         "for the model (JAX for dense models, PyTorch for contractive, TensorFlow for "
                         "convolutional ones)")
     p.add_argument("--out", default=None, help="output .keras file (default VARIANT.keras)")
+    p.add_argument("--restart", action="store_true",
+                   help="start afresh: remove the checkpoint in OUT.checkpoint/ (only its own files) instead of "
+                        "resuming from it")
 
     p = sub.add_parser("score", help="score data with a model saved by `keras-ae train`; write a CSV",
                        description="Write one row per sample: index, anomaly score (higher = more "

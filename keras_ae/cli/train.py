@@ -3,7 +3,6 @@ fitted detector in one file."""
 
 import difflib
 import os
-import shutil
 import sys
 import warnings
 
@@ -110,6 +109,7 @@ def cmd_train(args):
     import numpy as np
 
     from keras_ae._io import check_output_path
+    from keras_ae.callbacks import remove_checkpoint
     from keras_ae.models.registry import VARIANTS, get_model
 
     if args.variant is not None and args.variant != "tabular" and args.variant not in VARIANTS:
@@ -144,31 +144,63 @@ def cmd_train(args):
 
         print(f"Data set licence: {DATASETS[dataset].licence}")
     from keras_ae.data import training_dataset
-    from keras_ae.training import fit_model, has_checkpoint
+    from keras_ae.training import data_fingerprint, fit_model
 
+    batch_size = args.batch_size or 256
+    # What the checkpoint records, so that only this run resumes from it (not one on other data).
+    run = {"variant": variant, "data": args.data or dataset, "data_sha256": data_fingerprint(x, xv),
+           "seed": args.seed, "epochs": args.epochs or 10, "batch_size": batch_size,
+           "latent_dim": args.latent_dim, "backend": keras.backend.backend(),
+           "validation_split": "test split" if dataset else (0.1 if args.validation_split is None
+                                                             else args.validation_split)}
     # A checkpoint after every epoch, next to the output: a rerun of the same command resumes.
     backup_dir = out + ".checkpoint"
-    if has_checkpoint(backup_dir):
-        print(f"Resuming from the checkpoint in {backup_dir} (delete it to start afresh)")
+    _resume_or_restart(backup_dir, run, args.restart)
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
     # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
     # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
-    batch_size = args.batch_size or 256
     if xv is None or xv.dtype != np.uint8:
         validation = None if xv is None else (xv, xv)
     else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
         validation = training_dataset(xv, batch_size, shuffle=False)
     fit_model(model, training_dataset(x, batch_size, seed=args.seed), epochs=args.epochs or 10,
               optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
-              checkpoint=backup_dir, shuffle=False, validation_data=validation, verbose=verbose)
+              checkpoint=backup_dir, fingerprint=run, shuffle=False, validation_data=validation,
+              verbose=verbose)
     detector = fit_detector(model, x)
     detector.save(out)  # atomic: the model and the fitted detector in one .keras file
-    shutil.rmtree(backup_dir, ignore_errors=True)  # the model is saved: the checkpoint is done with
+    remove_checkpoint(backup_dir)  # the model is saved: the checkpoint is done with (only its own files go)
     check = xv if xv is not None else x
     err = float(np.mean(squared_error(model, check)))
     print(f"Saved {out}; {'validation' if xv is not None else 'training'} squared error per sample: "
           f"{err:.3f}; anomaly threshold ({detector.scoring_}, 95th percentile of training): "
           f"{detector.threshold_:.6g}")
+
+
+def _resume_or_restart(backup_dir, run, restart):
+    """Say whether training resumes from the checkpoint in `backup_dir`; refuse one of another run
+    (other data or settings: resuming would mix the two) unless `restart`, which removes it first."""
+    from keras_ae.callbacks import fingerprint_differences, read_fingerprint, remove_checkpoint
+    from keras_ae.training import has_checkpoint
+
+    if restart:
+        removed = remove_checkpoint(backup_dir)
+        if removed:
+            print(f"Starting afresh (--restart): removed the checkpoint's {len(removed)} file(s) in {backup_dir}")
+        return
+    if not has_checkpoint(backup_dir):
+        return
+    recorded = read_fingerprint(backup_dir)
+    if recorded is None:  # written before checkpoints recorded their run
+        print(f"Resuming from the checkpoint in {backup_dir} (it does not record its data and settings, so "
+              "they are not checked; --restart starts afresh)")
+        return
+    differences = fingerprint_differences(recorded, run)
+    if differences:
+        raise CLIError(f"{backup_dir} holds the checkpoint of a run with other data or settings "
+                       f"({'; '.join(differences)}): rerun with those to resume it, or add --restart to start "
+                       "afresh (this removes only the checkpoint's own files)")
+    print(f"Resuming from the checkpoint in {backup_dir} (same data and settings; --restart starts afresh)")
 
 
 def _train_tabular(args, x, out):
