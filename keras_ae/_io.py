@@ -3,8 +3,14 @@
 A temporary file is named `.tmp-<pid>-<random><suffix>` in the target's folder.
 It is removed on any failure in this process; one left by a process that was
 killed is removed by the next write into the same folder.
+
+Two processes writing the same target take turns: each write holds an exclusive
+`fcntl.flock` lock on a lock file beside the target, `.NAME.keras-ae.lock`
+(`file_lock`), removed when the write is done. Where `fcntl` is missing
+(Windows), writes are not locked; each is still atomic, and the last rename wins.
 """
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -12,10 +18,95 @@ import os
 import shutil
 import re
 import tempfile
+import threading
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
+
 _TMP = re.compile(r"^\.tmp-(\d+)-")
+LOCK_SUFFIX = ".keras-ae.lock"
+
+
+class FileLockedError(OSError):
+    """Another process holds the lock on a target (`file_lock(..., blocking=False)`)."""
+
+
+_held = {}  # lock file -> [fd, depth]: the locks this process holds (a nested `file_lock` of one target passes)
+_held_guard = threading.Lock()
+
+
+def lock_path(target):
+    """The lock file of `target`: `.NAME.keras-ae.lock` in the same folder."""
+    target = os.path.abspath(os.fspath(target)).rstrip(os.sep) or os.sep
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + LOCK_SUFFIX)
+
+
+def _acquire(path, blocking, what, hint):
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            try:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            finally:
+                os.close(fd)
+            raise FileLockedError(f"{what} is in use by process {holder} (it holds the lock "
+                                  f"{path}); {hint}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:  # the holder before us removes the file when done: lock the file that is there now
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(target, blocking=True, what=None, hint="wait for it to finish"):
+    """Hold an exclusive lock on `target` (a file or folder, which need not exist) between processes.
+
+    The lock is `fcntl.flock` on the lock file `lock_path(target)`, created
+    beside the target and removed on release (a process killed meanwhile
+    leaves it; the next lock of the target removes it). `blocking=True` waits
+    for the holder to finish; `blocking=False` raises a `FileLockedError`
+    that names `what` (default: the target) and the holder's process id, then
+    says `hint`.
+    The lock is held per process: a nested `file_lock` of the same target
+    passes at once. Where `fcntl` is missing, nothing is locked.
+    """
+    if fcntl is None:
+        yield None
+        return
+    path = lock_path(target)
+    with _held_guard:
+        mine = _held.get(path)
+        if mine is not None:
+            mine[1] += 1
+    if mine is None:
+        fd = _acquire(path, blocking, what or repr(os.fspath(target)), hint)
+        with _held_guard:
+            mine = _held[path] = [fd, 1]
+    try:
+        yield path
+    finally:
+        with _held_guard:
+            mine[1] -= 1
+            last = mine[1] == 0
+            if last:
+                del _held[path]
+        if last:
+            with contextlib.suppress(OSError):
+                os.remove(path)  # while still locked: a waiter finds its file gone, and locks a new one
+            os.close(mine[0])
 
 
 def sha256_file(path, chunk=1 << 20):
@@ -103,26 +194,29 @@ def atomic_write(path, write):
     The temporary file keeps `path`'s suffix (Keras checks `.weights.h5`,
     matplotlib the image format), and is removed if `write` fails or leaves
     nothing, so a failure never leaves a half-written file or a stray temporary.
+    Two processes writing `path` at once take turns (`file_lock`): the file
+    is then the whole of the second one's.
     """
     path = check_output_path(path)
     directory = os.path.dirname(os.path.abspath(path))
-    clean_stale_temporaries(directory)
-    base = os.path.basename(path)
-    suffix = base[base.index("."):] if "." in base.lstrip(".") else ""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
-            raise OSError(f"Nothing was written for {path!r}")
-        os.chmod(tmp, 0o644)
-        _fsync(tmp)  # the bytes reach the disk before the name does
-        os.replace(tmp, path)
-        _fsync(directory)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with file_lock(path):  # another process writing `path` waits here, so writers take turns
+        clean_stale_temporaries(directory)
+        base = os.path.basename(path)
+        suffix = base[base.index("."):] if "." in base.lstrip(".") else ""
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{os.getpid()}-", suffix=suffix)
+        os.close(fd)
+        try:
+            write(tmp)
+            if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
+                raise OSError(f"Nothing was written for {path!r}")
+            os.chmod(tmp, 0o644)
+            _fsync(tmp)  # the bytes reach the disk before the name does
+            os.replace(tmp, path)
+            _fsync(directory)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
     return path
 
 

@@ -1,5 +1,6 @@
 """Training callbacks: checkpoints that survive a kill and resume exactly."""
 
+import contextlib
 import glob
 import json
 import os
@@ -9,7 +10,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_ae._io import atomic_write, sha256_file, write_json_atomic
+from keras_ae._io import atomic_write, file_lock, sha256_file, write_json_atomic
 
 
 class CheckpointWarning(UserWarning):
@@ -149,7 +150,10 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     partly finished epoch from its start. `double_checkpoint` is not needed
     (every checkpoint is atomic) and is ignored. Only the checkpoint's own
     files (`epoch-*-batch-*.weights.h5`, `training_metadata.json`, and Keras's
-    `latest.weights.h5`) are touched in `backup_dir`.
+    `latest.weights.h5`) are touched in `backup_dir`. While it trains, the
+    callback holds an `fcntl.flock` lock beside `backup_dir`
+    (`keras_ae._io.file_lock`): a second process training into the same
+    folder is refused at its start with an error naming the first one.
 
     Example:
 
@@ -167,6 +171,13 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.fingerprint = fingerprint
 
     def on_train_begin(self, logs=None):
+        if getattr(self, "_lock", None) is None:  # two trainings into one folder would take each other's epochs
+            lock = contextlib.ExitStack()
+            lock.enter_context(file_lock(
+                self.backup_dir, blocking=False, what=f"The checkpoint folder {self.backup_dir!r}",
+                hint="wait for that training to finish, or give this one another folder (keras-ae train: "
+                     "another --out)"))
+            self._lock = lock
         if self.fingerprint is not None:
             recorded = read_fingerprint(self.backup_dir)
             differences = fingerprint_differences(recorded, self.fingerprint) if recorded is not None else []
@@ -192,6 +203,18 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                 f"{', '.join(m + '.corrupt-' + stamp for m in moved)}. Training starts from epoch 1.",
                 CheckpointWarning, stacklevel=2)
             self.model._initial_epoch = 0
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self._release()
+
+    def _release(self):
+        lock, self._lock = getattr(self, "_lock", None), None
+        if lock is not None:
+            lock.close()
+
+    def __del__(self):  # a `fit` that raised ends without `on_train_end`
+        self._release()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch  # batch-level checkpoints record the epoch they are in

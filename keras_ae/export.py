@@ -21,6 +21,7 @@ export(keras_ae.zoo.load("vae.mnist_z2"), "encoder.onnx", part="encoder", format
 ```
 """
 
+import json
 import os
 import shutil
 import tempfile
@@ -69,16 +70,80 @@ def export_part(model, part="scorer"):
     return keras.Model(inp, ReconstructionScore(name="score")([inp, recon]), name=f"{model.name}_scorer")
 
 
-def export(model, path, part="scorer", format="onnx", verbose=False):
+MARK = "keras_ae_export.json"  # written into every SavedModel folder keras-ae exports: what marks it as ours
+
+
+def _protected(path):
+    """Why the folder `path` may never be replaced (the current folder, home, an ancestor of either), or None."""
+    real, cwd = os.path.realpath(path), os.path.realpath(os.getcwd())
+    if real == cwd:
+        return "it is the current folder"
+    if real == os.path.realpath(os.path.expanduser("~")):
+        return "it is the home folder"
+    if cwd.startswith(real.rstrip(os.sep) + os.sep):
+        return "it holds the current folder"
+    return None
+
+
+def _foreign(path):
+    """`(names keras-ae did not write, whether keras-ae's mark is there)` for the existing folder `path`."""
+    try:
+        with open(os.path.join(path, MARK), encoding="utf-8") as f:
+            mark = json.load(f)
+        ours = set(mark["files"]) | {MARK} if mark.get("written_by") == "keras-ae" else set()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ours = set()
+    return [n for n in sorted(os.listdir(path)) if n not in ours], bool(ours)
+
+
+def check_saved_model_folder(path, force=False):
+    """Raise `ValueError` unless a SavedModel export may be written to the folder `path`; return it.
+
+    It may if `path` does not exist, is an empty folder, or is a SavedModel
+    that keras-ae exported (it holds the mark file `keras_ae_export.json` and
+    nothing else that keras-ae did not write), or with `force=True` any other
+    folder. Never the current folder, the home folder, or a folder that holds
+    either, even with `force=True`.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValueError(f"The SavedModel folder path is empty. Received: {path!r}")
+    path = os.fspath(path)
+    why = _protected(path)
+    if why:
+        raise ValueError(f"Refusing to replace {path!r} with a SavedModel: {why}; give a new folder name "
+                         "for it, such as ./scorer_savedmodel")
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+        raise ValueError(f"A SavedModel is a folder: expected a folder path that is not a file or a link. "
+                         f"Received: {path!r}")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(f"The folder {parent!r} for the SavedModel does not exist")
+    foreign, marked = _foreign(path) if os.path.isdir(path) and not force else ([], False)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        what = (f"is a SavedModel keras-ae wrote, but it also holds {shown}" if marked
+                else f"is not a SavedModel that keras-ae wrote (it holds {shown})")
+        raise ValueError(f"The folder {path!r} {what}; keras-ae will not delete it. Give a new folder name, "
+                         "or replace the folder with --force (force=True)")
+    return path
+
+
+def export(model, path, part="scorer", format="onnx", verbose=False, force=False):
     """Export one part of `model` to `path` in `format`; return `path`.
 
     A SavedModel is a folder; every other format is one file. Either is written
     beside its target first and renamed into place, so a failure leaves no
-    half-written export (and an existing one intact).
+    half-written export (and an existing one intact). An existing folder is
+    replaced only if it is empty or a SavedModel that keras-ae exported (a
+    mark file inside says so), or with `force=True`; never the current
+    folder, home, or a folder that holds either (`check_saved_model_folder`).
+    Two processes exporting to one path take turns (`keras_ae._io.file_lock`).
     """
-    from keras_ae._io import atomic_write, check_output_path, clean_stale_temporaries
+    from keras_ae._io import atomic_write, check_output_path, clean_stale_temporaries, file_lock
 
     check_choice("format", format, FORMATS)
+    if format == "tf_saved_model":
+        path = check_saved_model_folder(path, force)  # before any work
     fn = export_part(model, part)
     # Keras exports only a model that has been called once: one batch of zeros.
     fn(ops.zeros((1,) + tuple(fn.inputs[0].shape[1:]), dtype="float32"))
@@ -86,27 +151,34 @@ def export(model, path, part="scorer", format="onnx", verbose=False):
         suffix = {"onnx": ".onnx", "litert": ".tflite", "openvino": ".xml"}[format]
         path = check_output_path(path, (suffix,), what=f"{format} export")
         return atomic_write(path, lambda tmp: fn.export(tmp, format=format, verbose=verbose))
-    path = os.fspath(path)
-    if not path or os.path.isfile(path):
-        raise ValueError(f"A SavedModel is a folder: expected a folder path that is not a file. Received: {path!r}")
     parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise FileNotFoundError(f"The folder {parent!r} for the SavedModel does not exist")
-    clean_stale_temporaries(parent)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{os.getpid()}-")
-    old = None
-    try:
-        fn.export(tmp, format="tf_saved_model", verbose=verbose)
-        if os.path.exists(path):
-            old = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{os.getpid()}-old-")
-            os.rmdir(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not os.path.exists(path):
-            os.replace(old, path)  # put the previous export back
-        raise
+    with file_lock(path):
+        clean_stale_temporaries(parent)
+        tmp = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{os.getpid()}-")
+        old = None
+        try:
+            fn.export(tmp, format="tf_saved_model", verbose=verbose)
+            mark = {"written_by": "keras-ae", "keras_ae": _version(), "part": part, "model": model.name,
+                    "files": sorted(os.listdir(tmp))}
+            with open(os.path.join(tmp, MARK), "w", encoding="utf-8") as f:
+                json.dump(mark, f, indent=2)
+            check_saved_model_folder(path, force)  # again, under the lock: the folder may have changed
+            if os.path.exists(path):
+                old = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{os.getpid()}-old-")
+                os.rmdir(old)
+                os.replace(path, old)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None and not os.path.exists(path):
+                os.replace(old, path)  # put the previous folder back
+            raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def _version():
+    import keras_ae
+
+    return keras_ae.__version__

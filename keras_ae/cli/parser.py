@@ -142,6 +142,9 @@ def build_parser():
     p.add_argument("--part", choices=("encoder", "decoder", "scorer"), default="scorer")
     p.add_argument("--format", choices=("onnx", "tf_saved_model", "litert", "openvino"), default="onnx")
     p.add_argument("--out", required=True, help="a .onnx/.tflite/.xml file, or a folder for tf_saved_model")
+    p.add_argument("--force", action="store_true",
+                   help="tf_saved_model: replace an existing folder that is not a SavedModel keras-ae wrote "
+                        "(never the current folder, home, or one that holds either)")
 
     p = sub.add_parser("sample", help="draw samples from a zoo VAE into a PNG grid")
     p.add_argument("name")

@@ -62,15 +62,17 @@ def _other_score_warning(path, part):
 
 
 def cmd_export(args):
-    from keras_ae.export import export
+    from keras_ae.export import check_saved_model_folder, export
 
+    if args.format == "tf_saved_model":
+        check_saved_model_folder(args.out, args.force)  # before the model is loaded
     if args.model.endswith(".keras"):
         warning = _other_score_warning(args.model, args.part)
         if warning:
             print(f"keras-ae: warning: {warning}", file=sys.stderr)
     model = load_model_or_zoo(args.model)
     try:
-        path = export(model, args.out, part=args.part, format=args.format)
+        path = export(model, args.out, part=args.part, format=args.format, force=args.force)
     except ImportError as e:
         raise CLIError(f"the {args.format} export needs a package that is not installed ({e}); "
                        "`pip install keras-ae[export]` brings onnx, onnxruntime and tf2onnx") from None

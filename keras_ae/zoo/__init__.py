@@ -6,7 +6,10 @@ the metrics measured on the test set) and `NAME.<sha12>.weights.h5`, and
 optionally a third, `NAME.<sha12>.sampler.npz`: a density fitted to the
 training codes (`keras_ae.samplers`; `load_sampler`). Every weights or
 sampler file is checked against the sha256 and size in its JSON before it is
-read, and the JSON's signature binds the config to those files.
+read, and the JSON's signature binds the config to those files. An entry
+can also carry Ed25519 key signatures (`keys`): with trusted public keys
+(`trusted_keys=`, `$KERAS_AE_TRUSTED_KEYS`, or the project key for the
+package's own zoo), an entry none of them signed is refused.
 
 The zoo folder is the installed `keras_ae_zoo` package (the repository's
 `zoo/` folder), or `$KERAS_AE_ZOO` when that is set.
@@ -31,6 +34,7 @@ from keras_ae.zoo.index import (
     _manifest_path,
     _manifests,
     build,
+    check_entry,
     info,
     list_models,
     load,
@@ -56,11 +60,13 @@ from keras_ae.zoo.manifest import (
     signature,
     verify_file,
 )
+from keras_ae.zoo.keys import ENV_SIGNING_KEY, ENV_TRUSTED_KEYS, PROJECT_PUBLIC_KEY, generate_signing_key
 from keras_ae.zoo.writer import save_entry, sign_manifest, write_metric_definitions
 
 __all__ = [
-    "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "SAMPLER_SUFFIX", "WEIGHTS_SUFFIX", "ZooError", "build",
-    "clear_cache", "info", "list_models", "load", "load_sampler", "markdown_table", "metric_definitions",
-    "model_class", "presets_of", "sampler_path", "save_entry", "sha256_of", "sign_manifest", "signature",
-    "verify_file", "weights_path", "write_metric_definitions", "zoo_dir",
+    "ENV_SIGNING_KEY", "ENV_TRUSTED_KEYS", "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "PROJECT_PUBLIC_KEY",
+    "SAMPLER_SUFFIX", "WEIGHTS_SUFFIX", "ZooError", "build", "check_entry", "clear_cache", "generate_signing_key",
+    "info", "list_models", "load", "load_sampler", "markdown_table", "metric_definitions", "model_class",
+    "presets_of", "sampler_path", "save_entry", "sha256_of", "sign_manifest", "signature", "verify_file",
+    "weights_path", "write_metric_definitions", "zoo_dir",
 ]

@@ -14,6 +14,7 @@ import importlib.resources
 import json
 import os
 
+from keras_ae.zoo import keys
 from keras_ae.zoo.manifest import (
     METRICS_FILE, ZooError, check_signature, read_manifest, read_metric_definitions, verify_file)
 
@@ -66,14 +67,32 @@ def _entry(name):
     return path, read_manifest(path)
 
 
-def info(name):
-    """The metadata of a zoo entry, as a dict (with the zoo's metric definitions)."""
+def check_entry(name, path, entry, trusted_keys=None):
+    """Raise `ZooError` naming `path` unless entry `name`'s signatures hold.
+
+    Its sha256 signature always; and with trusted keys (`trusted_keys`, else
+    `$KERAS_AE_TRUSTED_KEYS`, else the project key for the package's own zoo:
+    `keras_ae.zoo.keys`), a key signature by one of them.
+    """
+    check_signature(name, entry, path)
+    trusted = keys.resolve(trusted_keys, os.path.dirname(path))
+    if trusted is not None:
+        keys.check(name, entry, path, trusted)
+
+
+def info(name, trusted_keys=None):
+    """The metadata of a zoo entry, as a dict (with the zoo's metric definitions), once its signatures hold.
+
+    `trusted_keys`: public keys (see `keras_ae.zoo.keys.public_key`) one of which must have signed it;
+    by default `$KERAS_AE_TRUSTED_KEYS`, else the project key for the package's own zoo, else none.
+    """
     path, entry = _entry(name)
+    check_entry(name, path, entry, trusted_keys)
     entry.setdefault("metric_definitions", metric_definitions(os.path.dirname(path)))
     return entry
 
 
-def model_class(name):
+def model_class(name, trusted_keys=None):
     """The registered Keras class that zoo entry `name` builds, from its signed config; builds nothing.
 
     The check KerasHub's `from_preset` makes before loading (`check_config_class`
@@ -86,7 +105,7 @@ def model_class(name):
 
     register_with_keras()
     path, entry = _entry(name)
-    check_signature(name, entry, path)
+    check_entry(name, path, entry, trusted_keys)
     config = entry["config"]
     registered = config.get("registered_name") or config.get("class_name")
     return keras.saving.get_registered_object(registered) if isinstance(registered, str) else None
@@ -114,23 +133,25 @@ def _weights_file(name, manifest, entry, download):
     return path
 
 
-def weights_path(name, download=False):
+def weights_path(name, download=False, trusted_keys=None):
     """Return the verified path of an entry's weights file.
 
     A file missing from the zoo folder is fetched from the entry's `url`
     into the Keras cache (never into the package), checked against its
-    sha256, only when `download=True`.
+    sha256, only when `download=True`. The entry's signatures are checked first (`check_entry`).
     """
-    return _weights_file(name, *_entry(name), download)
+    manifest, entry = _entry(name)
+    check_entry(name, manifest, entry, trusted_keys)
+    return _weights_file(name, manifest, entry, download)
 
 
-def _build(name, manifest, entry, overrides):
+def _build(name, manifest, entry, overrides, trusted_keys):
     import keras
 
     from keras_ae import register_with_keras
 
     register_with_keras()
-    check_signature(name, entry, manifest)
+    check_entry(name, manifest, entry, trusted_keys)
     config = json.loads(json.dumps(entry["config"]))
     unknown = sorted(set(overrides) - set(config.get("config", {})) - {"name", "dtype", "trainable"})
     if unknown:
@@ -144,24 +165,30 @@ def _build(name, manifest, entry, overrides):
         raise ZooError(f"The config of zoo model {name!r}{what} does not build a model: {e}") from None
 
 
-def build(name, /, **overrides):
+def build(name, /, trusted_keys=None, **overrides):
     """Build the architecture of zoo model `name`, with fresh weights (nothing is loaded).
 
     `overrides` replace entries of the recorded config, e.g. `dtype="mixed_float16"`.
+    `trusted_keys` as for `load`.
     """
-    return _build(name, *_entry(name), overrides)  # the model needs its manifest only
+    return _build(name, *_entry(name), overrides, trusted_keys)  # the model needs its manifest only
 
 
 def _load_weights(model, path):
     model.load_weights(path)
 
 
-def load(name, /, download=False, **overrides):
+def load(name, /, download=False, trusted_keys=None, **overrides):
     """Build the zoo model `name` and load its verified weights.
 
     Args:
         name: a name from `list_models()`.
         download: allow fetching weights that are not shipped (see `weights_path`).
+        trusted_keys: Ed25519 public keys (base64 text, PEM text or file, or
+            `Ed25519PublicKey`s) one of which must have signed the entry
+            (`keras_ae.zoo.keys`). Default: those in `$KERAS_AE_TRUSTED_KEYS`,
+            else the project's key for the package's own zoo, else none (the
+            sha256 signature and hashes are checked either way).
         **overrides: settings that do not change the weights' shapes, e.g.
             `dtype="mixed_float16"` or `name="my_vae"`. The recorded metrics
             were measured without them.
@@ -172,7 +199,7 @@ def load(name, /, download=False, **overrides):
     from keras_ae._io import check_finite_weights
 
     manifest, entry = _entry(name)  # read once, for the model and for its weights
-    model = _build(name, manifest, entry, overrides)
+    model = _build(name, manifest, entry, overrides, trusted_keys)
     path = _weights_file(name, manifest, entry, download)
     try:
         _load_weights(model, path)
@@ -188,8 +215,8 @@ def load(name, /, download=False, **overrides):
     return model
 
 
-def _sampler_file(name, manifest, entry):
-    check_signature(name, entry, manifest)  # it binds the sampler's hash to the config and the weights
+def _sampler_file(name, manifest, entry, trusted_keys=None):
+    check_entry(name, manifest, entry, trusted_keys)  # it binds the sampler's hash to the config and the weights
     record = entry.get("sampler")
     if record is None:
         raise ZooError(f"Zoo entry {name!r} has no sampler: its manifest {manifest} records none. Fit one to the "
@@ -201,21 +228,22 @@ def _sampler_file(name, manifest, entry):
     return path
 
 
-def sampler_path(name):
+def sampler_path(name, trusted_keys=None):
     """Return the verified path of an entry's sampler file: signature, size and sha256 checked, nothing read.
 
     Raises a `ZooError` if the entry has no sampler or the file fails a check.
     """
-    return _sampler_file(name, *_entry(name))
+    return _sampler_file(name, *_entry(name), trusted_keys)
 
 
-def load_sampler(name, /, model=None):
+def load_sampler(name, /, model=None, trusted_keys=None):
     """The sampler shipped with zoo entry `name`, checked, with a model to decode with.
 
     Args:
         name: a name from `list_models()`.
         model: the model to decode with; by default the entry's own (`load(name)`). Its code
             size must be the sampler's.
+        trusted_keys: as for `load`.
 
     Returns:
         A fitted `keras_ae.samplers.Sampler`: `sampler.sample(16, seed=0)` decodes 16 new codes,
@@ -235,9 +263,9 @@ def load_sampler(name, /, model=None):
     from keras_ae import samplers
 
     manifest, entry = _entry(name)
-    path = _sampler_file(name, manifest, entry)
+    path = _sampler_file(name, manifest, entry, trusted_keys)
     if model is None:
-        model = load(name)
+        model = load(name, trusted_keys=trusted_keys)
     try:
         sampler = samplers.load_sampler(path, model=model)
     except (OSError, ValueError) as e:  # the samplers' errors name the file and the field

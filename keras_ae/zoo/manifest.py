@@ -90,6 +90,9 @@ def check_manifest(entry, path):
     if not isinstance(entry["config"], dict):
         raise ZooError(f"Zoo manifest {path}: `config` must be an object. Received: "
                        f"{type(entry['config']).__name__}")
+    if not isinstance(entry["config"].get("config", {}), dict):  # the model's settings, updated by overrides
+        raise ZooError(f"Zoo manifest {path}: `config.config` must be an object (the model's settings). "
+                       f"Received: {type(entry['config']['config']).__name__}")
     _check_file_record(entry["weights"], "weights", path)
     if "sampler" in entry:  # optional: entries written before samplers, or without one, have none
         _check_file_record(entry["sampler"], "sampler", path, extra=("kind",))

@@ -5,24 +5,47 @@ import json
 import os
 import re
 
-from keras_ae._io import check_finite_weights, clean_stale_temporaries, write_json_atomic
+from keras_ae._io import check_finite_weights, clean_stale_temporaries, file_lock, write_json_atomic
+from keras_ae.zoo import keys
 from keras_ae.zoo.index import _manifest_path, zoo_dir
 from keras_ae.zoo.manifest import (
-    METRIC_DEFINITIONS, METRICS_FILE, SAMPLER_SUFFIX, WEIGHTS_SUFFIX, ZooError, entry_signature, read_manifest,
-    read_metric_definitions, sha256_of)
+    METRIC_DEFINITIONS, METRICS_FILE, SAMPLER_SUFFIX, WEIGHTS_SUFFIX, ZooError, check_signature, entry_signature,
+    read_manifest, read_metric_definitions, sha256_of, verify_file)
 
 
-def sign_manifest(name, directory=None):
-    """Write the signature into an existing entry's manifest (atomically); return it.
+def _signing_key(signing_key):
+    """The private key to sign with: `signing_key`, else `$KERAS_AE_SIGNING_KEY`'s file, else None."""
+    signing_key = signing_key or os.environ.get(keys.ENV_SIGNING_KEY) or None
+    return None if signing_key is None else keys.load_signing_key(signing_key)
 
-    For entries written before manifests were signed: it trusts the config,
-    the weights hash and the sampler hash as they stand. `save_entry` signs
-    every new entry.
+
+def sign_manifest(name, directory=None, signing_key=None):
+    """Sign an existing entry's manifest (atomically); return its sha256 signature.
+
+    Without a key: write the sha256 signature, for entries written before
+    manifests were signed; it trusts the config, the weights hash and the
+    sampler hash as they stand. With `signing_key` (an Ed25519 private key or
+    the path of its PEM file; default `$KERAS_AE_SIGNING_KEY`): add that key's
+    signature (`keras_ae.zoo.keys`), after checking the sha256 signature and
+    the weights and sampler files against their hashes, so a key never signs
+    an entry that was edited after it was written. `save_entry` signs every
+    new entry.
     """
     path = os.path.join(directory, name + ".json") if directory else _manifest_path(name)
-    entry = read_manifest(path)
-    entry["signature"] = entry_signature(entry)
-    write_json_atomic(path, entry)
+    key = _signing_key(signing_key)
+    with file_lock(path):
+        entry = read_manifest(path)
+        if key is None:
+            entry["signature"] = entry_signature(entry)
+        else:
+            check_signature(name, entry, path)
+            for field, what in (("weights", "Weights file"), ("sampler", "Sampler file")):
+                if field in entry:
+                    record = entry[field]
+                    verify_file(os.path.join(os.path.dirname(path), record["file"]), record["sha256"],
+                                record["size"], what=what)
+            keys.sign(name, entry, key)
+        write_json_atomic(path, entry)
     return entry["signature"]
 
 
@@ -139,7 +162,7 @@ def _place(directory, name, suffix, write, created):
     return record
 
 
-def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtype="float32"):
+def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtype="float32", signing_key=None):
     """Write an entry's weights (and sampler) and manifest for a trained model, as one atomic update.
 
     The weights go to a new, content-addressed file `NAME.<sha12>.weights.h5`,
@@ -152,12 +175,12 @@ def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtyp
     that is not fitted or not fitted to codes of this model's size.
     `weights_dtype="float16"` stores the float weights at half the bytes; the
     model must hold float16 values already (`round_weights`, before it is
-    measured). Returns the manifest dict.
+    measured). `signing_key` (an Ed25519 private key, or the path of its
+    PEM file; default `$KERAS_AE_SIGNING_KEY`, if set) adds a key signature
+    (`keras_ae.zoo.keys`). Two processes writing one entry take turns: each
+    holds an `fcntl.flock` lock on `.NAME.json.keras-ae.lock` in the zoo
+    folder while it writes (`keras_ae._io.file_lock`). Returns the manifest dict.
     """
-    import keras
-
-    import keras_ae
-
     check_finite_weights(model, f"model for zoo entry {name!r}")
     _check_stored_dtype(weights_dtype)
     if sampler is not None:
@@ -165,11 +188,21 @@ def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtyp
     if "sampler" in metadata:
         raise ValueError(f"Zoo entry {name!r}: a sampler goes in save_entry's `sampler` argument (it is written, "
                          "hashed and signed), not in `metadata`")
+    signer = _signing_key(signing_key)  # a key that cannot be read fails here, before any file is written
     directory = directory or zoo_dir()
     os.makedirs(directory, exist_ok=True)
+    manifest = os.path.join(directory, name + ".json")
+    with file_lock(manifest):  # another process writing this entry waits: its files are not taken for stale
+        return _save_entry(name, model, metadata, directory, manifest, sampler, weights_dtype, signer)
+
+
+def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dtype, signer):
+    import keras
+
+    import keras_ae
+
     clean_stale_temporaries(directory)
     backend = keras.backend.backend()
-    manifest = os.path.join(directory, name + ".json")
     old_files = set()
     if os.path.exists(manifest):
         try:
@@ -204,6 +237,8 @@ def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtyp
             entry["sampler"] = {**_place(directory, name, SAMPLER_SUFFIX, sampler.save, created),
                                 "kind": sampler.kind}
         entry["signature"] = entry_signature(entry)
+        if signer is not None:
+            keys.sign(name, entry, signer)
         write_json_atomic(manifest, entry)
     except BaseException:
         for path in created:  # a new file named like an old one holds the old one's bytes: it stays
