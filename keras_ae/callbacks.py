@@ -173,6 +173,7 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_train_begin(self, logs=None):
         if getattr(self, "_lock", None) is None:  # two trainings into one folder would take each other's epochs
             lock = contextlib.ExitStack()
+            os.makedirs(os.path.dirname(os.path.abspath(self.backup_dir)), exist_ok=True)  # the lock's folder
             lock.enter_context(file_lock(
                 self.backup_dir, blocking=False, what=f"The checkpoint folder {self.backup_dir!r}",
                 hint="wait for that training to finish, or give this one another folder (keras-ae train: "
