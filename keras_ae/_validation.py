@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+FLOAT32_MAX = float(np.finfo("float32").max)
+
 
 def check_positive_int(name, value, allow_none=False):
     """Return `value` if it is a positive int, else raise `ValueError`."""
@@ -138,6 +140,35 @@ def is_dataset(x):
             or "torch.utils.data.dataloader.DataLoader" in names)
 
 
+def beyond_float32_rows(arr, chunk=1 << 22):
+    """A boolean per sample (first axis) of the NumPy array `arr`: whether it holds a finite value beyond
+    float32's range (|v| > 3.4e38), which keras-ae, computing in float32, cannot compute; `None` when
+    `arr`'s dtype cannot hold one (float32 and narrower, integers). Checked `chunk` values at a time."""
+    if arr.dtype.kind != "f" or arr.dtype.itemsize <= 4 or arr.ndim < 1:
+        return None
+    rows = max(1, chunk // max(1, int(np.prod(arr.shape[1:]))))
+    found = np.zeros(len(arr), bool)
+    for start in range(0, len(arr), rows):
+        part = np.abs(arr[start:start + rows]).reshape(min(rows, len(arr) - start), -1)
+        found[start:start + rows] = ((part > FLOAT32_MAX) & np.isfinite(part)).any(axis=1)
+    return found
+
+
+def _refuse_beyond_float32(arr, name):
+    """Raise a `ValueError` that names a finite value beyond float32's range in `arr`, if there is one
+    (cast to float32 it would become infinite, and be reported as such)."""
+    rows = beyond_float32_rows(arr)
+    if rows is None or not rows.any():
+        return
+    r = int(np.argmax(rows))
+    flat = arr[r].reshape(-1)
+    j = int(np.argmax(np.isfinite(flat) & (np.abs(flat) > FLOAT32_MAX)))
+    index = (r,) + tuple(int(i) for i in np.unravel_index(j, arr.shape[1:]))
+    raise ValueError(f"`{name}` holds values outside the float32 range (magnitudes up to {FLOAT32_MAX:.3g}) that "
+                     f"keras-ae computes in, in {int(rows.sum())} sample(s): the first is {float(arr[index]):g} at "
+                     f"index {index}. Rescale the data; a detector's scores count such samples as anomalies")
+
+
 def to_numpy(x, name="x"):
     """A NumPy view of an array of any kind the backends use.
 
@@ -216,9 +247,15 @@ def check_batch(x, sample_shape, name="x", value_range=None, check_values=True):
                 f"Received: shape={arr.shape}"
             )
         arr = arr.reshape((arr.shape[0],) + sample_shape)
-    arr = arr.astype("float32", copy=False)
+    wide = arr
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, and is reported below
+        arr = arr.astype("float32", copy=False)
     if check_values:
-        check_value_range(arr, name, value_range)
+        try:
+            check_value_range(arr, name, value_range)
+        except ValueError:
+            _refuse_beyond_float32(wide, name)  # only on the error path: no extra pass over good data
+            raise
     return arr
 
 

@@ -28,8 +28,8 @@ detector = AnomalyDetector.load("detector.keras")
 ```
 """
 
-from keras_ae.anomaly.base import (DETECTORS, SETTINGS_MEMBER, BaseDetector, describe_detector_file,
-                                   register_detector)
+from keras_ae.anomaly.base import (DETECTORS, SETTINGS_MEMBER, BaseDetector, BeyondFloat32Warning,
+                                   describe_detector_file, register_detector)
 from keras_ae.anomaly.protocol import one_class_mnist
 from keras_ae.anomaly.reconstruction import SCORES, AnomalyDetector, ReconstructionDetector
 from keras_ae.anomaly.restoration import RestorationDetector
@@ -37,7 +37,7 @@ from keras_ae.anomaly.tabular import (TABULAR_PREPROCESSING, TABULAR_SCORES, Tab
                                       default_tabular_architecture)
 from keras_ae.anomaly.trained import TrainedDetector
 
-__all__ = ["AnomalyDetector", "BaseDetector", "DETECTORS", "ReconstructionDetector", "RestorationDetector",
+__all__ = ["AnomalyDetector", "BaseDetector", "BeyondFloat32Warning", "DETECTORS", "ReconstructionDetector", "RestorationDetector",
            "SCORES", "TABULAR_PREPROCESSING", "TABULAR_SCORES", "TabularDetector", "TrainedDetector",
            "default_tabular_architecture", "describe_detector_file", "one_class_mnist", "register_detector"]
 

@@ -16,6 +16,11 @@ Conventions, shared by every detector (PyOD's `BaseDetector`,
   `score_samples`, `score` and `evaluate` as well) refuses any NaN score with a
   `ValueError` that says how many samples and which one first. An infinite
   score is an anomaly.
+- Values beyond float32: a sample with a finite value the model cannot
+  compute in float32 (|v| > 3.4e38, in float64 data) scores `+inf`, an
+  anomaly, with a `BeyondFloat32Warning` that counts such samples; the rest
+  of the batch is scored as usual. (`ReconstructionDetector.fit` refuses such
+  data, and `keras-ae train` such files.)
 - The threshold: the `percentile` of the scores of the (normal) data passed to
   `fit`, or, with `contamination`, their `1 - contamination` quantile;
   `contamination="auto"` means "use `percentile`".
@@ -27,20 +32,25 @@ Conventions, shared by every detector (PyOD's `BaseDetector`,
 
 import json
 import os
+import warnings
 import zipfile
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from keras_ae._validation import check_float
+from keras_ae._validation import beyond_float32_rows, check_float, is_dataset, to_numpy
 from keras_ae.anomaly._schema import SettingsReader
 
-__all__ = ["BaseDetector", "DETECTORS", "describe_detector_file", "register_detector"]
+__all__ = ["BaseDetector", "BeyondFloat32Warning", "DETECTORS", "describe_detector_file", "register_detector"]
 
 SETTINGS_MEMBER = "keras_ae_detector.json"  # the detector's settings, inside the model's .keras zip
 FORMAT = 2  # 1: before the file recorded its `kind` (still read, see `legacy_kind`)
 
 DETECTORS = {}  # kind (the class name written in a detector file) -> class
+
+
+class BeyondFloat32Warning(UserWarning):
+    """Samples with values beyond float32's range were scored `+inf` (anomalies), not computed."""
 
 
 def register_detector(cls):
@@ -125,6 +135,13 @@ def describe_detector_file(path):
     return {"kind": kind.__name__, "scoring": settings["scoring"], "threshold": float(settings["threshold"]),
             "percentile": float(settings["percentile"]), "contamination": settings["contamination"],
             "format": int(settings["format"])}
+
+
+def _rows(X, keep):
+    """The samples `keep` (a boolean mask) of `X`; a pandas DataFrame stays one (its column names are checked)."""
+    if (type(X).__module__ or "").startswith("pandas"):
+        return X.iloc[np.flatnonzero(keep)]
+    return np.asarray(to_numpy(X))[keep]
 
 
 class BaseDetector(BaseEstimator):
@@ -219,9 +236,30 @@ class BaseDetector(BaseEstimator):
     def decision_function(self, X):
         """Per-sample anomaly score, shape `(n,)`; higher is more abnormal (PyOD).
 
-        Raises `ValueError` if any score is NaN.
+        A sample with a finite value beyond float32's range scores `+inf`,
+        with a `BeyondFloat32Warning`. Raises `ValueError` if any score is NaN.
         """
-        return self._checked_scores(self._raw_scores(X))
+        beyond = self._beyond_float32(X)
+        if beyond is None or not beyond.any():
+            return self._checked_scores(self._raw_scores(X))
+        scores = np.full(len(beyond), np.inf)
+        if not beyond.all():
+            scores[~beyond] = self._raw_scores(_rows(X, ~beyond))
+        warnings.warn(f"{int(beyond.sum())} of {len(beyond)} sample(s) hold values beyond the float32 range "
+                      f"(|v| > 3.4e38; the first at index {int(np.argmax(beyond))}), which the model cannot "
+                      "compute in: scored +inf, as anomalies", BeyondFloat32Warning, stacklevel=2)
+        return self._checked_scores(scores)
+
+    def _beyond_float32(self, X):
+        """A boolean per sample: whether it holds a value the model cannot compute in float32 (a finite one
+        beyond float32's range); `None` for data that cannot hold one (float32, integers, data sets)."""
+        if X is None or is_dataset(X):
+            return None
+        try:
+            arr = np.asarray(to_numpy(X))
+        except (TypeError, ValueError):
+            return None  # the score's own checks say what is wrong
+        return beyond_float32_rows(arr) if arr.ndim >= 1 else None
 
     def score_samples(self, X):
         """The opposite of `decision_function`: lower is more abnormal (scikit-learn)."""

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_ae._validation import FLOAT32_MAX
 from keras_ae.anomaly import trained as checks
 from keras_ae.anomaly._schema import said
 from keras_ae.anomaly.base import register_detector
@@ -160,6 +161,15 @@ class TabularDetector(TrainedDetector):
         if self.scoring == "mse":
             return mse
         return mse / self.score_scales_[0] + self._mahalanobis(self.model_.encode(z)) / self.score_scales_[1]
+
+    def _beyond_float32(self, X):
+        # The model sees the transformed features: a row is beyond float32 when they are (a finite 1e300 after
+        # Yeo-Johnson and standardizing), not when the raw value is (1e39 in a column whose scale is 1e38 is not).
+        self._check_params()
+        x = self._table(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (self._power(x) - self.mean_) / self.scale_
+        return (~np.isfinite(z) | (np.abs(z) > FLOAT32_MAX)).any(axis=1)
 
     def score_map(self, x):
         """Per-feature squared error of the transformed features (which feature was off)."""

@@ -93,6 +93,9 @@ def build_parser():
     p.add_argument("name")
     p.add_argument("--config", action="store_true", help="include the model config")
 
+    header_option = dict(choices=("auto", "yes", "no"), default="auto",
+                         help="whether a --data CSV file's first row is a header; auto: yes if a cell is text, "
+                              "or if its numbers count up by one (2019,2020,2021) and no other row's do")
     p = sub.add_parser(
         "train", help="train a model on a data set (MNIST by default) or your own data; save a .keras file "
                       "with a fitted detector",
@@ -108,6 +111,7 @@ def build_parser():
                         "(keras_ae.data.DATASETS, found as keras_ae.data.load_dataset finds it; "
                         "$KERAS_AE_DOWNLOAD=1 allows a download); or your data: .npy, .npz, .csv (a table "
                         "of numbers) or a folder of images. An existing file or folder wins over a name")
+    p.add_argument("--header", **header_option)
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=None,
                    help="default 10 (500 at most for tables, with early stopping)")
     p.add_argument("--latent-dim", type=bounded_int(1, 4096), default=None)
@@ -130,6 +134,7 @@ def build_parser():
                                    "abnormal) and label (1 = anomaly).")
     p.add_argument("model", help="a .keras file written by `keras-ae train` or AnomalyDetector.save")
     p.add_argument("--data", required=True, help=".npy, .npz, .csv or a folder of images")
+    p.add_argument("--header", **header_option)
     p.add_argument("--threshold", type=finite_float, default=None,
                    help="label scores above this as anomalies (default: the threshold fitted in training)")
     p.add_argument("--out", default="scores.csv", help="output CSV (default scores.csv)")

@@ -6,11 +6,13 @@ from keras_ae.cli.common import CLIError, load_model_or_zoo
 
 
 def cmd_score(args):
+    import warnings
+
     import numpy as np
 
     from keras_ae._io import atomic_write, check_output_path
-    from keras_ae.anomaly import AnomalyDetector, TabularDetector
-    from keras_ae.data import load_user_data
+    from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, TabularDetector
+    from keras_ae.cli.train import read_user_data
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
     try:
@@ -19,13 +21,21 @@ def cmd_score(args):
         if "without a fitted detector" not in str(e) or args.threshold is None:
             raise
         detector = AnomalyDetector(load_model_or_zoo(args.model))  # unfitted: --threshold decides
-    x, _ = load_user_data(args.data)
+    # Values beyond float32 are kept (as float64): the detector scores those samples +inf, anomalies.
+    x, _ = read_user_data(args.data, header=args.header, beyond_float32="keep")
     if not isinstance(detector, TabularDetector):
         shape = tuple(detector.model.sample_shape)
         if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
             raise CLIError(f"{args.data} holds samples of shape {x.shape[1:]}; the model expects {shape}")
         x = x.reshape((-1,) + shape)
-    scores = detector.decision_function(x)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BeyondFloat32Warning)
+        scores = detector.decision_function(x)
+    for w in caught:
+        if issubclass(w.category, BeyondFloat32Warning):
+            print(f"keras-ae: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     threshold = detector.threshold_ if args.threshold is None else args.threshold
     labels = (scores > threshold).astype(int)
     text = "index,score,label\n" + "".join(f"{i},{s:.9g},{k}\n" for i, (s, k) in enumerate(zip(scores, labels)))

@@ -38,12 +38,27 @@ def _load_data(args):
 
     dataset = dataset_name(args.data)
     if dataset is None:
-        from keras_ae.data import load_user_data
-
-        x, kind = load_user_data(args.data)
+        x, kind = read_user_data(args.data, header=args.header)
         return x, kind, f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})", None
     kind = "images" if args.variant in VARIANTS and VARIANTS[args.variant].image_input else "flat"
     return None, kind, None, dataset
+
+
+def read_user_data(path, **kwargs):
+    """`keras_ae.data.load_user_data(path, **kwargs)`, with its notes (an encoding fallback, files skipped, a
+    numeric header) printed, a line each."""
+    from keras_ae.data import load_user_data
+    from keras_ae.data.files import UserDataNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserDataNote)
+        result = load_user_data(path, **kwargs)
+    for w in caught:
+        if issubclass(w.category, UserDataNote):
+            print(f"keras-ae: note: {w.message}")
+        else:  # not ours to show differently
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
 
 
 def _load_named(dataset, image):

@@ -1,31 +1,64 @@
 """Readers of a user's own data: `.npy`, `.npz`, `.csv` files and folders of images."""
 
 import os
+import warnings
 
 import numpy as np
 
+from keras_ae.data.csv_table import HEADER_CHOICES, UserDataNote, column_name, read_csv
+
+__all__ = ["IMAGE_SUFFIXES", "UserDataNote", "load_user_data"]
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+_FLOAT32_MAX = float(np.finfo("float32").max)
 
 
-def load_user_data(path):
+def load_user_data(path, header="auto", beyond_float32="error"):
     """Read a user's data set for training or scoring; return `(x, kind)`.
 
     Accepted:
 
     - `.npy`: one array, `(n, features)` or `(n, height, width[, channels])`;
     - `.npz`: the array named `x`, `x_train` or `data`, else the only array in it;
-    - `.csv`: a table of numbers, comma-separated, with or without a header row;
-    - a folder of images (PNG, JPEG, BMP, GIF; in class sub-folders or not),
-      read with `keras.utils.image_dataset_from_directory` at the size of the
-      first image and scaled to [0, 1].
+    - `.csv`: a table of numbers, comma-separated, read with pandas as
+      spreadsheets write it (see `keras_ae.data.csv_table`): with or without
+      a header row, a byte-order mark, quoted numbers, `#` comments, trailing
+      commas, a pandas index column (dropped), Latin-1 text (with a note);
+    - a folder of images (PNG, JPEG, BMP, GIF; in sub-folders or not, read
+      in sorted order), at the size of the first image (others are resized,
+      with a note) and scaled to [0, 1]. Hidden files and folders (names
+      starting with `.`, such as macOS's `._name.png`) are skipped, with a
+      note that counts them; a file that is not a readable image is an
+      error that names it.
 
-    `kind` is `"images"` for image arrays and folders (`(n, h, w, c)` in [0, 1]),
-    `"tabular"` for CSV tables and other 2-D data not in [0, 1] (see
-    `keras_ae.anomaly.TabularDetector`), and `"flat"` for 2-D arrays in [0, 1]
-    (such as flattened images).
-    Values come back as float32; NaN, infinite, text and empty data are refused.
+    Notes are `UserDataNote` warnings (the command line prints them).
+
+    Args:
+        path: the file or folder.
+        header: for a CSV file, `"auto"` (a first row with text, or of
+            consecutive integers such as `2019,2020,2021`, is a header; see
+            `keras_ae.data.csv_table.has_header`), `"yes"` or `"no"`.
+        beyond_float32: what to do with finite values beyond float32's range
+            (|v| > 3.4e38), in which keras-ae computes: `"error"` (training
+            data: a `ValueError` naming the first one's row and column) or
+            `"keep"` (scoring: the data comes back as float64, and the
+            detectors score those samples as anomalies).
+
+    Returns:
+        `(x, kind)`. `kind` is `"images"` for image arrays and folders
+        (`(n, h, w, c)` in [0, 1]), `"tabular"` for CSV tables and other 2-D
+        data not in [0, 1] (see `keras_ae.anomaly.TabularDetector`), and
+        `"flat"` for 2-D arrays in [0, 1] (such as flattened images). Values
+        come back as float32 (float64 only as `beyond_float32="keep"` says);
+        NaN, infinite, text and empty data are refused. Rows are counted from
+        1 in messages.
     """
     path = os.fspath(path)
+    if beyond_float32 not in ("error", "keep"):
+        raise ValueError(f"`beyond_float32` must be 'error' or 'keep'. Received: beyond_float32={beyond_float32!r}")
+    if header not in HEADER_CHOICES:
+        raise ValueError(f"`header` must be one of {list(HEADER_CHOICES)}. Received: header={header!r}")
+    names = None
     if os.path.isdir(path):
         x = _read_image_folder(path)
     elif not os.path.exists(path):
@@ -33,22 +66,28 @@ def load_user_data(path):
                                 "of images)")
     else:
         suffix = os.path.splitext(path)[1].lower()
-        if suffix not in _READERS:
+        if suffix == ".csv":
+            x, names = read_csv(path, header)
+        elif suffix in _READERS:
+            x = _READERS[suffix](path)
+        else:
             raise ValueError(f"Cannot read {path!r}: expected a .npy, .npz or .csv file, or a folder of "
                              f"images. Received a {suffix or 'suffix-less'} file")
-        x = _READERS[suffix](path)
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise ValueError(f"{path!r} must hold numbers. Received dtype {x.dtype}")
     if x.ndim < 2 or x.shape[0] == 0 or x.ndim > 4:
         raise ValueError(f"{path!r}: expected (n, features) or (n, height, width[, channels]) with n >= 1. "
                          f"Received shape {x.shape}")
-    if x.dtype == np.uint8:
-        x = x.astype("float32") / 255.0
-    x = x.astype("float32")
-    bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-    if bad:
-        raise ValueError(f"{path!r} holds {bad} NaN or infinite value(s); impute or drop them first")
+    if 0 in x.shape[1:]:
+        raise ValueError(f"{path!r} holds no values per sample: expected (n, features) or (n, height, width"
+                         f"[, channels]) with every size >= 1. Received shape {x.shape}")
+    x = _as_float(path, x, names, beyond_float32)
+    finite = np.isfinite(x)
+    if not finite.all():
+        bad = int(np.size(x) - np.count_nonzero(finite))
+        raise ValueError(f"{path!r} holds {bad} NaN or infinite value(s) (the first at "
+                         f"{_where(np.argwhere(~finite)[0], names)}); impute or drop them first")
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim == 4:
@@ -58,6 +97,32 @@ def load_user_data(path):
         return x, "images"
     in_unit_range = x.min() >= 0 and x.max() <= 1
     return x, ("flat" if in_unit_range and not path.lower().endswith(".csv") else "tabular")
+
+
+def _where(index, names=None):
+    """`"row R, column C"` (rows and columns counted from 1; a CSV column by its header) for an index."""
+    index = tuple(int(i) for i in index)
+    where = f"row {index[0] + 1}"
+    if len(index) == 2:
+        return f"{where}, column {column_name(names, index[1])}"
+    return f"{where}, value {index[1:]}" if len(index) > 2 else where
+
+
+def _as_float(path, x, names, beyond_float32):
+    """`x` as float32 (uint8 divided by 255); values beyond float32's range refused, or kept as float64."""
+    if x.dtype == np.uint8:
+        return x.astype("float32") / 255.0
+    if x.dtype.kind == "f" and x.dtype.itemsize > 4:
+        beyond = np.isfinite(x) & (np.abs(x) > _FLOAT32_MAX)
+        if beyond.any():
+            index = np.argwhere(beyond)[0]
+            if beyond_float32 == "keep":
+                return x.astype("float64", copy=False)
+            # Its own error: cast to float32 the value would become infinite, and be reported as one.
+            raise ValueError(f"{path!r}, {_where(index, names)}: {float(x[tuple(index)]):g} is outside the float32 "
+                             f"range (magnitudes up to {_FLOAT32_MAX:.3g}) that keras-ae computes in "
+                             f"({int(beyond.sum())} such value(s)); rescale that column or drop those rows")
+    return x.astype("float32")
 
 
 def _read_npy(path):
@@ -83,45 +148,79 @@ def _read_npz_array(path):
 
 
 def _read_csv(path):
-    with open(path, encoding="utf-8", errors="replace") as f:
-        first = f.readline()
-    cells = [c.strip().strip('"') for c in first.split(",")]
+    """The values of a CSV file (the name `keras_ae.datasets._read_csv` had); see `csv_table.read_csv`."""
+    return read_csv(path)[0]
 
-    def number(c):
-        try:
-            float(c)
-            return True
-        except ValueError:
-            return False
 
-    header = not all(number(c) for c in cells if c)
+def _image_files(path):
+    """The image files under `path`, in the order Keras's `image_dataset_from_directory` lists them (folder
+    by folder, sorted), with a note on the files skipped: hidden ones and ones that are not images."""
+    found, hidden, hidden_dirs, other = [], 0, 0, set()
+    walked = []
+    for root, dirs, names in os.walk(path):
+        hidden_dirs += sum(d.startswith(".") for d in dirs)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .ipynb_checkpoints, ...: not the data
+        walked.append((root, names))
+    for root, names in sorted(walked, key=lambda w: w[0]):
+        for name in sorted(names):
+            if name.startswith("."):  # .DS_Store, macOS's ._name.png (AppleDouble): never images
+                hidden += 1
+            elif name.lower().endswith(IMAGE_SUFFIXES):
+                found.append(os.path.join(root, name))
+            else:
+                other.add(os.path.splitext(name)[1].lower() or "no suffix")
+    skipped = []
+    if hidden or hidden_dirs:
+        folders = f" and {hidden_dirs} hidden folder(s)" if hidden_dirs else ""
+        skipped.append(f"{hidden} hidden file(s){folders} (names starting with '.', such as macOS's ._name.png)")
+    if other:
+        skipped.append(f"files that are not images ({', '.join(sorted(other))})")
+    if skipped:
+        warnings.warn(f"{path}: skipped {' and '.join(skipped)}", UserDataNote, stacklevel=4)
+    return found
+
+
+def _read_image(file, folder):
+    """The PIL image in `file`, fully read; a file that is not a readable image is a `ValueError` naming it."""
+    from PIL import Image
+
     try:
-        x = np.loadtxt(path, delimiter=",", skiprows=1 if header else 0, dtype="float64", ndmin=2)
-    except ValueError as e:
-        raise ValueError(f"{path!r} must be a comma-separated table of numbers (one header row allowed): "
-                         f"{e}") from None
-    return x
+        with Image.open(file) as im:
+            im.load()  # Image.open reads the header only: a truncated or corrupt body fails here
+            if im.mode.startswith("I;16"):  # 16-bit grey, scaled to 8 bits as TensorFlow's decoder does
+                return Image.fromarray(((np.asarray(im, np.uint32) * 255 + 32767) // 65535).astype(np.uint8), "L")
+            return im.copy()
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError...
+        raise ValueError(f"{file!r} is not a readable image ({type(e).__name__}: {e}); remove it from {folder!r} "
+                         "or replace it") from None
 
 
 def _read_image_folder(path):
+    """The images in the folder `path` as uint8 `(n, height, width, channels)`, at the first one's size.
+
+    Read with Pillow (no TensorFlow, so on every backend): grey (1 channel) if the first image is grey,
+    else RGB (an alpha channel is dropped). Other sizes are resized bilinearly, with a note.
+    """
     from PIL import Image
 
-    from keras_ae._quiet import import_keras
-
-    import_keras()
-    import keras
-
-    files = sorted(os.path.join(d, n) for d, _, names in os.walk(path) for n in names
-                   if n.lower().endswith(IMAGE_SUFFIXES))
+    files = _image_files(path)
     if not files:
         raise ValueError(f"{path!r} holds no images (expected {', '.join(IMAGE_SUFFIXES)} files)")
-    with Image.open(files[0]) as im:
-        width, height = im.size
-        gray = im.mode in ("L", "1", "I", "I;16", "F")
-    ds = keras.utils.image_dataset_from_directory(
-        path, labels=None, color_mode="grayscale" if gray else "rgb", image_size=(height, width),
-        batch_size=256, shuffle=False, verbose=False)
-    return np.concatenate([np.asarray(b) for b in ds.as_numpy_iterator()]) / 255.0
+    first = _read_image(files[0], path)
+    size = first.size
+    mode = "L" if first.mode in ("L", "1", "I", "F") else "RGB"
+    out = np.empty((len(files), size[1], size[0], 1 if mode == "L" else 3), np.uint8)
+    resized = 0
+    for i, file in enumerate(files):
+        im = (first if i == 0 else _read_image(file, path)).convert(mode)
+        if im.size != size:
+            im = im.resize(size, Image.Resampling.BILINEAR)
+            resized += 1
+        out[i] = np.asarray(im).reshape(out.shape[1:])
+    if resized:
+        warnings.warn(f"{path}: resized {resized} image(s) to {size[0]}x{size[1]}, the size of the first "
+                      f"({files[0]})", UserDataNote, stacklevel=3)
+    return out
 
 
 # file suffix -> reader; a folder of images is read by `_read_image_folder`
