@@ -162,3 +162,19 @@ def test_signing_refuses_an_entry_whose_sha256_signature_fails(shipped_copy, key
     with pytest.raises(zoo.ZooError, match="fails its signature check"):
         zoo.sign_manifest(SHIPPED, directory=str(shipped_copy), signing_key=pem)
     assert json.loads(path.read_text()) == entry
+
+
+def test_the_signing_command(shipped_copy, tmp_path, capsys):
+    from keras_ae.zoo import sign
+
+    pem = str(tmp_path / "k" / "zoo.pem")
+    sign.main(["generate", pem])
+    public = capsys.readouterr().out.split("its public key: ")[1].split()[0]
+    assert oct(os.stat(pem).st_mode & 0o777) == "0o600"
+    with pytest.raises(FileExistsError):
+        sign.main(["generate", pem])  # never over an existing key
+    sign.main(["all", "--key", pem, "--zoo", str(shipped_copy)])
+    assert capsys.readouterr().out == f"signed {SHIPPED}\n"
+    zoo.load(SHIPPED, trusted_keys=[public])
+    assert [r["key_id"] for r in zoo.info(SHIPPED)["key_signatures"]] == [keys.key_id(keys.PROJECT_PUBLIC_KEY),
+                                                                          keys.key_id(public)]

@@ -11,7 +11,7 @@ their hashes), so a key never signs an entry that was edited after it was writte
 import argparse
 import os
 
-from keras_ae.zoo.index import list_models
+from keras_ae.zoo.index import _manifests
 from keras_ae.zoo.keys import ENV_SIGNING_KEY, generate_signing_key, key_id
 from keras_ae.zoo.writer import sign_manifest
 
@@ -31,9 +31,7 @@ def main(argv=None):
         return
     if not args.key:
         parser.error(f"give --key PATH or set ${ENV_SIGNING_KEY}")
-    if args.zoo:
-        os.environ["KERAS_AE_ZOO"] = args.zoo
-    names = list_models() if args.names == ["all"] else args.names
+    names = list(_manifests(args.zoo)) if args.names == ["all"] else args.names
     for name in names:
         sign_manifest(name, args.zoo, signing_key=args.key)
         print(f"signed {name}")
