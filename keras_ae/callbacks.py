@@ -215,7 +215,10 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
             lock.close()
 
     def __del__(self):  # a `fit` that raised ends without `on_train_end`
-        self._release()
+        try:
+            self._release()
+        except Exception:  # at interpreter exit the modules it needs may be gone; the OS drops the lock then
+            pass
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch  # batch-level checkpoints record the epoch they are in
