@@ -281,9 +281,36 @@ class BaseAutoencoder(keras.Model):
             return x
         return self.check_inputs(x, name)
 
+    def _check_first_batch(self, data, name):
+        """Check a data set's first batch as an array is checked (shape, finiteness, `input_range`).
+
+        For a `tf.data.Dataset` and a `keras.utils.PyDataset`, which can be read again; a generator or a
+        torch `DataLoader` is not (it would be consumed, or start its workers), nor keras-ae's own
+        pipelines (`set_epoch`: checked when made, and reading one would move its epoch on).
+        """
+        if callable(getattr(data, "set_epoch", None)):
+            return
+        names = {f"{c.__module__}.{c.__qualname__}" for c in type(data).__mro__}
+        try:
+            if any(n.endswith("PyDataset") for n in names):
+                batch = data[0]
+            elif callable(getattr(data, "take", None)) and any(n.startswith("tensorflow.") for n in names):
+                batch = next(iter(data.take(1)))  # a pass over one batch; Keras starts its own iterator
+            else:
+                return
+        except (StopIteration, IndexError):
+            return  # an empty data set: Keras says so
+        parts = batch if isinstance(batch, (tuple, list)) else (batch,)
+        for i, part in enumerate(parts[:2]):  # (x,), (x, y) or (x, y, sample_weight)
+            if part is not None and not isinstance(part, dict):
+                self.check_inputs(part, f"{name} (first batch{', targets' if i else ''})")
+
     def fit(self, x=None, y=None, *args, **kwargs):
         _line_per_epoch(args, kwargs, position=2)  # fit(x, y, batch_size, epochs, verbose, ...)
+        _check_batch_size(args, kwargs, position=0)
         x, y = self._check_arg(x, "x"), self._check_arg(y, "y")
+        if is_dataset(x):
+            self._check_first_batch(x, "x")
         if callable(getattr(x, "set_epoch", None)):
             # Epoch-keyed data (data.training_dataset, ArrayBatches): serve the epoch that is
             # starting, so a run resumed by SafeBackupAndRestore sees the batches it would have.
@@ -296,14 +323,18 @@ class BaseAutoencoder(keras.Model):
         if isinstance(vd, (tuple, list)):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
             kwargs["validation_data"] = tuple(
                 self._check_arg(v, f"validation_data[{i}]") if i < 2 else v for i, v in enumerate(vd))
+        elif is_dataset(vd):
+            self._check_first_batch(vd, "validation_data")
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         _line_per_epoch(args, kwargs, position=1)  # evaluate(x, y, batch_size, verbose, ...)
+        _check_batch_size(args, kwargs, position=0)
         return super().evaluate(self._check_arg(x, "x"), self._check_arg(y, "y"), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         _line_per_epoch(args, kwargs, position=1)  # predict(x, batch_size, verbose, ...)
+        _check_batch_size(args, kwargs, position=0)
         return super().predict(self._check_arg(x, "x"), *args, **kwargs)
 
     # ---- the shared API -----------------------------------------------------
@@ -358,6 +389,13 @@ def line_per_epoch_verbose(verbose="auto"):
     if verbose == "auto" and not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
         return 2
     return verbose
+
+
+def _check_batch_size(args, kwargs, position):
+    """Refuse a `batch_size` (positional at `position` of `args`, or a keyword) that is not a positive int."""
+    size = args[position] if len(args) > position else kwargs.get("batch_size")
+    if size is not None:
+        check_positive_int("batch_size", size)
 
 
 def _line_per_epoch(args, kwargs, position):
