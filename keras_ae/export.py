@@ -76,12 +76,16 @@ MARK = "keras_ae_export.json"  # written into every SavedModel folder keras-ae e
 def _protected(path):
     """Why the folder `path` may never be replaced (the current folder, home, an ancestor of either), or None."""
     real, cwd = os.path.realpath(path), os.path.realpath(os.getcwd())
+    home = os.path.realpath(os.path.expanduser("~"))
     if real == cwd:
         return "it is the current folder"
-    if real == os.path.realpath(os.path.expanduser("~")):
+    if real == home:
         return "it is the home folder"
-    if cwd.startswith(real.rstrip(os.sep) + os.sep):
+    inside = real.rstrip(os.sep) + os.sep
+    if cwd.startswith(inside):
         return "it holds the current folder"
+    if home.startswith(inside):
+        return "it holds the home folder"
     return None
 
 
