@@ -195,32 +195,69 @@ def _check_statistics(mu, sigma, name):
                          f"Received: mu{name}.shape={mu.shape}, sigma{name}.shape={sigma.shape}")
     if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(sigma))):
         raise ValueError(f"`mu{name}` and `sigma{name}` must be finite. Received: NaN or infinite values")
+    asymmetry = np.max(np.abs(sigma - sigma.T)) / max(np.max(np.abs(sigma)), np.finfo(float).tiny)
+    if asymmetry > 1e-6:  # a covariance is symmetric up to rounding; LAPACK would read one triangle only
+        raise ValueError(f"`sigma{name}` must be a symmetric covariance matrix. Received: sigma{name} - "
+                         f"sigma{name}.T up to {asymmetry:.3g} of its largest entry")
     return mu, sigma
 
 
-def _sqrtm(a):
-    import scipy
-    from scipy import linalg
+# Negative eigenvalues of the covariance product, relative to its scale: up to _ROUNDING they are
+# rounding noise of a PSD product (d * machine epsilon is 5e-13 at d = 2048) and clipped silently; up to
+# _INVALID they are clipped with a warning (e.g. statistics stored in float32); beyond, their square
+# root (the imaginary part a matrix square root would drop) exceeds 1e-3 of the largest root: an error.
+_ROUNDING = 1e-10
+_INVALID = 1e-6
 
-    try:  # SciPy < 1.16 prints a warning unless disp=False; later versions deprecate the argument
-        old = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 16)
-    except ValueError:
-        old = False
-    return linalg.sqrtm(a, disp=False)[0] if old else linalg.sqrtm(a)
+
+def _product_eigenvalues(sigma1, sigma2):
+    """The eigenvalues of `sigma1 @ sigma2` for symmetric PSD covariances, from a symmetric matrix.
+
+    Returns `(eigenvalues, clipped)`, with the zero eigenvalues of a singular `sigma1` left out;
+    `clipped` is the most negative eigenvalue of `sigma1` that was set to 0, relative to its largest.
+    """
+    from scipy.linalg import lapack
+
+    d = len(sigma1)
+    # sigma1 = F F^T by Cholesky with pivoting, F of rank r (LAPACK stops once what is left is rounding):
+    # the r x r matrix F^T sigma2 F has the nonzero eigenvalues of sigma1 sigma2. At d = 2048 this is 2
+    # to 4 times faster than an eigendecomposition of sigma1, and more with fewer images than features.
+    lower, piv, rank, info = lapack.dpstrf(sigma1, lower=1)
+    if info < 0:
+        raise RuntimeError(f"LAPACK dpstrf rejected argument {-info}")
+    factor = np.zeros((d, rank))
+    factor[piv - 1] = np.tril(lower[:, :rank])
+    rest = piv[rank:] - 1
+    left_out = sigma1[np.ix_(rest, rest)] - factor[rest] @ factor[rest].T
+    rounding = 10 * d * np.finfo(float).eps * np.max(np.diagonal(sigma1))
+    if left_out.size == 0 or np.max(np.abs(left_out)) <= rounding:
+        return np.linalg.eigvalsh(factor.T @ sigma2 @ factor), 0.0
+    # What LAPACK left out is not rounding: sigma1 has notable negative eigenvalues. Its symmetric
+    # square root with them clipped to 0, as taking the real part of a matrix square root would.
+    w, v = np.linalg.eigh(sigma1)
+    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    return np.linalg.eigvalsh(root @ sigma2 @ root), max(-w[0], 0.0) / np.max(np.abs(w))
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     """The Fréchet distance between the Gaussians N(mu1, sigma1) and N(mu2, sigma2).
 
-    `||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2))`, computed as pytorch-fid's
-    `calculate_frechet_distance` does: if the matrix square root is not finite (a nearly singular
-    product), `eps` is added to both diagonals, with a warning; an imaginary part larger than 1e-3 on
-    the diagonal of the root is an error, a smaller one is numerical noise and dropped.
+    `||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2))`, the formula of pytorch-fid's
+    `calculate_frechet_distance`, with the trace of the matrix square root taken exactly as the sum
+    of the square roots of the eigenvalues of `sigma1 sigma2` (those of a symmetric matrix, so real),
+    not with `scipy.linalg.sqrtm`. On 2048-d covariances this agrees with the sqrtm route to 1e-11
+    at full rank and is about 3 times faster; with fewer images than features (singular covariances)
+    it stays exact to rounding where sqrtm is off by up to ~1e-7, needs no offset, and is about 20
+    times faster. Negative eigenvalues are clipped to 0, as dropping the imaginary part of the root
+    would: silently when they are rounding noise, with a warning when they are larger (covariances
+    not quite positive semi-definite, e.g. stored in float32), and as an error when their root
+    exceeds 1e-3 of the largest root.
 
     Args:
         mu1, sigma1: Mean `(d,)` and covariance `(d, d)` of the first set.
         mu2, sigma2: The same for the second set.
-        eps: Offset added to the diagonals when the product is singular.
+        eps: Offset added to both diagonals, with a warning, if LAPACK's eigenvalue routine does not
+            converge (pytorch-fid adds it when its matrix square root is not finite).
 
     Returns:
         The distance as a Python float.
@@ -235,20 +272,29 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     if mu1.shape != mu2.shape:
         raise ValueError(f"Both sets must have features of the same size. Received: mu1.shape={mu1.shape}, "
                          f"mu2.shape={mu2.shape}")
-    diff = mu1 - mu2
-    covmean = _sqrtm(sigma1 @ sigma2)
-    if not np.all(np.isfinite(covmean)):
-        warnings.warn(f"The product of the covariances is nearly singular; adding {eps} to their diagonals",
-                      RuntimeWarning, stacklevel=2)
+    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2  # LAPACK reads one triangle
+    try:
+        eig, clipped = _product_eigenvalues(sigma1, sigma2)
+    except np.linalg.LinAlgError:
+        warnings.warn(f"The eigenvalues of the covariance product did not converge; adding {eps} to their "
+                      "diagonals", RuntimeWarning, stacklevel=2)
         offset = np.eye(len(mu1)) * eps
-        covmean = _sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
-            raise ValueError("The square root of the covariance product has an imaginary part of up to "
-                             f"{np.max(np.abs(covmean.imag))}: the covariances are not valid (symmetric, "
-                             "positive semi-definite)")
-        covmean = covmean.real
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+        eig, clipped = _product_eigenvalues(sigma1 + offset, sigma2 + offset)
+    # the product's scale: its largest eigenvalue, and never below that of the diagonals (so that
+    # rounding noise of a product near 0, covariances of orthogonal supports, is not relatively large)
+    scale = max(np.max(eig, initial=0.0), np.max(np.diagonal(sigma1)) * np.max(np.diagonal(sigma2)))
+    negative = max(clipped, -np.min(eig, initial=0.0) / scale if scale > 0 else 0.0)
+    if negative > _INVALID:
+        raise ValueError("The covariances are not valid (symmetric, positive semi-definite): an eigenvalue of "
+                         f"{-negative:.3g} relative to the largest would give the matrix square root an "
+                         f"imaginary part of {np.sqrt(negative):.3g} relative to its largest root (limit 1e-3)")
+    if negative > _ROUNDING:
+        warnings.warn(f"The covariances are not quite positive semi-definite (an eigenvalue of {-negative:.3g} "
+                      "relative to the largest; statistics stored in float32?); negative eigenvalues are "
+                      "clipped to 0", RuntimeWarning, stacklevel=2)
+    diff = mu1 - mu2
+    trace_root = np.sum(np.sqrt(np.clip(eig, 0, None)))
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_root)
 
 
 def save_statistics(path, mu, sigma, num_images=None):

@@ -5,6 +5,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -44,25 +45,93 @@ def test_symmetric_and_positive():
     assert d12 == pytest.approx(d21, rel=1e-8)
 
 
-def test_singular_product_adds_eps_with_a_warning(monkeypatch):
+@pytest.fixture
+def check(monkeypatch):
+    """benchmarks/fid_check.py: pytorch-fid's Frechet distance (scipy's sqrtm) and feature-like statistics."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import fid_check
+
+    return fid_check
+
+
+@pytest.mark.parametrize("n1, n2", [(200, 300), (20, 300), (20, 40)])  # full rank; one or both singular
+def test_matches_the_sqrtm_route(n1, n2, check):
+    (mu1, s1), (mu2, s2) = check.feature_like_statistics(0, 64, n1), check.feature_like_statistics(1, 64, n2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # rounding noise is clipped without a warning
+        value = fid.frechet_distance(mu1, s1, mu2, s2)
+    assert value == pytest.approx(check.frechet_distance_sqrtm(mu1, s1, mu2, s2), rel=1e-7)
+
+
+@pytest.mark.slow
+def test_matches_the_sqrtm_route_in_2048_dimensions(check):
+    # the FID feature size; full rank, where scipy's sqrtm is accurate (it takes ~1 min on a small CPU)
+    (mu1, s1), (mu2, s2) = check.feature_like_statistics(0, 2048, 2100), check.feature_like_statistics(1, 2048, 2200)
+    assert fid.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(check.frechet_distance_sqrtm(mu1, s1, mu2, s2),
+                                                                   rel=1e-7)
+
+
+def test_exact_for_singular_covariances(check):
+    # 20 and 40 images of 64 features; the value was computed with 40-digit arithmetic (mpmath) from the
+    # same features. scipy's sqrtm route is off by 2.3e-8 here, on the roots of its rounding noise.
+    (mu1, s1), (mu2, s2) = check.feature_like_statistics(0, 64, 20), check.feature_like_statistics(1, 64, 40)
+    assert fid.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(4.031718791454606, rel=1e-12)
+
+
+def test_singular_covariances_need_no_offset(check):
+    a, b = np.array([1.0, 0.0, 4.0, 0.0]), np.array([0.0, 1.0, 9.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        value = fid.frechet_distance(np.zeros(4), np.diag(a), np.zeros(4), np.diag(b))
+    assert value == pytest.approx(np.sum((np.sqrt(a) - np.sqrt(b)) ** 2), rel=1e-12)  # 1 + 1 + 1
+    mu, sigma = check.feature_like_statistics(2, 32, 10)  # rank 9
+    assert abs(fid.frechet_distance(mu, sigma, mu, sigma)) < 1e-8
+
+
+def test_eps_is_added_with_a_warning_when_lapack_fails(monkeypatch):
     calls = []
-    real = fid._sqrtm
+    real = fid._product_eigenvalues
 
-    def sqrtm(a):  # the first root fails, as for a nearly singular product
-        calls.append(a)
-        return np.full_like(a, np.inf) if len(calls) == 1 else real(a)
+    def eigenvalues(a, b):  # the first decomposition does not converge
+        calls.append((a, b))
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
+        return real(a, b)
 
-    monkeypatch.setattr(fid, "_sqrtm", sqrtm)
+    monkeypatch.setattr(fid, "_product_eigenvalues", eigenvalues)
     mu, sigma = _gaussian(4)
     with pytest.warns(RuntimeWarning, match="adding 0.01"):
         value = fid.frechet_distance(mu, sigma, mu, sigma, eps=1e-2)
-    assert len(calls) == 2 and np.isfinite(value)
-    np.testing.assert_allclose(calls[1], (sigma + 1e-2 * np.eye(8)) @ (sigma + 1e-2 * np.eye(8)))
+    # as in pytorch-fid, the offset enters the root only, not the traces: 2 * 8 * eps below 0
+    assert len(calls) == 2 and value == pytest.approx(-2 * 8 * 1e-2)
+    np.testing.assert_allclose(calls[1][0], sigma + 1e-2 * np.eye(8))
+    np.testing.assert_allclose(calls[1][1], sigma + 1e-2 * np.eye(8))
 
 
-def test_invalid_covariance_is_an_error():
-    with pytest.raises(ValueError, match="imaginary"):
-        fid.frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
+@pytest.mark.parametrize("side", [1, 2])
+def test_slightly_negative_eigenvalues_are_clipped_with_a_warning(side):
+    almost = np.diag([4.0, 1.0, -1e-8])  # not quite PSD, beyond rounding
+    sigmas = (almost, np.eye(3)) if side == 1 else (np.eye(3), almost)
+    with pytest.warns(RuntimeWarning, match="not quite positive semi-definite"):
+        value = fid.frechet_distance(np.zeros(3), sigmas[0], np.zeros(3), sigmas[1])
+    # clipped: sqrt(4 * 1) + sqrt(1 * 1) + 0; the traces keep the -1e-8
+    assert value == pytest.approx(5 - 1e-8 + 3 - 2 * 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("sigma1, sigma2", [
+    (np.diag([1.0, -1.0]), np.eye(2)),  # sigma1 negative: caught in its factorization
+    (np.eye(2), np.diag([1.0, -1.0])),  # sigma2 negative: caught in the product
+    (np.diag([1.0, -1e-5]), np.eye(2)),  # its root would be an imaginary part of 3e-3 of the largest
+])
+def test_invalid_covariance_is_an_error(sigma1, sigma2):
+    with pytest.raises(ValueError, match="not valid.*positive semi-definite.*imaginary"):
+        fid.frechet_distance(np.zeros(2), sigma1, np.zeros(2), sigma2)
+
+
+def test_covariances_of_orthogonal_supports():
+    # the product is 0 (up to rounding): no relative noise may turn into an error
+    value = fid.frechet_distance(np.zeros(2), np.diag([1.0, 0.0]), np.zeros(2), np.diag([0.0, 1.0]))
+    assert value == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("args, match", [
@@ -72,6 +141,7 @@ def test_invalid_covariance_is_an_error():
     ((np.zeros((3, 1)), np.eye(3), np.zeros(3), np.eye(3)), "mu1.shape"),
     ((np.zeros(3), np.eye(3), np.full(3, np.nan), np.eye(3)), "finite"),
     ((np.zeros(3), np.eye(3), np.zeros(3), np.diag([1, np.inf, 1])), "finite"),
+    ((np.zeros(2), np.eye(2), np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]])), r"sigma2.*symmetric.*0\.5"),
 ])
 def test_frechet_distance_checks_its_inputs(args, match):
     with pytest.raises(ValueError, match=match):
@@ -229,9 +299,7 @@ def test_grayscale_and_uint8_inputs(images):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")  # 12 images: a singular covariance
 def test_fid_of_images(images, tmp_path):
     _needs_extra()
-    # one 2048-d Frechet distance only: its matrix square root takes seconds to minutes on a small CPU
     path = fid.save_statistics(tmp_path / "ref.npz", *fid.feature_statistics(images), num_images=len(images))
     assert fid.fid(images * 0.3, path) > 1.0
