@@ -47,11 +47,11 @@ def test_symmetric_and_positive():
 
 @pytest.fixture
 def check(monkeypatch):
-    """benchmarks/fid_check.py: pytorch-fid's Frechet distance (scipy's sqrtm) and feature-like statistics."""
+    """benchmarks/fid_speed.py: pytorch-fid's Frechet distance (scipy's sqrtm) and feature-like statistics."""
     monkeypatch.syspath_prepend(ROOT)
-    from benchmarks import fid_check
+    from benchmarks import fid_speed
 
-    return fid_check
+    return fid_speed
 
 
 @pytest.mark.parametrize("n1, n2", [(200, 300), (20, 300), (20, 40)])  # full rank; one or both singular
