@@ -83,6 +83,14 @@ def test_the_same_command_resumes(workdir, monkeypatch, capsys):
     assert sorted(os.listdir(workdir)) == ["a.npy", "b.npy", "m.keras"]
 
 
+def test_the_same_data_under_another_name_resumes(workdir, monkeypatch, capsys):
+    _killed_run(monkeypatch, capsys, TRAIN + ["--data", "a.npy"])
+    os.replace("a.npy", "renamed.npy")
+    code, out, err = _run(TRAIN + ["--data", "./renamed.npy"], capsys)
+    assert code == 0, err
+    assert "Resuming from the checkpoint" in out
+
+
 def test_restart_starts_afresh_and_removes_only_the_checkpoints_files(workdir, monkeypatch, capsys):
     _killed_run(monkeypatch, capsys, TRAIN + ["--data", "a.npy"])
     with open("m.keras.checkpoint/notes.txt", "w") as f:

@@ -210,6 +210,8 @@ def _resume_or_restart(backup_dir, run, restart):
         print(f"Resuming from the checkpoint in {backup_dir} (it does not record its data and settings, so "
               "they are not checked; --restart starts afresh)")
         return
+    if recorded.get("data_sha256") == run["data_sha256"] and "data" in recorded:
+        run["data"] = recorded["data"]  # the same bytes under another name (./a.npy, a moved file): the same data
     differences = fingerprint_differences(recorded, run)
     if differences:
         raise CLIError(f"{backup_dir} holds the checkpoint of a run with other data or settings "
