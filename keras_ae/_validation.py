@@ -154,18 +154,27 @@ def beyond_float32_rows(arr, chunk=1 << 22):
     return found
 
 
+def first_beyond_float32(arr):
+    """`(index, n_samples)`: the index (a tuple) of the first finite value of the NumPy array `arr` beyond
+    float32's range, and how many samples hold one; `None` if none does."""
+    rows = beyond_float32_rows(arr)
+    if rows is None or not rows.any():
+        return None
+    r = int(np.argmax(rows))
+    flat = np.asarray(arr[r]).reshape(-1)
+    j = int(np.argmax(np.isfinite(flat) & (np.abs(flat) > FLOAT32_MAX)))
+    return (r,) + tuple(int(i) for i in np.unravel_index(j, arr.shape[1:])), int(rows.sum())
+
+
 def _refuse_beyond_float32(arr, name):
     """Raise a `ValueError` that names a finite value beyond float32's range in `arr`, if there is one
     (cast to float32 it would become infinite, and be reported as such)."""
-    rows = beyond_float32_rows(arr)
-    if rows is None or not rows.any():
+    found = first_beyond_float32(arr)
+    if found is None:
         return
-    r = int(np.argmax(rows))
-    flat = arr[r].reshape(-1)
-    j = int(np.argmax(np.isfinite(flat) & (np.abs(flat) > FLOAT32_MAX)))
-    index = (r,) + tuple(int(i) for i in np.unravel_index(j, arr.shape[1:]))
+    index, n = found
     raise ValueError(f"`{name}` holds values outside the float32 range (magnitudes up to {FLOAT32_MAX:.3g}) that "
-                     f"keras-ae computes in, in {int(rows.sum())} sample(s): the first is {float(arr[index]):g} at "
+                     f"keras-ae computes in, in {n} sample(s): the first is {float(arr[index]):g} at "
                      f"index {index}. Rescale the data; a detector's scores count such samples as anomalies")
 
 

@@ -5,12 +5,12 @@ import warnings
 
 import numpy as np
 
+from keras_ae._validation import FLOAT32_MAX, first_beyond_float32
 from keras_ae.data.csv_table import HEADER_CHOICES, UserDataNote, column_name, read_csv
 
 __all__ = ["IMAGE_SUFFIXES", "UserDataNote", "load_user_data"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-_FLOAT32_MAX = float(np.finfo("float32").max)
 
 
 def load_user_data(path, header="auto", beyond_float32="error"):
@@ -87,7 +87,8 @@ def load_user_data(path, header="auto", beyond_float32="error"):
     if not finite.all():
         bad = int(np.size(x) - np.count_nonzero(finite))
         raise ValueError(f"{path!r} holds {bad} NaN or infinite value(s) (the first at "
-                         f"{_where(np.argwhere(~finite)[0], names)}); impute or drop them first")
+                         f"{_where(np.unravel_index(int(np.argmin(finite)), x.shape), names)}); impute or drop "
+                         "them first")
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim == 4:
@@ -112,16 +113,15 @@ def _as_float(path, x, names, beyond_float32):
     """`x` as float32 (uint8 divided by 255); values beyond float32's range refused, or kept as float64."""
     if x.dtype == np.uint8:
         return x.astype("float32") / 255.0
-    if x.dtype.kind == "f" and x.dtype.itemsize > 4:
-        beyond = np.isfinite(x) & (np.abs(x) > _FLOAT32_MAX)
-        if beyond.any():
-            index = np.argwhere(beyond)[0]
-            if beyond_float32 == "keep":
-                return x.astype("float64", copy=False)
-            # Its own error: cast to float32 the value would become infinite, and be reported as one.
-            raise ValueError(f"{path!r}, {_where(index, names)}: {float(x[tuple(index)]):g} is outside the float32 "
-                             f"range (magnitudes up to {_FLOAT32_MAX:.3g}) that keras-ae computes in "
-                             f"({int(beyond.sum())} such value(s)); rescale that column or drop those rows")
+    found = first_beyond_float32(x)  # a block of rows at a time: no float64 temporary of the whole of x
+    if found is not None:
+        if beyond_float32 == "keep":
+            return x.astype("float64", copy=False)
+        index, n = found
+        # Its own error: cast to float32 the value would become infinite, and be reported as one.
+        raise ValueError(f"{path!r}, {_where(index, names)}: {float(x[index]):g} is outside the float32 range "
+                         f"(magnitudes up to {FLOAT32_MAX:.3g}) that keras-ae computes in ({n} row(s) hold such "
+                         "values); rescale that column or drop those rows")
     return x.astype("float32")
 
 
