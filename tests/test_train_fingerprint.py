@@ -124,3 +124,26 @@ def test_the_callback_refuses_a_checkpoint_of_another_run(tmp_path, x_small):
         again.fit(x_small, epochs=2, verbose=0,
                   callbacks=[SafeBackupAndRestore(folder, delete_checkpoint=False, fingerprint={"data_sha256": "aa", "seed": 1})])
     assert os.path.exists(os.path.join(folder, "training_metadata.json"))  # refused, not set aside as corrupt
+
+
+def test_a_run_in_progress_keeps_its_checkpoint_from_a_restart(workdir, monkeypatch, capsys):
+    # While one `keras-ae train --out m.keras` runs (here: another process holds its lock), a second one
+    # with --restart is refused before it removes anything, and names the folder and the holder.
+    import subprocess
+    import sys
+
+    _killed_run(monkeypatch, capsys, TRAIN + ["--data", "a.npy"])
+    before = sorted(os.listdir("m.keras.checkpoint"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom keras_ae._io import file_lock\n"
+         "with file_lock('m.keras.checkpoint'):\n    print('held', flush=True)\n    sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(workdir))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, out, err = _run(TRAIN + ["--data", "a.npy", "--restart"], capsys)
+    finally:
+        holder.communicate("", timeout=60)
+    assert code != 0 and "m.keras.checkpoint" in err and f"process {holder.pid}" in err, err
+    assert sorted(os.listdir("m.keras.checkpoint")) == before and not os.path.exists("m.keras")
+    code, out, err = _run(TRAIN + ["--data", "a.npy", "--restart"], capsys)  # the lock released: it runs
+    assert code == 0 and os.path.exists("m.keras"), err

@@ -159,6 +159,7 @@ def cmd_train(args):
 
         print(f"Data set licence: {DATASETS[dataset].licence}")
     from keras_ae.data import training_dataset
+    from keras_ae._io import file_lock
     from keras_ae.training import data_fingerprint, fit_model
 
     batch_size = args.batch_size or 256
@@ -170,21 +171,25 @@ def cmd_train(args):
                                                              else args.validation_split)}
     # A checkpoint after every epoch, next to the output: a rerun of the same command resumes.
     backup_dir = out + ".checkpoint"
-    _resume_or_restart(backup_dir, run, args.restart)
-    verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
-    # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
-    # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
-    if xv is None or xv.dtype != np.uint8:
-        validation = None if xv is None else (xv, xv)
-    else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
-        validation = training_dataset(xv, batch_size, shuffle=False)
-    fit_model(model, training_dataset(x, batch_size, seed=args.seed), epochs=args.epochs or 10,
-              optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
-              checkpoint=backup_dir, fingerprint=run, shuffle=False, validation_data=validation,
-              verbose=verbose)
-    detector = fit_detector(model, x)
-    detector.save(out)  # atomic: the model and the fitted detector in one .keras file
-    remove_checkpoint(backup_dir)  # the model is saved: the checkpoint is done with (only its own files go)
+    # One lock over the whole run (the checkpoint callback's own is re-entrant in this process): a second
+    # `keras-ae train --out` of the same file cannot remove or --restart this run's checkpoint meanwhile.
+    with file_lock(backup_dir, blocking=False, what=f"The checkpoint folder {backup_dir!r}",
+                   hint="wait for that training to finish, or give this one another --out"):
+        _resume_or_restart(backup_dir, run, args.restart)
+        verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+        # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
+        # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
+        if xv is None or xv.dtype != np.uint8:
+            validation = None if xv is None else (xv, xv)
+        else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
+            validation = training_dataset(xv, batch_size, shuffle=False)
+        fit_model(model, training_dataset(x, batch_size, seed=args.seed), epochs=args.epochs or 10,
+                  optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
+                  checkpoint=backup_dir, fingerprint=run, shuffle=False, validation_data=validation,
+                  verbose=verbose)
+        detector = fit_detector(model, x)
+        detector.save(out)  # atomic: the model and the fitted detector in one .keras file
+        remove_checkpoint(backup_dir)  # the model is saved: the checkpoint is done with (only its own files go)
     check = xv if xv is not None else x
     err = float(np.mean(squared_error(model, check)))
     print(f"Saved {out}; {'validation' if xv is not None else 'training'} squared error per sample: "
