@@ -1,7 +1,7 @@
 """Sign zoo entries with an Ed25519 key, or make a key: the maintainer's command line (`keras_ae.zoo.keys`).
 
-    python -m keras_ae.zoo.sign generate /root/keras_ae_keys/zoo_signing_key.pem
-    python -m keras_ae.zoo.sign vae.mnist_z2 undercomplete.mnist_z2 --key /root/keras_ae_keys/zoo_signing_key.pem
+    python -m keras_ae.zoo.sign generate ~/keys/zoo_signing_key.pem
+    python -m keras_ae.zoo.sign vae.mnist_z2 undercomplete.mnist_z2 --key ~/keys/zoo_signing_key.pem
     python -m keras_ae.zoo.sign all            # every entry in the zoo folder; the key from $KERAS_AE_SIGNING_KEY
 
 Signing checks each entry first (its sha256 signature, and its weights and sampler files against
