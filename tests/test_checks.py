@@ -24,10 +24,19 @@ from keras_ae.testing import (
 # run near 30 minutes (about 2 minutes on the JAX lane); it runs on TensorFlow.
 SLOW_HERE = ((check_mixed_float16, check_mixed_bfloat16, check_jit_compile)
              if keras.backend.backend() == "tensorflow" else (check_mixed_bfloat16,))
+# The residual colour family is the heaviest to check (about 2 minutes of the default run on
+# TensorFlow): there its whole suite is marked slow and runs in `.ci/run`'s TensorFlow slow lane, and
+# the JAX and PyTorch blocks check it among the non-slow tests.
+HEAVY_HERE = [v for v in list_variants() if v.startswith("resnet")] if keras.backend.backend() == "tensorflow" else []
 
 
-@parametrize_with_checks(list_variants(), slow=SLOW_HERE)
+@parametrize_with_checks([v for v in list_variants() if v not in HEAVY_HERE], slow=SLOW_HERE)
 def test_variant(factory, check):
+    check(factory)
+
+
+@parametrize_with_checks(HEAVY_HERE, slow=CHECKS)
+def test_heavy_variant(factory, check):
     check(factory)
 
 
