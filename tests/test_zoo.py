@@ -317,6 +317,7 @@ def test_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
     assert entry["recipe"]["init_weights_sha256"] == zoo.info("vae.tiny")["weights"]["sha256"]
 
 
+@pytest.mark.slow  # three small trainings, ~17 s: .ci/run's TensorFlow slow lane runs it (recipe logic, any backend)
 def test_recipe_settings_validate_mode_and_overrides(tmp_path, monkeypatch):
     """tf.data input with noise, AdamW, a squared-error stage; --validate saves nothing."""
     from keras_ae.zoo import train as zoo_train

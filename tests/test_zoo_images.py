@@ -35,7 +35,8 @@ def _fake_dataset(name, n_train=96, n_test=24):
     return x[:n_train], x[n_train:], "path:fixture", info
 
 
-@pytest.mark.parametrize("variant", ["resnet", "resnet_vae"])
+# The VAE in the default run; the autoencoder (~8 s more) in .ci/run's slow lane.
+@pytest.mark.parametrize("variant", [pytest.param("resnet", marks=pytest.mark.slow), "resnet_vae"])
 def test_image_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch, variant):
     """A recipe on CIFAR-10 (faked): uint8 training data, mixed precision, the probe metric, the licence."""
     from keras_ae.zoo import train as zoo_train
