@@ -219,27 +219,55 @@ class BaseAutoencoder(keras.Model):
 
     # ---- saving ---------------------------------------------------------------
     @classmethod
-    def from_preset(cls, preset, **overrides):
-        """Load a pretrained zoo model of this class by name, the way KerasHub does.
+    def from_preset(cls, preset, trusted_keys=None, force_download=False, **overrides):
+        """Load a pretrained model of this class, the way KerasHub does.
 
-        `keras_ae.VAE.from_preset("vae.mnist_z2")`. `overrides` may change
-        settings that keep the weights' shapes, e.g. `dtype="mixed_float16"`.
-        `keras_ae.list_models(pretrained=True)` lists the presets.
+        Args:
+            preset: a zoo name (`"vae.mnist_z2"`; `keras_ae.list_models(pretrained=True)`), a preset
+                folder written by `save_to_preset` (`"./my_vae"`), an `https://` or `file://` URL of one
+                (fetched with `keras.utils.get_file` and cached under `$KERAS_HOME/keras_ae/presets`),
+                `"hf://user/repo"` (needs `huggingface_hub`) or `"kaggle://owner/model/keras/variation"`.
+            trusted_keys: Ed25519 public keys one of which must have signed the preset
+                (`keras_ae.zoo.keys`). Default: `$KERAS_AE_TRUSTED_KEYS`, else the project key for the
+                shipped zoo and no key check elsewhere. The sha256 hashes are checked always.
+            force_download: fetch a URL preset's `preset.json` again instead of using the cached one.
+            **overrides: settings that keep the weights' shapes, e.g. `dtype="mixed_float16"`.
+
+        A preset of another class is refused before its weights are read.
+
+        Example: `keras_ae.VAE.from_preset("vae.mnist_z2")`, `keras_ae.VAE.from_preset("./my_vae")`.
         """
-        from keras_ae import zoo
+        from keras_ae.zoo import preset as presets
 
-        if not isinstance(preset, str):
-            raise TypeError(f"`preset` must be a zoo name such as 'vae.mnist_z2'. Received: {preset!r}")
-        # The class comes from the entry's signed config before anything is built or loaded, as
-        # KerasHub's from_preset checks it (`check_config_class`, keras_hub/src/utils/preset_utils.py):
-        # one manifest read; unknown names get a "did you mean" error.
-        found = zoo.model_class(preset)
-        if found is not None and not issubclass(found, cls):
-            mine = zoo.presets_of(cls)  # from the `arch.tag` names, reading no manifest
-            raise ValueError(f"{preset!r} is a {found.__name__}, not a {cls.__name__}: load it with "
-                             f"keras_ae.{found.__name__}.from_preset or keras_ae.get_model({preset!r}, "
-                             f"pretrained=True). {cls.__name__} presets: {', '.join(mine) or 'none'}")
-        return zoo.load(preset, **overrides)
+        return presets.from_preset(cls, preset, trusted_keys=trusted_keys, force_download=force_download,
+                                   **overrides)
+
+    def save_to_preset(self, preset_dir, name=None, metadata=None, signing_key=None, overwrite=True):
+        """Write the model to a preset folder that `from_preset` and `get_model` load, here or elsewhere.
+
+        The folder gets `preset.json` (the config, `metadata`, the weights' size and sha256, a
+        `signature` binding them, and the library versions) and `model.<sha12>.weights.h5`, as a zoo
+        entry is written: the weights first, then the manifest atomically, then the old weights go, so a
+        failure leaves the old preset or the new one. Upload the folder as it is (a web server, a
+        Hugging Face repo) and load it by URL.
+
+        Args:
+            preset_dir: a new or empty folder, or one that holds a preset (it is replaced). A folder
+                with other files is refused.
+            name: the preset's name (default: the model's `name`); a key signature binds it.
+            metadata: a JSON-able dict stored in `preset.json`, e.g. `{"description": ...}`.
+            signing_key: an Ed25519 private key (or its PEM file; default `$KERAS_AE_SIGNING_KEY`) to
+                sign with, so that loaders with `trusted_keys=` accept it. Without one the preset is
+                hashed, not signed: it loads wherever no trusted keys are asked for.
+            overwrite: replace a preset already in `preset_dir`.
+
+        Returns:
+            The manifest dict written to `preset.json`.
+        """
+        from keras_ae.zoo import preset as presets
+
+        return presets.save(self, preset_dir, name=name, metadata=metadata, signing_key=signing_key,
+                            overwrite=overwrite)
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Save to a `.keras` file atomically: a temporary file beside it, then a rename.

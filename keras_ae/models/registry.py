@@ -27,20 +27,33 @@ def get_model(name, pretrained=False, **kwargs):
     """Build a model by name, the way timm and KerasHub do.
 
     Args:
-        name: a variant (`"vae"`, `"conv_vae"`, ...; see `list_variants()`) or
-            a zoo entry (`"vae.mnist_z2"`; see `list_models(pretrained=True)`).
+        name: a variant (`"vae"`, `"conv_vae"`, ...; see `list_variants()`), a zoo
+            entry (`"vae.mnist_z2"`; see `list_models(pretrained=True)`), or a preset
+            folder or URL (`"./my_vae"`, `"https://..."`, `"hf://user/repo"`; see
+            `BaseAutoencoder.from_preset`).
         pretrained: for a zoo entry, load its weights (`True`) or build its
             architecture with fresh weights (`False`). A variant has no weights.
-        **kwargs: constructor arguments for a variant; for a zoo entry,
-            settings that do not change the weights' shapes (e.g. `dtype`, `name`).
+        **kwargs: constructor arguments for a variant; for a zoo entry or preset,
+            settings that do not change the weights' shapes (e.g. `dtype`, `name`),
+            and `trusted_keys` (and for a URL `force_download`) as in `from_preset`.
 
     Example: `get_model("vae", latent_dim=2)`, `get_model("vae.mnist_z2", pretrained=True)`.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"`name` must be a variant or zoo name such as 'vae'. Received: name={name!r} "
-                        f"(variants: {', '.join(list_variants())})")
+    import os
+
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"`name` must be a variant or zoo name such as 'vae', or a preset folder or URL. "
+                        f"Received: name={name!r} (variants: {', '.join(list_variants())})")
     if not isinstance(pretrained, bool):
         raise TypeError(f"`pretrained` must be True or False. Received: pretrained={pretrained!r}")
+    name = os.fspath(name)
+    if name not in VARIANTS:
+        from keras_ae.zoo import preset as presets
+
+        if presets.is_location(name):  # a preset folder, or an https://, file://, hf:// or kaggle:// preset
+            loaded = presets.Preset(name, trusted_keys=kwargs.pop("trusted_keys", None),
+                                    force_download=kwargs.pop("force_download", False))
+            return loaded.load(**kwargs) if pretrained else loaded.build(**kwargs)
     if name in VARIANTS:
         if pretrained:
             from keras_ae import zoo

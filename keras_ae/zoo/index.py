@@ -196,11 +196,21 @@ def load(name, /, download=False, trusted_keys=None, **overrides):
     Returns:
         A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
     """
+    manifest, entry = _entry(name)  # read once, for the model and for its weights
+    return load_entry(name, manifest, entry, lambda: _weights_file(name, manifest, entry, download),
+                      overrides, trusted_keys)
+
+
+def load_entry(name, manifest, entry, weights_file, overrides, trusted_keys):
+    """Build entry `name` from its manifest dict and load the verified file `weights_file()` returns.
+
+    `zoo.load` and the preset loader (`keras_ae.zoo.preset`) share it: the signatures are checked,
+    the model built, then the weights fetched and checked, so a refused file loads nothing.
+    """
     from keras_ae._io import check_finite_weights
 
-    manifest, entry = _entry(name)  # read once, for the model and for its weights
     model = _build(name, manifest, entry, overrides, trusted_keys)
-    path = _weights_file(name, manifest, entry, download)
+    path = weights_file()
     try:
         _load_weights(model, path)
     except Exception as e:

@@ -196,7 +196,8 @@ def save_entry(name, model, metadata, directory=None, sampler=None, weights_dtyp
         return _save_entry(name, model, metadata, directory, manifest, sampler, weights_dtype, signer)
 
 
-def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dtype, signer):
+def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dtype, signer, stem=None):
+    # `stem` names the files (`STEM.<sha12>.weights.h5`); a zoo entry's is its name, a preset folder's "model".
     import keras
 
     import keras_ae
@@ -230,11 +231,12 @@ def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dty
     clean.set_weights(model.get_weights())
     created = []  # new files, removed again if the update fails before the manifest is replaced
     try:
-        entry["weights"] = _place(directory, name, WEIGHTS_SUFFIX, _weights_writer(clean, weights_dtype), created)
+        stem = stem or name
+        entry["weights"] = _place(directory, stem, WEIGHTS_SUFFIX, _weights_writer(clean, weights_dtype), created)
         if weights_dtype != "float32":
             entry["weights"]["dtype"] = weights_dtype
         if sampler is not None:
-            entry["sampler"] = {**_place(directory, name, SAMPLER_SUFFIX, sampler.save, created),
+            entry["sampler"] = {**_place(directory, stem, SAMPLER_SUFFIX, sampler.save, created),
                                 "kind": sampler.kind}
         entry["signature"] = entry_signature(entry)
         if signer is not None:
@@ -247,7 +249,7 @@ def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dty
         raise
     # The previous weights and sampler, and any left unreferenced by an update that was killed.
     current = {entry[key]["file"] for key in ("weights", "sampler") if key in entry}
-    stale = re.compile(re.escape(name) + r"\.(([0-9a-f]{12}\.)?weights\.h5|[0-9a-f]{12}\.sampler\.npz)$")
+    stale = re.compile(re.escape(stem) + r"\.(([0-9a-f]{12}\.)?weights\.h5|[0-9a-f]{12}\.sampler\.npz)$")
     for other in os.listdir(directory):
         full = os.path.join(directory, other)
         if other not in current and (full in old_files or stale.match(other)):
