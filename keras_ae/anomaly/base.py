@@ -308,6 +308,42 @@ class BaseDetector(BaseEstimator):
             "threshold": self.threshold_,
         }
 
+    # ---- the exportable score -------------------------------------------------------------------------
+    def scoring_model(self):
+        """The fitted detector as a functional `keras.Model`: raw input `x` -> `{"score", "threshold"}`.
+
+        `score` is `decision_function(x)` and `threshold` is `threshold_`,
+        repeated per sample (so `label = score > threshold`), both float32 of
+        shape `(batch,)`: every step of the score (a fitted transform of the
+        input, a median, a reference set) is in the graph, as Keras ops, so
+        `keras_ae.export.export(detector, path, part="detector")` writes the
+        whole detector for any backend. The input is float32, shaped as
+        `input_shape` says; values beyond float32's range (which
+        `decision_function` scores `+inf`) are not checked in the graph.
+
+        Raises:
+            NotFittedError: before `fit`.
+            ValueError: for a score that cannot be a deterministic graph (the
+                -ELBO, which draws samples).
+        """
+        import keras
+        from keras import ops
+
+        self._check_fitted()
+        self._check_params()
+        inp = keras.Input(self._score_input_shape(), name="x")
+        score = ops.cast(self._score_graph(inp), "float32")
+        threshold = ops.full_like(score, self.threshold_)
+        return keras.Model(inp, {"score": score, "threshold": threshold}, name=f"{self._kind.lower()}_scorer")
+
+    def _score_input_shape(self):
+        """The shape of one sample of the scoring model's input (hook)."""
+        return tuple(self.model.sample_shape)
+
+    def _score_graph(self, x):
+        """The score of the symbolic input `x` in Keras ops, shape `(batch,)` (hook; see `keras_ae.anomaly.graph`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no exportable score graph")
+
     # ---- the detector file ----------------------------------------------------------------------------
     def _settings(self):
         c = self.contamination

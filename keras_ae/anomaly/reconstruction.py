@@ -92,6 +92,16 @@ class ReconstructionDetector(BaseDetector):
         metric = "mse" if self.score_kind == "mse" else "bce"
         return np.asarray(self.model.reconstruction_error(x, metric=metric), dtype="float64")
 
+    def _score_graph(self, x):
+        from keras_ae.anomaly import graph
+
+        if self.score_kind == "neg_elbo":
+            raise ValueError("A detector scoring by the -ELBO draws random codes, so it has no deterministic graph "
+                             "to export. Received: scoring='neg_elbo'; fit one with scoring='mse' or 'bce' to "
+                             "export it")
+        per_sample = graph.mse_per_sample if self.score_kind == "mse" else graph.bce_per_sample
+        return per_sample(x, graph.reconstruction(self.model, x))
+
     def score(self, x, y=None):
         """Deprecated: per-sample anomaly scores; use `decision_function` (same values).
 

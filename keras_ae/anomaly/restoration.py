@@ -174,6 +174,36 @@ class RestorationDetector(TrainedDetector):
         errors = self._rotation_errors(self._images(x))
         return (errors / self.rotation_medians_[:, None]).mean(axis=0)
 
+    def _score_input_shape(self):
+        return tuple(self.image_shape_)  # (side, side, channels) images
+
+    def _score_graph(self, x):
+        from keras import ops
+
+        from keras_ae.anomaly import graph
+
+        self._check_error()
+        matrix = graph.smoothing_matrix(self.image_shape_[0], self.smoothing) if self.smoothing else None
+        smooth = (lambda v: graph.smooth(v, matrix)) if matrix is not None else (lambda v: v)
+        n_values = int(np.prod(self.image_shape_))
+        upright = ops.reshape(smooth(x), (-1, n_values))
+        nu = ops.sqrt(ops.sum(ops.square(upright), axis=-1, keepdims=True))
+        errors = []
+        for k in range(self.ROTATIONS):
+            flat = ops.reshape(graph.rot90(x, k), (-1, n_values))
+            restored = ops.reshape(graph.reconstruction(self.model_, flat), (-1,) + tuple(self.image_shape_))
+            if self.error == "squared":
+                errors.append(ops.mean(ops.square(ops.reshape(smooth(restored - x), (-1, n_values))), axis=-1))
+                continue
+            restored = ops.reshape(smooth(restored), (-1, n_values))
+            # 1 - cos as half the squared distance of the unit vectors: float32 keeps it accurate where
+            # 1 - cos would cancel (a good restoration); 1 where either image is 0, as in `_rotation_errors`.
+            nr = ops.sqrt(ops.sum(ops.square(restored), axis=-1, keepdims=True))
+            half = 0.5 * ops.sum(ops.square(upright / ops.maximum(nu, 1e-30) - restored / ops.maximum(nr, 1e-30)),
+                                 axis=-1)
+            errors.append(ops.where(ops.squeeze(nu * nr, -1) > 1e-12, half, 1.0))
+        return ops.mean(ops.stack([e / float(m) for e, m in zip(errors, self.rotation_medians_)]), axis=0)
+
     def score_map(self, x):
         """Per-pixel squared error of restoring the upright image (rotation 0), smoothed as in the score,
         shaped like the images: where the restoration differs (with `error="cosine"` too, whose score is

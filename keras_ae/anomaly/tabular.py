@@ -171,6 +171,18 @@ class TabularDetector(TrainedDetector):
             z = (self._power(x) - self.mean_) / self.scale_
         return (~np.isfinite(z) | (np.abs(z) > FLOAT32_MAX)).any(axis=1)
 
+    def _score_graph(self, x):
+        from keras_ae.anomaly import graph
+
+        t = graph.yeo_johnson(x, self.lambdas_) if self.lambdas_ is not None else x
+        z = (t - graph.constant(self.mean_)) / graph.constant(self.scale_)
+        mse = graph.mse_per_sample(z, graph.reconstruction(self.model_, z))
+        if self.scoring == "mse":
+            return mse
+        code = self.model_.encoder(z, training=False)
+        return (mse / float(self.score_scales_[0])
+                + graph.mahalanobis(code, self.code_mean_, self.code_precision_) / float(self.score_scales_[1]))
+
     def score_map(self, x):
         """Per-feature squared error of the transformed features (which feature was off)."""
         self._check_params()
