@@ -180,7 +180,8 @@ def test_keys_sign_a_preset_and_trusted_keys_check_it(tmp_path, monkeypatch):
         keras_ae.VAE.from_preset(str(unsigned))
 
 
-def test_bad_locations_are_clear(tmp_path):
+def test_bad_locations_are_clear(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="No preset folder at"):
         keras_ae.VAE.from_preset(str(tmp_path / "nowhere"))
     with pytest.raises(ZooError, match="not a keras-ae preset folder: it has no preset.json"):
@@ -191,6 +192,10 @@ def test_bad_locations_are_clear(tmp_path):
         keras_ae.VAE.from_preset("http://example.org/tiny")  # refused before any connection
     with pytest.raises(TypeError, match="zoo name"):
         keras_ae.VAE.from_preset(3)
+    with pytest.raises(ZooError, match=r"Unknown zoo model 'my_vae'.*Or give a preset folder \('./my_vae'\)"):
+        keras_ae.VAE.from_preset("my_vae")  # no folder of that name here either
+    with pytest.raises(ValueError, match=r"Unknown variant 'my_vae'.*or a preset folder \('./NAME'\)"):
+        keras_ae.get_model("my_vae")
 
 
 # ---- a URL ----------------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ def get_model(name, pretrained=False, **kwargs):
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise ValueError(
         f"Unknown variant {name!r}.{hint} Expected one of: {', '.join(list_variants())}, "
-        "or a zoo name from keras_ae.list_models(pretrained=True)"
+        "a zoo name from keras_ae.list_models(pretrained=True), or a preset folder ('./NAME') or URL "
+        "(https://, file://, hf://user/repo)"
     ) from None
 
 

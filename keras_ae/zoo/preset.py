@@ -298,7 +298,13 @@ def from_preset(cls, preset, trusted_keys=None, force_download=False, **override
         # The class comes from the entry's signed config before anything is built or loaded, as
         # KerasHub's from_preset checks it (`check_config_class`): one manifest read; unknown names
         # get a "did you mean" error.
-        found = zoo.model_class(preset, trusted_keys=trusted_keys)
+        try:
+            found = zoo.model_class(preset, trusted_keys=trusted_keys)
+        except ZooError as e:
+            if str(e).startswith("Unknown zoo model"):
+                raise ZooError(f"{e}. Or give a preset folder ('./{preset}') or the URL of one "
+                               "(https://, file://, hf://user/repo)") from None
+            raise
         _check_class(cls, preset, found, zoo.presets_of)
         return zoo.load(preset, trusted_keys=trusted_keys, **overrides)
     loaded = Preset(preset, trusted_keys=trusted_keys, force_download=force_download)
