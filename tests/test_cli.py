@@ -172,7 +172,7 @@ def test_train_on_an_array_and_score_it(tmp_path, capsys, mnist_sample):
     code, out, err = run(["train", "undercomplete", "--data", str(tmp_path / "ones.npy"), "--epochs", "2",
                           "--latent-dim", "4", "--batch-size", "64", "--out", str(model)], capsys)
     assert code == 0, err
-    assert "180 train, 20 validation samples" in out and "anomaly threshold" in out
+    assert "180 train, 20 validation samples" in out and "anomaly score: mean squared error per value" in out
     np.savez(tmp_path / "mixed.npz", x=x[:30])
     code, out, err = run(["score", str(model), "--data", str(tmp_path / "mixed.npz"), "--out",
                           str(tmp_path / "s.csv")], capsys)

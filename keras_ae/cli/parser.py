@@ -93,6 +93,7 @@ def build_parser():
     p.add_argument("name")
     p.add_argument("--config", action="store_true", help="include the model config")
 
+    image_size_option = dict(type=bounded_int(1, 16_384), nargs=2, metavar=("HEIGHT", "WIDTH"), default=None)
     header_option = dict(choices=("auto", "yes", "no"), default="auto",
                          help="whether a --data CSV file's first row is a header; auto: yes if a cell is text, "
                               "or if its numbers count up by one (2019,2020,2021) and no other row's do")
@@ -112,13 +113,16 @@ def build_parser():
                         "$KERAS_AE_DOWNLOAD=1 allows a download); or your data: .npy, .npz, .csv (a table "
                         "of numbers) or a folder of images. An existing file or folder wins over a name")
     p.add_argument("--header", **header_option)
+    p.add_argument("--image-size", **image_size_option,
+                   help="resize a --data folder's images to HEIGHT x WIDTH (default: the first image's size)")
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=None,
                    help="default 10 (500 at most for tables, with early stopping)")
     p.add_argument("--latent-dim", type=bounded_int(1, 4096), default=None)
     p.add_argument("--batch-size", type=bounded_int(1, 65_536), default=None, help="default 256 (32 for tables)")
     p.add_argument("--validation-split", type=fraction, default=None,
                    help="the last part of --data held out for validation (default 0.1; 0 for none); "
-                        "a named data set (MNIST too) uses its test split")
+                        "a named data set (MNIST too) uses its test split; for a table, the random part held "
+                        "out for early stopping (default 0.2; it needs one)")
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
                    help="Keras backend: auto uses $KERAS_BACKEND if set, else the fastest one installed "
@@ -130,11 +134,14 @@ def build_parser():
                         "resuming from it")
 
     p = sub.add_parser("score", help="score data with a model saved by `keras-ae train`; write a CSV",
-                       description="Write one row per sample: index, anomaly score (higher = more "
+                       description="Write one row per sample: index (the row, from 0), file (for a folder of "
+                                   "images: the image's path in the folder), anomaly score (higher = more "
                                    "abnormal) and label (1 = anomaly).")
     p.add_argument("model", help="a .keras file written by `keras-ae train` or AnomalyDetector.save")
     p.add_argument("--data", required=True, help=".npy, .npz, .csv or a folder of images")
     p.add_argument("--header", **header_option)
+    p.add_argument("--image-size", **image_size_option,
+                   help="resize a --data folder's images to HEIGHT x WIDTH (default: the model's input size)")
     p.add_argument("--threshold", type=finite_float, default=None,
                    help="label scores above this as anomalies (default: the threshold fitted in training)")
     p.add_argument("--out", default="scores.csv", help="output CSV (default scores.csv)")
@@ -151,18 +158,24 @@ def build_parser():
                    help="tf_saved_model: replace an existing folder that is not a SavedModel keras-ae wrote "
                         "(never the current folder, home, or one that holds either)")
 
-    p = sub.add_parser("sample", help="draw samples from a zoo VAE into a PNG grid")
-    p.add_argument("name")
+    p = sub.add_parser("sample", help="draw samples from a VAE (a zoo name or a .keras file) into a PNG grid")
+    p.add_argument("model", help="a zoo name (keras-ae list '*vae*') or a .keras file")
     p.add_argument("-n", type=bounded_int(1, 1024), default=64, help="at most 1024 (one figure)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--sampler", choices=("auto", "entry", "prior"), default="auto",
                    help="draw codes from the density the entry ships, fitted to its training codes (entry), "
-                        "or from the prior N(0, I) (prior); auto: the entry's where it ships one")
+                        "or from the prior N(0, I) (prior); auto: the entry's where it ships one (a .keras "
+                        "file: the prior)")
     p.add_argument("--out", default="samples.png")
 
-    p = sub.add_parser("reconstruct", help="reconstruct test images with a zoo model into a PNG")
-    p.add_argument("name")
+    p = sub.add_parser("reconstruct", help="reconstruct images with a model (a zoo name or a .keras file) into a PNG")
+    p.add_argument("model", help="a zoo name (keras-ae list) or a .keras file")
+    p.add_argument("--data", default=None,
+                   help="the images: a folder of images, .npy or .npz, or a data set name (mnist, ...: its test "
+                        "split); default: a zoo entry's own data set (a .keras file needs --data)")
+    p.add_argument("--image-size", **image_size_option,
+                   help="resize a --data folder's images to HEIGHT x WIDTH (default: the model's input size)")
     p.add_argument("-n", type=bounded_int(1, 1024), default=8, help="at most 1024 (one figure)")
     p.add_argument("--out", default="reconstructions.png")
 

@@ -5,14 +5,41 @@ import sys
 from keras_ae.cli.common import CLIError, load_model_or_zoo
 
 
-def cmd_score(args):
-    import warnings
+def read_for_model(data, shape, header="auto", image_size=None, beyond_float32="error", with_kind=False):
+    """`(x, files)`: `--data` read for a model whose samples have `shape`, reshaped to it. A folder of
+    images is read at `image_size`, else at the model's height and width (for an image model); `files` are
+    the images' names relative to the folder (None for a file). `with_kind`: `(x, kind, files)`, with
+    `load_user_data`'s kind."""
+    import os
 
     import numpy as np
 
+    from keras_ae.cli.train import read_user_data
+
+    shape = tuple(int(s) for s in shape)
+    folder = os.path.isdir(data)
+    if folder and image_size is None and len(shape) == 3:
+        image_size = shape[:2]  # the model's size: a folder of other sizes is resized to it
+    x, kind, files = read_user_data(data, header=header, beyond_float32=beyond_float32,
+                                 image_size=None if image_size is None else tuple(image_size), return_files=True)
+    if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+        hint = ""
+        if folder:
+            side = (int(np.prod(shape)) / x.shape[-1]) ** 0.5
+            size = f"{int(side)} {int(side)}" if side == int(side) else "HEIGHT WIDTH"
+            hint = f"; --image-size {size} resizes the folder's images"
+        raise CLIError(f"{data} holds samples of shape {x.shape[1:]}; the model expects {shape}{hint}")
+    x = x.reshape((-1,) + shape)
+    return (x, kind, files) if with_kind else (x, files)
+
+
+def cmd_score(args):
+    import csv
+    import io
+    import warnings
+
     from keras_ae._io import atomic_write, check_output_path
     from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, TabularDetector
-    from keras_ae.cli.train import read_user_data
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
     try:
@@ -22,12 +49,15 @@ def cmd_score(args):
             raise
         detector = AnomalyDetector(load_model_or_zoo(args.model))  # unfitted: --threshold decides
     # Values beyond float32 are kept (as float64): the detector scores those samples +inf, anomalies.
-    x, _ = read_user_data(args.data, header=args.header, beyond_float32="keep")
-    if not isinstance(detector, TabularDetector):
-        shape = tuple(detector.model.sample_shape)
-        if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
-            raise CLIError(f"{args.data} holds samples of shape {x.shape[1:]}; the model expects {shape}")
-        x = x.reshape((-1,) + shape)
+    if isinstance(detector, TabularDetector):
+        if args.image_size is not None:
+            raise CLIError(f"--image-size resizes images; {args.model} holds a TabularDetector, for tables")
+        from keras_ae.cli.train import read_user_data
+
+        x, _, files = read_user_data(args.data, header=args.header, beyond_float32="keep", return_files=True)
+    else:
+        x, files = read_for_model(args.data, detector.model.sample_shape, header=args.header,
+                                  image_size=args.image_size, beyond_float32="keep")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BeyondFloat32Warning)
         scores = detector.decision_function(x)
@@ -38,11 +68,16 @@ def cmd_score(args):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     threshold = detector.threshold_ if args.threshold is None else args.threshold
     labels = (scores > threshold).astype(int)
-    text = "index,score,label\n" + "".join(f"{i},{s:.9g},{k}\n" for i, (s, k) in enumerate(zip(scores, labels)))
+    # A folder's rows name their image (relative to the folder); a file's rows are its rows, counted from 0.
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["index", "file", "score", "label"] if files else ["index", "score", "label"])
+    for i, (s, k) in enumerate(zip(scores, labels)):
+        writer.writerow([i, files[i], f"{s:.9g}", k] if files else [i, f"{s:.9g}", k])
 
     def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text.getvalue())
 
     atomic_write(out, write)
     print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "

@@ -11,6 +11,10 @@ from keras_ae.cli.common import CLIError
 # Samples made float32 at a time when a uint8 data set is scored: a whole float32 copy of CelebA's
 # training split would be 1.3 GB, four times the uint8 images.
 SCORE_CHUNK = 4096
+# Below these, `keras-ae train` warns that the data set is tiny: an epoch of fewer steps barely moves the
+# weights (10 epochs by default: under 100 updates), and a threshold from fewer samples is a rough one.
+MIN_STEPS_PER_EPOCH = 10
+MIN_SAMPLES = 100
 
 
 def dataset_name(data):
@@ -37,9 +41,16 @@ def _load_data(args):
     from keras_ae.models.registry import VARIANTS
 
     dataset = dataset_name(args.data)
+    image_size = getattr(args, "image_size", None)
     if dataset is None:
-        x, kind = read_user_data(args.data, header=args.header)
+        if image_size is not None and not os.path.isdir(args.data):
+            raise CLIError(f"--image-size resizes a folder of images; --data {args.data} is a file")
+        x, kind = read_user_data(args.data, header=args.header,
+                                 image_size=None if image_size is None else tuple(image_size))
         return x, kind, f"{args.data} ({len(x)} samples of shape {x.shape[1:]}, {kind})", None
+    if image_size is not None:
+        raise CLIError(f"--image-size resizes a folder of images; --data {args.data or 'mnist'} names a data set "
+                       "(its images keep their size)")
     kind = "images" if args.variant in VARIANTS and VARIANTS[args.variant].image_input else "flat"
     return None, kind, None, dataset
 
@@ -112,6 +123,38 @@ def fit_detector(model, x):
     return detector
 
 
+def tiny_data_warning(n_train, batch_size, min_steps=MIN_STEPS_PER_EPOCH, min_samples=MIN_SAMPLES):
+    """The warning for a tiny training set (too few samples, or too few steps per epoch at `batch_size`),
+    with a batch size that gives `min_steps` steps; None when it is not tiny."""
+    steps = -(-n_train // batch_size)
+    problems = []
+    if n_train < min_samples:
+        problems.append(f"only {n_train} training samples (fewer than {min_samples}): the model may learn them "
+                        "by heart, and the anomaly threshold rests on few scores")
+    if min_steps and steps < min_steps:
+        per_step = max(1, n_train // min_steps)
+        smaller = 2 ** (per_step.bit_length() - 1)  # the largest power of two that gives min_steps steps
+        fix = f"try --batch-size {smaller}, or more --epochs" if smaller < batch_size else "try more --epochs"
+        problems.append(f"{n_train} training samples at batch size {batch_size} make {steps} step(s) per epoch "
+                        f"(fewer than {min_steps}), so each epoch barely moves the weights; {fix}")
+    return "; ".join(problems) or None
+
+
+def _warn_if_tiny(n_train, batch_size, **kwargs):
+    warning = tiny_data_warning(n_train, batch_size, **kwargs)
+    if warning:
+        print(f"keras-ae: warning: tiny data set: {warning}", file=sys.stderr)
+
+
+def mean_score(detector, x):
+    """The mean of `detector`'s score over `x` (uint8 made float32 a chunk at a time): in the unit of its
+    threshold."""
+    import numpy as np
+
+    scores = np.concatenate([detector.decision_function(part) for part in _float_chunks(x)])
+    return float(np.mean(scores)), float(np.mean(scores > detector.threshold_))
+
+
 def squared_error(model, x):
     """Per-sample summed squared reconstruction error of `x` (uint8 made float32 a chunk at a time)."""
     import numpy as np
@@ -163,6 +206,7 @@ def cmd_train(args):
     from keras_ae.training import data_fingerprint, fit_model
 
     batch_size = args.batch_size or 256
+    _warn_if_tiny(len(x), batch_size)
     # What the checkpoint records, so that only this run resumes from it (not one on other data).
     run = {"variant": variant, "data": args.data or dataset, "data_sha256": data_fingerprint(x, xv),
            "seed": args.seed, "epochs": args.epochs or 10, "batch_size": batch_size,
@@ -190,11 +234,18 @@ def cmd_train(args):
         detector = fit_detector(model, x)
         detector.save(out)  # atomic: the model and the fitted detector in one .keras file
         remove_checkpoint(backup_dir)  # the model is saved: the checkpoint is done with (only its own files go)
+    # The held-out score and the threshold in one unit: the detector's score (for "mse", the mean squared
+    # error per value), so the two compare at a glance.
     check = xv if xv is not None else x
-    err = float(np.mean(squared_error(model, check)))
-    print(f"Saved {out}; {'validation' if xv is not None else 'training'} squared error per sample: "
-          f"{err:.3f}; anomaly threshold ({detector.scoring_}, 95th percentile of training): "
-          f"{detector.threshold_:.6g}")
+    mean, above = mean_score(detector, check)
+    print(f"Saved {out}; anomaly score: {SCORE_UNITS.get(detector.scoring_, detector.scoring_)}; "
+          f"{'validation' if xv is not None else 'training'} mean {mean:.6g} ({above:.1%} above the threshold); "
+          f"threshold {detector.threshold_:.6g} (95th percentile of the training scores)")
+
+
+# The detectors' scores in words (`ReconstructionDetector.scoring_`).
+SCORE_UNITS = {"mse": "mean squared error per value", "bce": "binary cross-entropy per value",
+               "neg_elbo": "negative ELBO per sample (nats)"}
 
 
 def _resume_or_restart(backup_dir, run, restart):
@@ -227,10 +278,15 @@ def _resume_or_restart(backup_dir, run, restart):
 
 def _train_tabular(args, x, out):
     import keras
+    import numpy as np
 
     from keras_ae.anomaly import TabularDetector
 
-    split = 0.2 if not args.validation_split else args.validation_split
+    if args.validation_split == 0:
+        raise CLIError("--validation-split 0: the tabular recipe stops early on a held-out part of the rows, so it "
+                       "needs one; give a fraction such as 0.2 (the default)")
+    split = 0.2 if args.validation_split is None else args.validation_split
+    _warn_if_tiny(len(x) - max(1, int(round(split * len(x)))), args.batch_size or 32, min_steps=0)
     det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or 500, batch_size=args.batch_size,
                           validation_fraction=split, random_state=args.seed)
     print(f"Training the tabular recipe (keras_ae.anomaly.TabularDetector) on {args.data}: {len(x)} samples, "
@@ -240,5 +296,15 @@ def _train_tabular(args, x, out):
     hist = det.history_
     best = min(hist["val_loss"])
     print(f"Saved {out}: {det.model.hidden_units} -> {det.model.latent_dim} code, stopped after "
-          f"{len(hist['loss'])} epochs, best held-out loss {best:.4f}; anomaly threshold "
-          f"(95th percentile of training scores): {det.threshold_:.6g}")
+          f"{len(hist['loss'])} epochs (best held-out reconstruction loss {best:.4g}, the mean squared error of "
+          f"the standardized features); anomaly score: {TABULAR_SCORE_UNITS.get(det.scoring_, det.scoring_)}; "
+          f"training median {np.median(det.decision_scores_):.6g}; threshold {det.threshold_:.6g} (95th percentile "
+          "of the training scores)")
+
+
+TABULAR_SCORE_UNITS = {
+    "mse": "mean squared error of the standardized features",
+    "mse+mahalanobis": "squared error plus the code's Mahalanobis distance, each divided by its median on the "
+                       "training rows",
+}
+

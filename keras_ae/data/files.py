@@ -13,7 +13,7 @@ __all__ = ["IMAGE_SUFFIXES", "UserDataNote", "load_user_data"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def load_user_data(path, header="auto", beyond_float32="error"):
+def load_user_data(path, header="auto", beyond_float32="error", image_size=None, return_files=False):
     """Read a user's data set for training or scoring; return `(x, kind)`.
 
     Accepted:
@@ -25,8 +25,9 @@ def load_user_data(path, header="auto", beyond_float32="error"):
       a header row, a byte-order mark, quoted numbers, `#` comments, trailing
       commas, a pandas index column (dropped), Latin-1 text (with a note);
     - a folder of images (PNG, JPEG, BMP, GIF; in sub-folders or not, read
-      in sorted order), at the size of the first image (others are resized,
-      with a note) and scaled to [0, 1]. Hidden files and folders (names
+      in sorted order), at `image_size`, else at the size of the first image
+      (others are resized, with a note that suggests `image_size`), and
+      scaled to [0, 1]. Hidden files and folders (names
       starting with `.`, such as macOS's `._name.png`) are skipped, with a
       note that counts them; a file that is not a readable image is an
       error that names it.
@@ -43,6 +44,11 @@ def load_user_data(path, header="auto", beyond_float32="error"):
             data: a `ValueError` naming the first one's row and column) or
             `"keep"` (scoring: the data comes back as float64, and the
             detectors score those samples as anomalies).
+        image_size: `(height, width)`: a folder's images are all resized to
+            it (bilinear, as Keras's `image_dataset_from_directory` does);
+            `None`: the first image's size. Only for folders.
+        return_files: also return the image files read, relative to the
+            folder (`/`-separated, in the order of `x`); `None` for files.
 
     Returns:
         `(x, kind)`. `kind` is `"images"` for image arrays and folders
@@ -51,16 +57,23 @@ def load_user_data(path, header="auto", beyond_float32="error"):
         `"flat"` for 2-D arrays in [0, 1] (such as flattened images). Values
         come back as float32 (float64 only as `beyond_float32="keep"` says);
         NaN, infinite, text and empty data are refused. Rows are counted from
-        1 in messages.
+        1 in messages. With `return_files=True`, `(x, kind, files)`.
+
+    Example:
+
+    ```python
+    x, kind, files = load_user_data("photos/", image_size=(64, 64), return_files=True)
+    ```
     """
     path = os.fspath(path)
     if beyond_float32 not in ("error", "keep"):
         raise ValueError(f"`beyond_float32` must be 'error' or 'keep'. Received: beyond_float32={beyond_float32!r}")
     if header not in HEADER_CHOICES:
         raise ValueError(f"`header` must be one of {list(HEADER_CHOICES)}. Received: header={header!r}")
-    names = None
+    image_size = _check_image_size(image_size)
+    names = files = None
     if os.path.isdir(path):
-        x = _read_image_folder(path)
+        x, files = _read_images(path, image_size)
     elif not os.path.exists(path):
         raise FileNotFoundError(f"No data at {path!r} (expected a .npy, .npz or .csv file, or a folder "
                                 "of images)")
@@ -73,6 +86,9 @@ def load_user_data(path, header="auto", beyond_float32="error"):
         else:
             raise ValueError(f"Cannot read {path!r}: expected a .npy, .npz or .csv file, or a folder of "
                              f"images. Received a {suffix or 'suffix-less'} file")
+        if image_size is not None:
+            raise ValueError(f"`image_size` resizes a folder of images; {path!r} is a file. Received: "
+                             f"image_size={image_size}")
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise ValueError(f"{path!r} must hold numbers. Received dtype {x.dtype}")
@@ -95,9 +111,25 @@ def load_user_data(path, header="auto", beyond_float32="error"):
         if x.min() < 0 or x.max() > 1:
             raise ValueError(f"{path!r}: image values must be in [0, 1] (or uint8). Received "
                              f"[{x.min():g}, {x.max():g}]")
-        return x, "images"
+        return (x, "images", files) if return_files else (x, "images")
     in_unit_range = x.min() >= 0 and x.max() <= 1
-    return x, ("flat" if in_unit_range and not path.lower().endswith(".csv") else "tabular")
+    kind = "flat" if in_unit_range and not path.lower().endswith(".csv") else "tabular"
+    return (x, kind, files) if return_files else (x, kind)
+
+
+def _check_image_size(image_size):
+    """`image_size` as a `(height, width)` tuple of positive ints, or None."""
+    if image_size is None:
+        return None
+    try:
+        size = tuple(image_size)
+    except TypeError:
+        size = ()
+    if len(size) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                                  for v in size):
+        raise ValueError(f"`image_size` must be (height, width), two positive integers. Received: "
+                         f"image_size={image_size!r}")
+    return tuple(int(v) for v in size)
 
 
 def _where(index, names=None):
@@ -195,11 +227,18 @@ def _read_image(file, folder):
                          "or replace it") from None
 
 
-def _read_image_folder(path):
-    """The images in the folder `path` as uint8 `(n, height, width, channels)`, at the first one's size.
+def _read_image_folder(path, image_size=None):
+    """The images in the folder `path` as uint8 `(n, height, width, channels)` (see `_read_images`)."""
+    return _read_images(path, image_size)[0]
+
+
+def _read_images(path, image_size=None):
+    """The images in the folder `path` as uint8 `(n, height, width, channels)`, and their files relative to
+    `path`; at `image_size` (height, width), else at the first one's size.
 
     Read with Pillow (no TensorFlow, so on every backend): grey (1 channel) if the first image is grey,
-    else RGB (an alpha channel is dropped). Other sizes are resized bilinearly, with a note.
+    else RGB (an alpha channel is dropped). Other sizes are resized bilinearly; without `image_size`, with a
+    note that suggests it.
     """
     from PIL import Image
 
@@ -207,21 +246,25 @@ def _read_image_folder(path):
     if not files:
         raise ValueError(f"{path!r} holds no images (expected {', '.join(IMAGE_SUFFIXES)} files)")
     first = _read_image(files[0], path)
-    size = first.size
+    size = first.size if image_size is None else (image_size[1], image_size[0])  # PIL's is (width, height)
     mode = "L" if first.mode in ("L", "1", "I", "F") else "RGB"
     out = np.empty((len(files), size[1], size[0], 1 if mode == "L" else 3), np.uint8)
-    resized = 0
+    resized, other_sizes = 0, set()
     for i, file in enumerate(files):
         im = (first if i == 0 else _read_image(file, path)).convert(mode)
         if im.size != size:
+            other_sizes.add(im.size)
             im = im.resize(size, Image.Resampling.BILINEAR)
             resized += 1
         out[i] = np.asarray(im).reshape(out.shape[1:])
-    if resized:
-        warnings.warn(f"{path}: resized {resized} image(s) to {size[0]}x{size[1]}, the size of the first "
-                      f"({files[0]})", UserDataNote, stacklevel=3)
-    return out
+    if resized and image_size is None:
+        sizes = sorted(other_sizes)[:3]
+        warnings.warn(f"{path}: resized {resized} image(s) (of sizes such as "
+                      f"{', '.join(f'{w}x{h}' for w, h in sizes)}) to {size[0]}x{size[1]} (width x height), the "
+                      f"size of the first ({files[0]}); choose the size with --image-size HEIGHT WIDTH "
+                      "(image_size=(height, width))", UserDataNote, stacklevel=3)
+    return out, [os.path.relpath(f, path).replace(os.sep, "/") for f in files]
 
 
-# file suffix -> reader; a folder of images is read by `_read_image_folder`
+# file suffix -> reader; a folder of images is read by `_read_images`
 _READERS = {".npy": _read_npy, ".npz": _read_npz_array, ".csv": _read_csv}
