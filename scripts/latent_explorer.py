@@ -2,9 +2,10 @@
 
 Mirrors the course's "Digit Fantasies by a Deep Generative Model" demo: one slider per
 latent dimension decodes z live; "dream" lets the model fantasize by drifting through z;
-"randomize" and "reset" jump to a random or the zero code. Needs a display; without one
-(or with --quick) it saves a PNG of the explorer instead and exits. As a notebook it shows
-the same explorer with ipywidgets under its last cell.
+"randomize" and "reset" jump to a random or the mean code. In Jupyter or Colab it is an
+ipywidgets explorer under the last cell (`pip install ipywidgets`); run as a script with a
+display it opens a matplotlib window; without one (or with --quick) it also saves a PNG
+of the explorer.
 
     python scripts/latent_explorer.py [--quick] [--out DIR] [--pretrained]
 """
@@ -13,22 +14,18 @@ the same explorer with ipywidgets under its last cell.
 import os
 import sys
 
-import numpy as np
-
 import keras_ae
 from keras_ae.course import epochs, in_notebook, load_data, parser, save
 
 args = parser(__doc__, pretrained="vae.mnist_z2").parse_args()
-interactive = not args.quick and not in_notebook() and (os.environ.get("DISPLAY") or sys.platform in ("darwin", "win32"))
-if interactive:
+window = not args.quick and not in_notebook() and (os.environ.get("DISPLAY") or sys.platform in ("darwin", "win32"))
+if window:
     os.environ["MPLBACKEND"] = "TkAgg"
 import matplotlib  # noqa: E402
 
-if not interactive:
+if not window and not in_notebook():
     matplotlib.use("Agg")
-    print("no display (or --quick, or a notebook): saving a snapshot of the explorer instead of opening a window")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.widgets import Button, CheckButtons, Slider  # noqa: E402
+    print("no display (or --quick): saving a snapshot of the explorer instead of opening a window")
 
 if args.pretrained:
     vae = keras_ae.zoo.load("vae.mnist_z2")
@@ -40,73 +37,29 @@ else:
 
 
 # %% [markdown]
-# ## The window: the decoded digit on the left, one slider per latent dimension
+# ## The explorer: the decoded digit, one slider per latent dimension
+# "randomize" draws z from the VAE's prior N(0, I). A plain autoencoder's codes are not distributed so:
+# give it the training images, `latent_explorer(autoencoder, data=x_train)`, and it draws from a
+# Gaussian fitted to their codes (its sliders span their range too).
 
 # %%
-d = vae.latent_dim
-fig = plt.figure(figsize=(8, 4.5))
-ax_img = fig.add_axes([0.03, 0.1, 0.45, 0.8])
-ax_img.set_axis_off()
-image = ax_img.imshow(vae.decode(np.zeros((1, d), "float32"))[0].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-sliders = []
-for i in range(d):
-    ax = fig.add_axes([0.6, 0.85 - i * 0.6 / max(d, 1), 0.3, 0.04])
-    sliders.append(Slider(ax, f"z[{i}]", -3.0, 3.0, valinit=0.0))
-dream = CheckButtons(fig.add_axes([0.55, 0.08, 0.12, 0.1]), ["dream"], [False])
-randomize = Button(fig.add_axes([0.69, 0.08, 0.12, 0.08]), "randomize")
-reset = Button(fig.add_axes([0.83, 0.08, 0.12, 0.08]), "reset")
-rng = np.random.default_rng(0)
+from keras_ae.widgets import latent_explorer  # noqa: E402
 
-
-def redraw(_=None):
-    z = np.array([[s.val for s in sliders]], "float32")
-    image.set_data(vae.decode(z)[0].reshape(28, 28))
-    fig.canvas.draw_idle()
-
-
-def set_z(z):
-    for s, v in zip(sliders, z):
-        s.set_val(float(np.clip(v, -3, 3)))
-
-
-for s in sliders:
-    s.on_changed(redraw)
-randomize.on_clicked(lambda _: set_z(rng.standard_normal(d)))
-reset.on_clicked(lambda _: set_z(np.zeros(d)))
-
+explorer = latent_explorer(vae, seed=0)
+explorer.randomize()
+save(explorer.figure(), args, "latent_explorer.png")  # a snapshot, as a figure
 
 # %% [markdown]
-# ## Dream mode: a slow random walk through z
-
-# %%
-velocity = np.zeros(d)
-
-
-def step():
-    global velocity
-    if dream.get_status()[0]:
-        velocity = 0.9 * velocity + 0.1 * rng.standard_normal(d)
-        set_z(np.array([s.val for s in sliders]) + 0.15 * velocity)
-
-
-if interactive:
-    timer = fig.canvas.new_timer(interval=80)
-    timer.add_callback(step)
-    timer.start()
-    plt.show()
-else:
-    set_z(rng.standard_normal(d))
-    save(fig, args, "latent_explorer.png")
-
-
-# %% [markdown]
-# ## In Jupyter or Colab: the same explorer with ipywidgets
-# Sliders, "dream", "randomize" and "reset" under the notebook cell (`pip install ipywidgets`).
+# ## Move the sliders, or press "dream" for a slow random walk through z
+# In Jupyter the ipywidgets explorer shows under this cell; as a script, a matplotlib window opens.
 
 # %%
 if in_notebook():
     from IPython.display import display
 
-    from keras_ae.widgets import latent_explorer
+    display(explorer)
+elif window:
+    import matplotlib.pyplot as plt
 
-    display(latent_explorer(vae))
+    explorer.window()
+    plt.show()
