@@ -20,7 +20,8 @@ __version__ = "0.1.0"
 _LAZY = {
     **dict.fromkeys(("ContractiveEncoder", "Corruption", "Sampling", "SparsityPenalty"), "keras_ae.layers"),
     **dict.fromkeys((
-        "IWAE", "VAE", "BaseAutoencoder", "BaseVAE", "BetaAnnealing", "BetaVAE", "ColorizationAutoencoder",
+        "IWAE", "VAE", "VQVAE", "BaseAutoencoder", "BaseVAE", "BetaAnnealing", "BetaVAE", "CodePrior",
+        "ColorizationAutoencoder", "ConditionalVAE",
         "ContractiveAutoencoder", "ConvDenoisingAutoencoder", "ConvolutionalAutoencoder", "ConvVAE",
         "DenoisingAutoencoder", "DenseAutoencoder", "OvercompleteAutoencoder", "ResNetAutoencoder", "ResNetBetaVAE",
         "ResNetDenoisingAutoencoder", "ResNetVAE", "SparseAutoencoder",

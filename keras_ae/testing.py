@@ -25,6 +25,13 @@ def test_variant(factory, check):
 
 A registered variant's small configuration for these checks is its class
 attribute `test_config` (next to the class); `small_model(variant)` builds it.
+
+Two class facts change what the checks feed and expect. `conditional = True` (a
+`ConditionalVAE`): `fit` and `evaluate` get class labels as `y`, the verbs get them
+beside the data (`encode(x, y)`, `decode(z, y)`, ...), `model((x, y))` and
+`predict((x, y))` reconstruct, and `fit(x)` must refuse to train without labels.
+`code_dtype = "int32"` (a `VQVAE`): `encode` returns a grid of code indices, and the
+encoder's output and the decoder's input hold one vector per index.
 """
 
 import contextlib
@@ -53,6 +60,39 @@ def small_inputs(model, n=32, seed=0):
 def is_vae(model):
     """Whether `model` (or a model class) is a VAE: its class says so (`generative`)."""
     return bool(getattr(model, "generative", False))
+
+
+def is_conditional(model):
+    """Whether `model` takes class labels beside its inputs (its class says so: `conditional`)."""
+    return bool(getattr(model, "conditional", False))
+
+
+def labels_for(model, x):
+    """Integer class labels for the batch `x` (`0, 1, ..., K - 1, 0, ...`) for a conditional model, else None."""
+    return (np.arange(len(x)) % model.num_classes).astype("int32") if is_conditional(model) else None
+
+
+def _target(model, x):
+    """What `fit` and `evaluate` get as `y`: the labels for a conditional model, else `x` itself."""
+    return labels_for(model, x) if is_conditional(model) else x
+
+
+def _pair(model, x):
+    return (x, _target(model, x))
+
+
+def _inputs(model, x):
+    """What `model(...)` and `predict` take: `(x, labels)` for a conditional model, else `x`."""
+    return (x, labels_for(model, x)) if is_conditional(model) else x
+
+
+def _given(model, x):
+    """The verbs' arguments after `x` (or the codes): `(labels,)` for a conditional model, else `()`."""
+    return (labels_for(model, x),) if is_conditional(model) else ()
+
+
+def _code_dtype(model):
+    return np.dtype(getattr(model, "code_dtype", "float32"))
 
 
 def _data(factory, x):
@@ -90,13 +130,17 @@ def check_build(factory, x=None):
     assert model.count_params() > 0, "the model has no parameters"
     assert tuple(model.encoder.inputs[0].shape[1:]) == tuple(model.sample_shape)
     # The built graph agrees with the declared shapes: encoder out = code = decoder in.
-    code_out = model.encoder.outputs[0].shape[1:]
-    assert tuple(code_out) == tuple(model.code_shape), (tuple(code_out), model.code_shape)
-    assert tuple(model.decoder.inputs[0].shape[1:]) == tuple(model.code_shape)
+    code_out = tuple(model.encoder.outputs[0].shape[1:])
+    code_in = tuple(model.decoder.inputs[0].shape[1:])
+    if _code_dtype(model) != np.float32:
+        # Discrete codes: one vector per index of the grid (the vectors the codebook replaces).
+        code_out, code_in = code_out[:-1], code_in[:-1]
+    assert code_out == tuple(model.code_shape), (code_out, model.code_shape)
+    assert code_in == tuple(model.code_shape), (code_in, model.code_shape)
     assert tuple(model.decoder.outputs[0].shape[1:]) == tuple(model.sample_shape)
     if model.latent_dim is not None:
         assert model.code_size == model.latent_dim, (model.code_size, model.latent_dim)
-    out = model(x[:2], training=False)
+    out = model(_inputs(model, x[:2]), training=False)
     assert tuple(out.shape) == (2,) + tuple(model.sample_shape), tuple(out.shape)
 
 
@@ -106,7 +150,7 @@ def check_fit(factory, x=None):
     _compile(model)
     seen = []
     callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(dict(logs)))
-    history = model.fit(x, x, epochs=2, batch_size=16, validation_data=(x[:16], x[:16]),
+    history = model.fit(*_pair(model, x), epochs=2, batch_size=16, validation_data=_pair(model, x[:16]),
                         callbacks=[callback], verbose=0)
     expected = {"loss", "reconstruction_loss", "val_loss", "val_reconstruction_loss"}
     assert expected <= set(history.history), f"missing logs: {expected - set(history.history)}"
@@ -118,9 +162,17 @@ def check_fit(factory, x=None):
 
 
 def check_fit_without_targets(factory, x=None):
-    """`fit(x)` trains on the input as its own target, like `fit(x, x)`."""
+    """`fit(x)` trains on the input as its own target, like `fit(x, x)`; a conditional model refuses it,
+    saying that it needs labels."""
     model, x = _data(factory, x)
     _compile(model)
+    if is_conditional(model):
+        try:
+            model.fit(x, epochs=1, batch_size=16, verbose=0)
+        except ValueError as e:
+            assert "label" in str(e), f"the error does not say that labels are needed: {e}"
+            return
+        raise AssertionError("a conditional model trained without labels")
     history = model.fit(x, epochs=1, batch_size=16, verbose=0)
     _finite(history.history["loss"], "the training loss")
 
@@ -130,14 +182,14 @@ def check_sample_weight(factory, x=None):
     model, x = _data(factory, x)
     _compile(model)
     n = len(x)
-    zero = model.evaluate(x, x, sample_weight=np.zeros(n, "float32"), batch_size=n, verbose=0,
+    zero = model.evaluate(*_pair(model, x), sample_weight=np.zeros(n, "float32"), batch_size=n, verbose=0,
                           return_dict=True)
     assert zero["reconstruction_loss"] == 0.0, f"zero weights left a loss: {zero}"
     penalty = zero.get(getattr(model, "penalty_name", None) or "", 0.0)
     np.testing.assert_allclose(zero["loss"], penalty, rtol=1e-5, atol=1e-7,
                                err_msg="with all-zero weights the loss is the penalty alone")
-    one = model.evaluate(x, x, batch_size=n, verbose=0, return_dict=True)
-    two = model.evaluate(x, x, sample_weight=np.full(n, 2.0, "float32"), batch_size=n, verbose=0,
+    one = model.evaluate(*_pair(model, x), batch_size=n, verbose=0, return_dict=True)
+    two = model.evaluate(*_pair(model, x), sample_weight=np.full(n, 2.0, "float32"), batch_size=n, verbose=0,
                          return_dict=True)
     # VAEs sample z in evaluation, so their figures agree in distribution only.
     rtol = 0.05 if is_vae(model) else 1e-4
@@ -147,7 +199,7 @@ def check_sample_weight(factory, x=None):
     # unchanged (a BatchNormalization layer's moving statistics follow the batch, as in Keras).
     if not penalty and not model.losses:
         before = [np.array(w) for w in model.trainable_weights]
-        model.fit(x, x, sample_weight=np.zeros(n, "float32"), epochs=1, batch_size=n, verbose=0)
+        model.fit(*_pair(model, x), sample_weight=np.zeros(n, "float32"), epochs=1, batch_size=n, verbose=0)
         for a, b in zip(before, model.trainable_weights):
             np.testing.assert_array_equal(a, b, err_msg="zero weights changed the model in fit")
 
@@ -156,9 +208,10 @@ def check_compiled_metric(factory, x=None):
     """A metric passed to `compile` is logged by `fit` and returned by `evaluate`."""
     model, x = _data(factory, x)
     _compile(model, metrics=["mae"])
-    history = model.fit(x, x, epochs=1, batch_size=16, validation_data=(x[:16], x[:16]), verbose=0)
+    history = model.fit(*_pair(model, x), epochs=1, batch_size=16, validation_data=_pair(model, x[:16]),
+                        verbose=0)
     assert {"mae", "val_mae"} <= set(history.history), f"no compiled metric in {sorted(history.history)}"
-    result = model.evaluate(x, x, verbose=0, return_dict=True)
+    result = model.evaluate(*_pair(model, x), verbose=0, return_dict=True)
     assert "mae" in result and 0 <= result["mae"] <= 1, result
 
 
@@ -166,22 +219,23 @@ def check_evaluate_predict(factory, x=None):
     """`evaluate`, `predict` and the shared verbs agree, with float32 outputs of the right shapes."""
     model, x = _data(factory, x)
     _compile(model)
-    result = model.evaluate(x, x, verbose=0, return_dict=True)
+    result = model.evaluate(*_pair(model, x), verbose=0, return_dict=True)
     _finite(result["loss"], "the evaluation loss")
-    recon = model.predict(x, verbose=0)
+    recon = model.predict(_inputs(model, x), verbose=0)
     assert recon.shape == x.shape, (recon.shape, x.shape)
-    codes = model.encode(x)
+    given = _given(model, x)
+    codes = model.encode(x, *given)
     assert codes.shape == (len(x),) + tuple(model.code_shape)
-    assert codes.dtype == np.float32, codes.dtype
-    decoded = model.decode(codes)
-    reconstructed = model.reconstruct(x)
+    assert codes.dtype == _code_dtype(model), codes.dtype
+    decoded = model.decode(codes, *given)
+    reconstructed = model.reconstruct(x, *given)
     assert reconstructed.dtype == np.float32, reconstructed.dtype
     np.testing.assert_allclose(reconstructed, recon, atol=1e-5)
     assert decoded.shape[0] == len(x)
     if model.decodes_from_code_alone:
         # No corruption or sampling at inference: reconstruct == decode(encode(x)).
         np.testing.assert_allclose(decoded, reconstructed, atol=1e-5)
-    err = model.reconstruction_error(x)
+    err = model.reconstruction_error(x, *given)
     assert err.shape == (len(x),) and np.all(err >= 0)
 
 
@@ -217,13 +271,20 @@ def check_saved_model(factory, x=None):
     """A `.keras` file round trip gives the same class and identical outputs."""
     model, x = _data(factory, x)
     _compile(model)
-    model.fit(x, x, epochs=1, batch_size=16, verbose=0)
+    model.fit(*_pair(model, x), epochs=1, batch_size=16, verbose=0)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         model.save(path)
         loaded = keras.models.load_model(path)
     assert type(loaded) is type(model)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(_inputs(model, x), verbose=0),
+                               model.predict(_inputs(model, x), verbose=0), atol=1e-6)
+
+
+def _encoder_inputs(model, x):
+    if is_conditional(model):
+        return [x, np.eye(model.num_classes, dtype="float32")[labels_for(model, x)]]
+    return x
 
 
 def _check_policy(factory, x, policy):
@@ -231,18 +292,19 @@ def _check_policy(factory, x, policy):
     with dtype_policy(policy):
         model, x = _data(factory, x)
         # The policy reaches the layers (they compute in half precision) ...
-        raw = model.encoder(x[:4], training=False)
+        raw = model.encoder(_encoder_inputs(model, x[:4]), training=False)
         raw = raw[0] if isinstance(raw, (list, tuple)) else raw
         assert keras.backend.standardize_dtype(raw.dtype) == compute, (raw.dtype, compute)
         # ... and the loss is computed in float32.
-        loss = model.compute_loss(x=x[:4], y=x[:4], y_pred=model(x[:4], training=True))
+        loss = model.compute_loss(x=x[:4], y=x[:4], y_pred=model(_inputs(model, x[:4]), training=True))
         assert keras.backend.standardize_dtype(loss.dtype) == "float32", loss.dtype
         _compile(model)
-        history = model.fit(x, x, epochs=1, batch_size=16, validation_data=(x[:16], x[:16]), verbose=0)
+        history = model.fit(*_pair(model, x), epochs=1, batch_size=16, validation_data=_pair(model, x[:16]),
+                            verbose=0)
         _finite(history.history["loss"], f"the training loss under {policy}")
         _finite(history.history["val_loss"], f"the validation loss under {policy}")
-        codes, recon = model.encode(x), model.reconstruct(x)
-    assert codes.dtype == np.float32 and recon.dtype == np.float32, (codes.dtype, recon.dtype)
+        codes, recon = model.encode(x, *_given(model, x)), model.reconstruct(x, *_given(model, x))
+    assert codes.dtype == _code_dtype(model) and recon.dtype == np.float32, (codes.dtype, recon.dtype)
     _finite(recon, f"the reconstruction under {policy}")
 
 
@@ -260,7 +322,7 @@ def check_jit_compile(factory, x=None):
     """Trains with `jit_compile=True` (XLA on TensorFlow and JAX; torch.compile on PyTorch)."""
     model, x = _data(factory, x)
     _compile(model, jit_compile=True)
-    history = model.fit(x, x, epochs=1, batch_size=16, verbose=0)
+    history = model.fit(*_pair(model, x), epochs=1, batch_size=16, verbose=0)
     _finite(history.history["loss"], "the training loss with jit_compile")
 
 
@@ -268,7 +330,7 @@ def check_steps_per_execution(factory, x=None):
     """Trains with `steps_per_execution=2`, as fast input paths ask."""
     model, x = _data(factory, x)
     _compile(model, steps_per_execution=2)
-    history = model.fit(x, x, epochs=1, batch_size=8, verbose=0)
+    history = model.fit(*_pair(model, x), epochs=1, batch_size=8, verbose=0)
     _finite(history.history["loss"], "the training loss with steps_per_execution")
 
 

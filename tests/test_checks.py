@@ -27,7 +27,10 @@ SLOW_HERE = ((check_mixed_float16, check_mixed_bfloat16, check_jit_compile)
 # The residual colour family is the heaviest to check (about 2 minutes of the default run on
 # TensorFlow): there its whole suite is marked slow and runs in `.ci/run`'s TensorFlow slow lane, and
 # the JAX and PyTorch blocks check it among the non-slow tests.
-HEAVY_HERE = [v for v in list_variants() if v.startswith("resnet")] if keras.backend.backend() == "tensorflow" else []
+# The VQ-VAE (built on the same trunks) and the conditional VAE (about 25 s) join it there, to keep the
+# default run under its ceiling.
+HEAVY_HERE = ([v for v in list_variants() if v.startswith("resnet") or v in ("vqvae", "cvae")]
+              if keras.backend.backend() == "tensorflow" else [])
 
 
 @parametrize_with_checks([v for v in list_variants() if v not in HEAVY_HERE], slow=SLOW_HERE)

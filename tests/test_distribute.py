@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     sys.path.insert(0, sys.argv[1])
-    from keras_ae.testing import small_inputs, small_model
+    from keras_ae.testing import labels_for, small_inputs, small_model
 
     out = {}
     NOISE_SEEDS = [int(s) for s in sys.argv[2].split(",")]
@@ -36,7 +36,8 @@ SCRIPT = textwrap.dedent("""
                 model = small_model(variant, **kw)
                 model.compile(optimizer=keras.optimizers.SGD(0.1))
             xs = small_inputs(model, n=32, seed=0)  # the same values under both strategies
-            h = model.fit(xs, xs, epochs=1, batch_size=32, shuffle=False, verbose=0)
+            ys = xs if labels_for(model, xs) is None else labels_for(model, xs)  # a conditional model's labels
+            h = model.fit(xs, ys, epochs=1, batch_size=32, shuffle=False, verbose=0)
             results.append((h.history["loss"][0], [w.tolist() for w in model.get_weights()[:4]],
                             strategy.num_replicas_in_sync))
         (l1, w1, n1), (l2, w2, n2) = results
@@ -55,7 +56,7 @@ SCRIPT = textwrap.dedent("""
                 for v, w in zip(model.trainable_variables, initial.trainable_variables):
                     v.assign(w)  # not set_weights: that would also copy the sampling seed's state
                 model.compile(optimizer=keras.optimizers.SGD(0.1))
-                model.fit(xs, xs, epochs=1, batch_size=32, shuffle=False, verbose=0)
+                model.fit(xs, ys, epochs=1, batch_size=32, shuffle=False, verbose=0)
                 out[variant]["noise_weight_diffs"].append(diff(w1, [w.tolist() for w in model.get_weights()[:4]]))
     print("RESULT" + json.dumps(out))
 """)

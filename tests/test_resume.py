@@ -36,9 +36,11 @@ def _draws_noise(variant):
 # On TensorFlow, every variant and the staged (pretraining) resume. On JAX and PyTorch, the variants whose
 # training draws noise (their generators' states are the backend's own), plus `undercomplete` for the
 # weights, optimizer and data order; the rest of the resume path does not depend on the backend.
-VARIANTS = list_variants() + ["stacked_pretrain"]
+# The worker trains on unlabelled pipelines, so conditional variants (which need labels) are left out.
+_UNLABELLED = [v for v in list_variants() if not getattr(REGISTRY[v], "conditional", False)]
+VARIANTS = _UNLABELLED + ["stacked_pretrain"]
 if keras.backend.backend() != "tensorflow":
-    VARIANTS = [v for v in list_variants() if v == "undercomplete" or _draws_noise(v)]
+    VARIANTS = [v for v in _UNLABELLED if v == "undercomplete" or _draws_noise(v)]
 
 
 def _phase(tmp, phase, variants, expect_kill=False):

@@ -126,8 +126,8 @@ class _ResNetShape:
         h, w = self.input_shape[0] + t + b, self.input_shape[1] + l + r
         return (h // step, w // step, self.filters[-1])
 
-    def encoder_trunk(self, inp):
-        """The encoder up to its flattened feature map."""
+    def encoder_trunk(self, inp, flatten=True):
+        """The encoder up to its flattened feature map (`flatten=False`: the map itself, as `VQVAE` uses)."""
         dtype = self.dtype_policy
         x = inp
         if any(p for pair in self.padding for p in pair):
@@ -138,6 +138,8 @@ class _ResNetShape:
             for b in range(self.blocks_per_stage):
                 x = residual_block(x, self.norm, self.activation, f"enc_{s}_{b}", dtype)
         x = _norm_act(x, self.norm, self.activation, "enc_out", dtype)
+        if not flatten:
+            return x
         return keras.layers.Flatten(name="flatten", dtype=dtype)(x)
 
     def decoder_trunk(self, z):
@@ -145,6 +147,11 @@ class _ResNetShape:
         dtype = self.dtype_policy
         x = keras.layers.Dense(math.prod(self._map_shape), name="project", dtype=dtype)(z)
         x = keras.layers.Reshape(self._map_shape, name="unflatten", dtype=dtype)(x)
+        return self.decoder_stages(x)
+
+    def decoder_stages(self, x):
+        """The decoder from the smallest feature map to the image, cropped to `input_shape`."""
+        dtype = self.dtype_policy
         for s in reversed(range(len(self.filters))):
             for b in range(self.blocks_per_stage):
                 x = residual_block(x, self.norm, self.activation, f"dec_{s}_{b}", dtype)
