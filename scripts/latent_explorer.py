@@ -45,9 +45,8 @@ else:
 # %%
 from keras_ae.widgets import latent_explorer  # noqa: E402
 
-explorer = latent_explorer(vae, seed=0)
-explorer.randomize()
-save(explorer.figure(), args, "latent_explorer.png")  # a snapshot, as a figure
+explorer = latent_explorer(vae, seed=0)  # at z = 0, the prior's mean
+snapshot = save(explorer.figure(), args, "latent_explorer.png")  # a snapshot, as a figure
 
 # %% [markdown]
 # ## Move the sliders, or press "dream" for a slow random walk through z
