@@ -45,21 +45,33 @@ def bce_per_sample(x, recon):
     return -ops.sum(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p), axis=-1)
 
 
+def _log1p(a):
+    """`log(1 + a)` for `a >= 0`, accurate for small `a` (Goldberg's `a * log(u) / (u - 1)`, `u = 1 + a`)."""
+    u = a + 1.0
+    return ops.where(u == 1.0, a, a * ops.log(u) / ops.where(u == 1.0, 1.0, u - 1.0))
+
+
+def _expm1(y):
+    """`exp(y) - 1`, accurate for small `y` (`2 t / (1 - t)` with `t = tanh(y / 2)` there)."""
+    t = ops.tanh(ops.clip(y, -1.0, 1.0) * 0.5)
+    return ops.where(ops.abs(y) < 0.5, 2.0 * t / (1.0 - t), ops.exp(y) - 1.0)
+
+
 def yeo_johnson(x, lambdas):
     """scikit-learn's Yeo-Johnson transform (`PowerTransformer(standardize=False)`) with fitted `lambdas`.
 
-    Written with `expm1`/`log1p` (`((1 + x)**l - 1) / l = expm1(l * log1p(x)) / l`), which keeps float32
-    accurate where a small lambda would cancel. The lambda-is-0 (or 2) cases are chosen per column, as
-    scikit-learn chooses them.
+    Written as `((1 + x)**l - 1) / l = expm1(l * log1p(x)) / l`, with `expm1` and `log1p` made of ops
+    every exporter has (ONNX has neither), which keeps float32 accurate where a small lambda would
+    cancel. The lambda-is-0 (or 2) cases are chosen per column, as scikit-learn chooses them.
     """
     lam = np.asarray(lambdas, dtype="float64")
     eps = np.spacing(1.0)
     pos_log, neg_log = np.abs(lam) < eps, np.abs(lam - 2.0) < eps
     lp = constant(np.where(pos_log, 1.0, lam))  # no division by a zero lambda: that column takes log1p
     ln = constant(np.where(neg_log, 1.0, 2.0 - lam))
-    a = ops.log1p(ops.abs(x))  # log1p(x) for x >= 0, log1p(-x) for x < 0
-    pos = ops.where(constant(pos_log), a, ops.expm1(a * lp) / lp)
-    neg = -ops.where(constant(neg_log), a, ops.expm1(a * ln) / ln)
+    a = _log1p(ops.abs(x))  # log1p(x) for x >= 0, log1p(-x) for x < 0
+    pos = ops.where(constant(pos_log), a, _expm1(a * lp) / lp)
+    neg = -ops.where(constant(neg_log), a, _expm1(a * ln) / ln)
     return ops.where(x >= 0, pos, neg)
 
 
@@ -91,10 +103,16 @@ def smoothing_matrix(size, sigma):
 def smooth(images, matrix):
     """`scipy.ndimage.gaussian_filter(images, (0, sigma, sigma, 0))` for `(batch, side, side, c)` images,
     with `matrix = smoothing_matrix(side, sigma)`."""
-    s = constant(matrix)
-    chw = ops.transpose(images, (0, 3, 1, 2))
-    out = ops.matmul(ops.matmul(s, chw), ops.transpose(s))
-    return ops.transpose(out, (0, 2, 3, 1))
+    # Plain 2-D products with the constant (a Dense layer's): a broadcast batched product corrupted memory in
+    # TensorFlow's SavedModel, and tf2onnx mishandles TF's tensordot.
+    s_t, side = constant(matrix.T), int(matrix.shape[0])
+
+    def along_last(v):
+        return ops.reshape(ops.matmul(ops.reshape(v, (-1, side)), s_t), (-1,) + tuple(v.shape[1:]))
+
+    v = along_last(ops.transpose(images, (0, 2, 3, 1)))  # (batch, w, c, h): smoothed along h
+    v = along_last(ops.transpose(v, (0, 3, 2, 1)))  # (batch, h, c, w): smoothed along w
+    return ops.transpose(v, (0, 1, 3, 2))
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -105,7 +123,8 @@ class NearestNeighbourDistance(keras.layers.Layer):
     `reference` rows, `ops.top_k` of the `k` smallest, and their largest
     (`method="largest"`, PyOD's default) or mean (`"mean"`). The reference
     rows are a constant of the layer (float32), centred on their mean first so
-    the expanded form `|x|^2 - 2 x.r + |r|^2` loses less to rounding.
+    the expanded form `|x|^2 - 2 x.r + |r|^2` that finds the nearest rows loses
+    less to rounding; their distances are then computed from the differences.
 
     Args:
         reference: `(m, d)` rows, `m >= k`.
@@ -128,12 +147,21 @@ class NearestNeighbourDistance(keras.layers.Layer):
         self.reference_sq = (self.reference ** 2).sum(axis=1)
 
     def call(self, x):
-        x = ops.cast(x, "float32") - constant(self.centre)
-        # Tensors on the left of every operator, so a NumPy constant never converts a tensor to an array.
-        sq = (ops.sum(ops.square(x), axis=-1, keepdims=True) - ops.matmul(x, constant(2.0 * self.reference.T))
-              + constant(self.reference_sq[None, :]))
-        nearest, _ = ops.top_k(-sq, self.k)  # the k smallest squared distances, negated
-        dist = ops.sqrt(ops.maximum(-nearest, 0.0))
+        # Keras ops, never an operator, between a tensor and a NumPy constant: an operator lets NumPy convert
+        # the tensor (which PyTorch refuses while it traces).
+        x = ops.subtract(ops.cast(x, "float32"), constant(self.centre))
+        sq = ops.add(ops.subtract(ops.sum(ops.square(x), axis=-1, keepdims=True),
+                                  ops.matmul(x, constant(2.0 * self.reference.T))),
+                     constant(self.reference_sq[None, :]))
+        if keras.backend.backend() == "jax":
+            # JAX lowers top_k to a composite op that TensorFlow's SavedModel loader cannot read: a sort
+            index = ops.argsort(sq, axis=-1)[:, : self.k]
+        else:
+            index = ops.top_k(ops.negative(sq), self.k)[1]  # the k nearest rows
+        # Their distances again, from the differences: near 0 the expanded form's rounding (1e-7 of |x|^2)
+        # would be 1e-3 after the square root.
+        diff = ops.subtract(ops.expand_dims(x, 1), ops.take(constant(self.reference), index, axis=0))
+        dist = ops.sqrt(ops.sum(ops.square(diff), axis=-1))
         return dist[:, -1] if self.method == "largest" else ops.mean(dist, axis=-1)
 
     def compute_output_shape(self, input_shape):

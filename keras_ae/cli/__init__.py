@@ -2,7 +2,7 @@
 
 `parser` reads the command line and chooses the backend without importing Keras;
 `commands` runs a parsed command line, with one module per group of commands beside it:
-`catalog` (list, info), `train`, `scoring` (score, export) and `figures` (sample,
+`catalog` (list, info), `train`, `scoring` (score), `exporting` (export) and `figures` (sample,
 reconstruct, demo, notebooks). `python -m keras_ae.cli` is the `keras-ae` console script.
 """
 

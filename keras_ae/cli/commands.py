@@ -11,7 +11,7 @@ from keras_ae.cli.common import CLIError
 COMMANDS = {
     "list": "catalog:cmd_list", "info": "catalog:cmd_info",
     "train": "train:cmd_train",
-    "score": "scoring:cmd_score", "export": "scoring:cmd_export",
+    "score": "scoring:cmd_score", "export": "exporting:cmd_export",
     "sample": "figures:cmd_sample", "reconstruct": "figures:cmd_reconstruct", "demo": "figures:cmd_demo",
     "notebooks": "figures:cmd_notebooks",
 }

@@ -146,14 +146,20 @@ def build_parser():
                    help="label scores above this as anomalies (default: the threshold fitted in training)")
     p.add_argument("--out", default="scores.csv", help="output CSV (default scores.csv)")
 
-    p = sub.add_parser("export", help="export a model's encoder, decoder or anomaly scorer (ONNX, SavedModel...)",
+    p = sub.add_parser("export", help="export a model's encoder, decoder or scorer, or a whole detector (ONNX, "
+                                      "SavedModel, LiteRT, OpenVINO...)",
                        description="Export a deterministic part of a model: encoder (x -> code; a VAE's "
                                    "posterior mean), decoder (code -> x) or scorer (x -> mean squared "
-                                   "reconstruction error per sample).")
-    p.add_argument("model", help="a zoo name (keras-ae list) or a .keras file")
-    p.add_argument("--part", choices=("encoder", "decoder", "scorer"), default="scorer")
-    p.add_argument("--format", choices=("onnx", "tf_saved_model", "litert", "openvino"), default="onnx")
-    p.add_argument("--out", required=True, help="a .onnx/.tflite/.xml file, or a folder for tf_saved_model")
+                                   "reconstruction error per sample); or, from a detector file, the whole "
+                                   "detector (x -> its score and its threshold, two outputs). The formats a "
+                                   "backend exports (choose it with $KERAS_BACKEND): ONNX and OpenVINO from "
+                                   "all three, tf_saved_model from TensorFlow and JAX, litert from TensorFlow, "
+                                   "torch (.pt2) from PyTorch.")
+    p.add_argument("model", help="a zoo name (keras-ae list) or a .keras file (a detector file for --part detector)")
+    p.add_argument("--part", choices=("encoder", "decoder", "scorer", "detector"), default="scorer")
+    p.add_argument("--format", choices=("onnx", "tf_saved_model", "litert", "openvino", "torch"), default="onnx")
+    p.add_argument("--out", required=True,
+                   help="a .onnx/.tflite/.xml (with a .bin beside it)/.pt2 file, or a folder for tf_saved_model")
     p.add_argument("--force", action="store_true",
                    help="tf_saved_model: replace an existing folder that is not a SavedModel keras-ae wrote "
                         "(never the current folder, home, or one that holds either)")

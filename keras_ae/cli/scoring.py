@@ -1,4 +1,4 @@
-"""`keras-ae score` and `keras-ae export`: a saved detector's scores, and deployable model parts."""
+"""`keras-ae score`: a saved detector's scores (`keras-ae export` is in `exporting`)."""
 
 import sys
 
@@ -83,42 +83,3 @@ def cmd_score(args):
     print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "
           f"{threshold:.6g} ({detector.score_kind}); wrote {out}")
 
-
-def _other_score_warning(path, part):
-    """For a detector file whose score is not its model's plain squared reconstruction error (a
-    RestorationDetector, a TabularDetector, a detector scoring by bce or the -ELBO), the warning that the
-    exported "scorer" computes that error and not the detector's score; None otherwise."""
-    from keras_ae.anomaly import describe_detector_file
-
-    if part != "scorer":
-        return None
-    try:
-        described = describe_detector_file(path)
-    except (ValueError, OSError):
-        return None  # not a readable detector file: keras's own loader says what is wrong
-    if described is None:
-        return None  # a plain model file
-    kind, scoring = described["kind"], described.get("scoring", "mse")
-    if kind in ("ReconstructionDetector", "AnomalyDetector") and scoring == "mse":
-        return None
-    what = kind if kind not in ("ReconstructionDetector", "AnomalyDetector") else f"detector scoring by {scoring!r}"
-    return (f"{path} holds a {what}: the exported scorer computes its model's mean squared reconstruction "
-            "error, not the detector's score, so the detector's threshold does not apply to it")
-
-
-def cmd_export(args):
-    from keras_ae.export import check_saved_model_folder, export
-
-    if args.format == "tf_saved_model":
-        check_saved_model_folder(args.out, args.force)  # before the model is loaded
-    if args.model.endswith(".keras"):
-        warning = _other_score_warning(args.model, args.part)
-        if warning:
-            print(f"keras-ae: warning: {warning}", file=sys.stderr)
-    model = load_model_or_zoo(args.model)
-    try:
-        path = export(model, args.out, part=args.part, format=args.format, force=args.force)
-    except ImportError as e:
-        raise CLIError(f"the {args.format} export needs a package that is not installed ({e}); "
-                       "`pip install keras-ae[export]` brings onnx, onnxruntime and tf2onnx") from None
-    print(f"Wrote the {args.part} of {args.model} to {path} ({args.format})")
