@@ -30,7 +30,7 @@ WORKER = os.path.join(os.path.dirname(__file__), "resume_worker.py")
 def _draws_noise(variant):
     """Whether training draws from the backend's random generators (a VAE's sampling, a denoiser's noise)."""
     cls = REGISTRY[variant]
-    return cls.generative or hasattr(cls, "_store_noise")
+    return cls.generative or hasattr(cls, "_store_noise") or getattr(cls, "draws_noise", False)
 
 
 # On TensorFlow, every variant and the staged (pretraining) resume. On JAX and PyTorch, the variants whose

@@ -194,6 +194,9 @@ class ConditionalVAE(VAE):
         return super()._check_arg(x, name)
 
     def _check_first_batch(self, data, name):
+        # As BaseAutoencoder's, but only the images: the batch's second part is labels.
+        if callable(getattr(data, "set_epoch", None)):
+            return  # keras-ae's own pipelines: checked when made, and reading one moves its epoch on
         try:
             batch = data[0] if hasattr(data, "__getitem__") and not hasattr(data, "take") else next(iter(data.take(1)))
         except Exception:

@@ -197,6 +197,8 @@ class VQVAE(_ResNetShape, BaseAutoencoder):
     """
 
     latent_dim_optional = True
+    # Training draws random numbers (the restarts' picks), per replica under a distribution strategy.
+    draws_noise = True
     code_dtype = "int32"  # the code is a grid of indices (keras_ae.testing reads this)
     # No residual blocks: the ResNet variants' checks cover them, and the check suite compiles many steps.
     test_config = dict(input_shape=(8, 8, 1), filters=(4,), blocks_per_stage=0, num_codes=8, embedding_dim=3,
