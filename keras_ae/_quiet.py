@@ -72,23 +72,26 @@ def import_keras():
 
 
 class _QuietKerasImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """A one-shot import hook: the first `import keras`, by anyone, runs with the noise held back.
+    """A one-shot import hook: the first `import keras` (or of `name`), by anyone, runs with the noise held back.
 
     `import keras_ae` does not import Keras (it takes well under a second), so the user's own
     `import keras` after it, or keras-ae's first model, is what loads the backend: this hook holds
     back its start-up lines either way, then calls `after` (keras-ae registers its classes there).
-    It wraps the real loader for that one import only and removes itself at once.
+    It wraps the real loader for that one import only and removes itself at once. Under JAX and
+    PyTorch, a second one waits for `tensorflow`, which Keras and keras-ae import later, on demand
+    (`tf.data` input, a SavedModel): its start-up lines are the same.
     """
 
-    def __init__(self, after=None):
+    def __init__(self, after=None, name="keras"):
         self.after = after
+        self.name = name
         self.inner = None
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
+        if fullname != self.name:
             return None
-        uninstall_keras_hook()
-        spec = importlib.util.find_spec("keras")
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+        spec = importlib.util.find_spec(self.name)
         if spec is None or spec.loader is None:
             return spec
         self.inner, spec.loader = spec.loader, self
@@ -107,13 +110,22 @@ class _QuietKerasImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 def install_keras_hook(after=None):
     """Hold back the start-up noise of the first `import keras` from now on; then call `after()`."""
-    if "keras" in sys.modules or any(isinstance(f, _QuietKerasImport) for f in sys.meta_path):
+    if "keras" in sys.modules or any(isinstance(f, _QuietKerasImport) and f.name == "keras" for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _QuietKerasImport(after))
 
 
 def uninstall_keras_hook():
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _QuietKerasImport)]
+    sys.meta_path[:] = [f for f in sys.meta_path if not (isinstance(f, _QuietKerasImport) and f.name == "keras")]
+
+
+def install_tensorflow_hook():
+    """Hold back TensorFlow's start-up noise at its first import from now on (a backend other than
+    TensorFlow imports it later, if at all)."""
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None \
+            or any(isinstance(f, _QuietKerasImport) and f.name == "tensorflow" for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietKerasImport(name="tensorflow"))
 
 
 _devices_started = False
@@ -133,6 +145,7 @@ def start_devices():
     import keras
 
     if keras.backend.backend() != "tensorflow":
+        install_tensorflow_hook()
         return
     with held_stderr():
         import tensorflow as tf

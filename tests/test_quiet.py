@@ -1,6 +1,12 @@
 """The backend's start-up noise is held back; every other line written to stderr meanwhile comes through."""
 
+import importlib.util
 import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
 
 from keras_ae import _quiet
 
@@ -41,3 +47,23 @@ def test_everything_with_the_environment_variable(capfd, monkeypatch):
     with _quiet.held_stderr():
         os.write(2, (NOISE[1] + "\n").encode())
     assert capfd.readouterr().err == NOISE[1] + "\n"
+
+
+@pytest.mark.slow  # trains the tabular recipe for an epoch in a fresh process: 15 to 60 s
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_train_on_a_csv_is_as_quiet_on_jax_and_torch_as_on_tensorflow(backend, tmp_path):
+    """Issue 37's repro: under --backend auto (JAX for a CSV) TensorFlow, imported later on demand, printed its
+    absl preamble and cudart line; its first import is held back on every backend now."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "t.csv", rng.normal(size=(40, 4)), delimiter=",", fmt="%.5f")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", _quiet.ENV, "KERAS_BACKEND")}
+    proc = subprocess.run([sys.executable, "-m", "keras_ae.cli", "train", "--data", "t.csv", "--backend", backend,
+                           "--epochs", "1", "--out", "t.keras"], capture_output=True, text=True, env=env,
+                          cwd=str(tmp_path), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert f"({backend} backend)" in proc.stdout  # trained on the backend asked for
+    noise = [line for line in proc.stderr.splitlines() if _quiet.NOISE.match(line) or "absl" in line
+             or "cudart" in line or "cuda drivers" in line]
+    assert noise == [], proc.stderr
