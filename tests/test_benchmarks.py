@@ -52,14 +52,16 @@ def test_benchmarks_need_a_choice(args, message, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_tabular_benchmark_quick(tmp_path):
-    """One data set, one seed, 20 epochs: the tabular comparison runs and is reported."""
+    """One data set, one seed, both protocols: the tabular comparison runs and is reported."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--tabular", "--quick", "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     t = json.loads((tmp_path / "results.json").read_text())["tabular"]
-    assert [r["normal_class"] for r in t["rows"]] == [0, 1] and t["tasks"] == 2
-    assert all(0.5 < r["keras_ae"] <= 1 and 0.5 < r["isolation_forest"] <= 1 for r in t["rows"])
+    semi = [r for r in t["rows"] if r["protocol"] == "semi_supervised"]
+    assert [r["normal_class"] for r in semi] == [0, 1] and t["summary"]["semi_supervised"]["tasks"] == 2
+    assert all(0.5 < r[d] <= 1 and r[d + "_seconds"] > 0 for r in semi for d in ("keras_ae", "isolation_forest"))
+    assert t["summary"]["contaminated"]["tasks"] == 2
     text = (tmp_path / "RESULTS.md").read_text()
     assert "## Tabular anomaly detection" in text and "`breast_cancer`" in text
 

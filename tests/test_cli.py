@@ -146,6 +146,7 @@ def test_train_and_score_a_table(tmp_path, capsys):
                           str(model)], capsys)
     assert code == 0, err
     assert "tabular recipe" in out and "300 samples, 30 features" in out
+    assert "Epoch 1/30" in out  # progress (a line per epoch off a terminal), not silence
     assert isinstance(TabularDetector.load(str(model)), TabularDetector)
     code, out, err = run(["score", str(model), "--data", str(tmp_path / "new.csv"), "--out",
                           str(tmp_path / "s.csv")], capsys)

@@ -165,7 +165,9 @@ def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
     auroc = roc_auc_score(is_anomaly, det.decision_function(x_eval))
     assert auroc > 0.8, auroc  # a random score gives 0.5
     assert det.score_map(x_eval[:4]).shape == (4, 30)
-    assert det.lambdas_.shape == (30,) and det.scoring_ == "mse+mahalanobis"
+    assert det.lambdas_ is None and det.scoring_ == "knn+code" and det.reference_.shape == (200, 30)
+    power = TabularDetector(preprocessing="power", scoring="mse+mahalanobis", epochs=5, random_state=0).fit(x_train)
+    assert power.lambdas_.shape == (30,) and power.reference_ is None
     plain = TabularDetector(preprocessing="standard", scoring="mse", epochs=20, random_state=0).fit(x_train)
     np.testing.assert_allclose(plain.mean_, x_train.mean(0))
     assert plain.lambdas_ is None
@@ -185,6 +187,70 @@ def test_tabular_detector_saves_its_scaling(cancer, tmp_path):
     assert isinstance(AnomalyDetector.load(str(tmp_path / "t.keras")), TabularDetector)
     assert clone(det).get_params() == det.get_params()
     assert back.get_params() == det.get_params() and back.epochs == 5 and back.random_state == 1
+
+
+def _mean_knn(reference, query, k, leave_out_self=False):
+    """Brute force: the mean distance of each query row to its k nearest reference rows (itself left out)."""
+    d = np.sqrt(((query[:, None, :].astype("float64") - reference[None].astype("float64")) ** 2).sum(-1))
+    if leave_out_self:
+        np.fill_diagonal(d, np.inf)
+    return np.sort(d, axis=1)[:, :k].mean(axis=1)
+
+
+def test_tabular_score_is_the_knn_distance_plus_the_code_distance():
+    """The default score: kNN distance of the standardized row + kNN distance of its code, each divided by its
+    median over the training rows, each training row left out of its own neighbours (so the threshold is set
+    on scores like those of new rows)."""
+    rng = np.random.default_rng(0)
+    x, x_new = rng.normal(size=(40, 4)) * [1, 10, 100, 0.1], rng.normal(size=(7, 4)) * [1, 10, 100, 0.1]
+    det = TabularDetector(epochs=2, patience=1, hidden_units=(4,), n_neighbors=3).fit(x)
+    z, z_new = det._standardize(x), det._standardize(x_new)
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
+    codes, codes_new = np.asarray(det.model_.encode(z)), np.asarray(det.model_.encode(z_new))
+    knn_train, code_train = _mean_knn(z, z, 3, True), _mean_knn(codes, codes, 3, True)
+    np.testing.assert_allclose(det.score_scales_, [np.median(knn_train), np.median(code_train)], rtol=1e-5)
+    np.testing.assert_allclose(det.decision_scores_, knn_train / det.score_scales_[0]
+                               + code_train / det.score_scales_[1], rtol=1e-5)
+    expected = _mean_knn(z, z_new, 3) / det.score_scales_[0] + _mean_knn(codes, codes_new, 3) / det.score_scales_[1]
+    np.testing.assert_allclose(det.decision_function(x_new), expected, rtol=1e-5)
+    # The exportable graph (keras_ae.export) computes the same score.
+    graph = det.scoring_model()(x_new.astype("float32"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(graph["score"]), expected, rtol=1e-4)
+    mse = TabularDetector(epochs=2, patience=1, hidden_units=(4,), scoring="knn+mse").fit(x)
+    z = mse._standardize(x_new)
+    np.testing.assert_allclose(mse.decision_function(x_new), _mean_knn(mse.reference_, z, 5) / mse.score_scales_[0]
+                               + mse.model_.reconstruction_error(z, "mse") / mse.score_scales_[1], rtol=1e-5)
+    with pytest.raises(ValueError, match="`n_neighbors` must be smaller than the number of training samples"):
+        TabularDetector(epochs=1, n_neighbors=40).fit(x)
+
+
+def test_tabular_contamination_leaves_the_top_rows_out_of_the_reference():
+    """PyOD's use: 10% of the training rows are anomalies. With contamination=0.1 the rows scored in the top 10%
+    leave the kNN reference, and the threshold is the 90th percentile; None keeps every row."""
+    rng = np.random.default_rng(0)
+    normal, far = rng.normal(size=(54, 4)), rng.normal(size=(6, 4)) + 8.0
+    x = np.concatenate([normal, far])
+    kept = TabularDetector(epochs=2, patience=1, hidden_units=(4,)).fit(x)
+    assert len(kept.reference_) == 60
+    det = TabularDetector(epochs=2, patience=1, hidden_units=(4,), contamination=0.1).fit(x)
+    assert len(det.reference_) == 54
+    z_far = det._standardize(far)
+    assert not any(np.any(np.all(np.isclose(det.reference_, row, atol=1e-6), axis=1)) for row in z_far)
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 90))
+    assert det.labels_[-6:].tolist() == [1] * 6 and det.labels_[:54].sum() == 0
+    # The far rows are no longer each other's neighbours: they score higher than with the whole reference.
+    assert det.decision_scores_[-6:].min() / np.median(det.decision_scores_[:54]) > (
+        kept.decision_scores_[-6:].min() / np.median(kept.decision_scores_[:54]))
+
+
+def test_tabular_training_shows_progress(capsys):
+    """verbose=2 (what `keras-ae train --data t.csv` passes when stdout is not a terminal): a line per epoch."""
+    x = np.random.default_rng(0).normal(size=(30, 4))
+    TabularDetector(epochs=2, patience=1, hidden_units=(4,), verbose=2).fit(x)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "val_loss" in out
+    TabularDetector(epochs=2, patience=1, hidden_units=(4,)).fit(x)
+    assert "Epoch" not in capsys.readouterr().out
 
 
 def test_tabular_detector_errors(cancer):

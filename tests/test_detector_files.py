@@ -56,6 +56,14 @@ def plain_file(tmp_path_factory, mnist_sample):
 def tabular_file(tmp_path_factory):
     x = np.random.default_rng(0).lognormal(size=(40, 6))
     path = str(tmp_path_factory.mktemp("tabular") / "table.keras")
+    return TabularDetector(epochs=2, patience=1, hidden_units=(8,), latent_dim=2, preprocessing="power",
+                           scoring="mse+mahalanobis").fit(x).save(path)  # the former defaults: no reference rows
+
+
+@pytest.fixture(scope="module")
+def knn_file(tmp_path_factory):
+    x = np.random.default_rng(1).normal(size=(30, 5))
+    path = str(tmp_path_factory.mktemp("knn") / "knn.keras")
     return TabularDetector(epochs=2, patience=1, hidden_units=(8,), latent_dim=2).fit(x).save(path)
 
 
@@ -117,7 +125,8 @@ def test_an_edited_plain_detector_file_names_the_field(plain_file, tmp_path, edi
     (edited(restoration={}), r"settings field 'restoration' is not a field of a TabularDetector file"),
     (edited(params__epochs="abc"), r"settings field 'params.epochs' is invalid: `epochs` must be a positive"),
     (edited(params__depth=3), r"settings field 'params.depth' is not a saved setting of a TabularDetector"),
-    (edited(scoring="mse+l1"), r"settings field 'scoring' must be one of \['mse', 'mse\+mahalanobis'\]"),
+    (edited(scoring="mse+l1"), r"settings field 'scoring' must be one of \['knn\+code', 'knn\+mse', 'mse', "
+                               r"'mse\+mahalanobis'\]"),
 ])
 def test_an_edited_tabular_detector_file_names_the_field(tabular_file, tmp_path, edit, message):
     path = rewrite(tabular_file, tmp_path / "edited.keras", edit)
@@ -151,7 +160,7 @@ def test_files_written_before_the_kind_was_recorded_still_load(plain_file, tabul
     old_table = rewrite(tabular_file, tmp_path / "old_table.keras", edited(format=1, kind=..., params=...,
                                                                            num_samples=1))
     assert type(AnomalyDetector.load(old_table)) is TabularDetector
-    assert TabularDetector.load(old_table).epochs == 500  # no saved settings: the defaults, as before
+    assert TabularDetector.load(old_table).epochs == TabularDetector().epochs  # no saved settings: the defaults
     both = rewrite(tabular_file, tmp_path / "both.keras", edited(format=1, kind=..., restoration={}))
     with pytest.raises(ValueError, match=r"both\.keras: settings fields \['tabular', 'restoration'\] belong to "
                                          "different kinds"):
@@ -182,3 +191,41 @@ def test_save_never_writes_a_file_load_refuses(mnist_sample, tmp_path):
     with pytest.raises(ValueError, match="'decision_scores' must be a non-empty list"):
         det.save(str(tmp_path / "empty.keras"))
     assert not os.path.exists(tmp_path / "empty.keras")
+
+
+def test_a_knn_detector_file_holds_its_reference_rows(knn_file, tmp_path):
+    """Format 3: the kNN reference rows are a .npy member beside the settings; a missing or wrong member is
+    refused naming the file and the member, and an older keras-ae is told to upgrade."""
+    back = TabularDetector.load(knn_file)
+    assert back.scoring_ == "knn+code" and back.reference_.shape == (30, 5) and back.reference_.dtype == np.float32
+    assert describe_detector_file(knn_file)["format"] == 3
+    with zipfile.ZipFile(knn_file) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    reference = "keras_ae_detector_reference.npy"
+    assert reference in members
+
+    def without(target, replace=None):
+        with zipfile.ZipFile(target, "w") as z:
+            for name, data in members.items():
+                if name != reference:
+                    z.writestr(name, data)
+                elif replace is not None:
+                    z.writestr(name, replace)
+        return str(target)
+
+    with pytest.raises(ValueError, match=r"missing\.keras: the member 'keras_ae_detector_reference\.npy' .* is missing"):
+        TabularDetector.load(without(tmp_path / "missing.keras"))
+    import io
+
+    short = io.BytesIO()
+    np.save(short, np.zeros((29, 5), "float32"))
+    with pytest.raises(ValueError, match=r"must be a float32 array of shape \(30, 5\), finite. Received: shape \(29, 5\)"):
+        TabularDetector.load(without(tmp_path / "short.keras", short.getvalue()))
+    nan = io.BytesIO()
+    np.save(nan, np.full((30, 5), np.nan, "float32"))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        TabularDetector.load(without(tmp_path / "nan.keras", nan.getvalue()))
+    with pytest.raises(ValueError, match="'tabular.reference_rows' must be"):
+        AnomalyDetector.load(rewrite(knn_file, tmp_path / "rows.keras", edited(tabular__reference_rows=...)))
+    with pytest.raises(ValueError, match="settings format 4 was written by a newer keras-ae"):
+        AnomalyDetector.load(rewrite(knn_file, tmp_path / "newer.keras", edited(format=4)))

@@ -174,10 +174,13 @@ def test_a_nan_score_is_refused_not_called_normal(x_small):
 
 def test_a_nan_score_is_refused_by_a_trained_detector():
     x = np.random.default_rng(0).normal(size=(30, 4))
-    det = tiny().fit(x)
-    _poison(det.model_)
-    with pytest.raises(ValueError, match="TabularDetector gives a NaN score"):
-        det.predict(x)
+    for scoring in ("knn+code", "knn+mse", "mse+mahalanobis"):
+        det = tiny(scoring=scoring).fit(x)
+        _poison(det.model_)
+        if scoring == "knn+code":  # its score never reads the decoder: NaN codes, from the encoder's weights
+            det.model_.set_weights([np.full_like(w, np.nan) for w in det.model_.get_weights()])
+        with pytest.raises(ValueError, match="TabularDetector gives a NaN score"):
+            det.predict(x)
 
 
 # ---- the hierarchy -------------------------------------------------------------------------------------------------

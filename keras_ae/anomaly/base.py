@@ -44,7 +44,8 @@ from keras_ae.anomaly._schema import SettingsReader
 __all__ = ["BaseDetector", "BeyondFloat32Warning", "DETECTORS", "describe_detector_file", "register_detector"]
 
 SETTINGS_MEMBER = "keras_ae_detector.json"  # the detector's settings, inside the model's .keras zip
-FORMAT = 2  # 1: before the file recorded its `kind` (still read, see `legacy_kind`)
+FORMAT = 3  # the newest format read; 1: before the file recorded its `kind` (still read, see `legacy_kind`);
+# 3: a file with members beside the settings (a TabularDetector's kNN reference rows); others still write 2
 
 DETECTORS = {}  # kind (the class name written in a detector file) -> class
 
@@ -347,10 +348,21 @@ class BaseDetector(BaseEstimator):
     # ---- the detector file ----------------------------------------------------------------------------
     def _settings(self):
         c = self.contamination
-        return {"format": FORMAT, "kind": self._kind, "scoring": self.scoring_,
+        return {"format": self._file_format(), "kind": self._kind, "scoring": self.scoring_,
                 "percentile": float(self.percentile),
                 "contamination": c if c is None or isinstance(c, str) else float(c),
                 "threshold": self.threshold_, "decision_scores": [float(s) for s in self.decision_scores_]}
+
+    def _file_format(self):
+        """The format this detector's file is written in (hook): 2, or 3 for one with `_members`."""
+        return 2
+
+    def _members(self):
+        """`{name: bytes}`: files the detector file holds beside the model and the settings (hook)."""
+        return {}
+
+    def _read_members(self, archive, reader):
+        """Restore what `_members` wrote from the open zip `archive`; `reader` names the file in errors (hook)."""
 
     @classmethod
     def _settings_fields(cls, settings):
@@ -395,11 +407,14 @@ class BaseDetector(BaseEstimator):
         settings = self._settings()
         text = json.dumps(settings, allow_nan=False)
         type(self)._check_settings(SettingsReader(path), json.loads(text))  # never write what load refuses
+        members = self._members()
 
         def write(tmp):
             self.model.save(tmp)
             with zipfile.ZipFile(tmp, "a") as z:
                 z.writestr(SETTINGS_MEMBER, text)
+                for name, data in members.items():
+                    z.writestr(name, data)
 
         return atomic_write(path, write)
 
@@ -436,6 +451,8 @@ class BaseDetector(BaseEstimator):
         check_finite_weights(model, f"detector file {filepath!r}")
         target._check_model(reader, settings, model)
         detector = target._from_settings(model, settings)
+        with zipfile.ZipFile(filepath) as archive:
+            detector._read_members(archive, reader)
         detector.scoring_ = detector._check_params()
         detector._set_fitted(float(settings["threshold"]), settings["decision_scores"])
         return detector

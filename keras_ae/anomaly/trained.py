@@ -161,8 +161,13 @@ class TrainedDetector(BaseDetector):
         self.model_ = model
         self._calibrate(data)
         self.scoring_ = self._scoring_in_use()
-        self._fit_threshold(self._raw_scores(X))
+        self._fit_threshold(self._training_scores(X, data))
         return self
+
+    def _training_scores(self, X, data):
+        """The scores of the data passed to `fit`, which set the threshold (hook: a score that compares a
+        row with the training rows leaves the row itself out)."""
+        return self._raw_scores(X)
 
     def _prepare(self, X, sample_weight):
         raise NotImplementedError

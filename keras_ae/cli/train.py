@@ -287,8 +287,11 @@ def _train_tabular(args, x, out):
                        "needs one; give a fraction such as 0.2 (the default)")
     split = 0.2 if args.validation_split is None else args.validation_split
     _warn_if_tiny(len(x) - max(1, int(round(split * len(x)))), args.batch_size or 32, min_steps=0)
-    det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or 500, batch_size=args.batch_size,
-                          validation_fraction=split, random_state=args.seed)
+    # Keras's progress: a bar on a terminal, a line per epoch in a log (--quiet: none).
+    verbose = 0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2)
+    det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or TabularDetector().epochs,
+                          batch_size=args.batch_size, validation_fraction=split, random_state=args.seed,
+                          verbose=verbose)
     print(f"Training the tabular recipe (keras_ae.anomaly.TabularDetector) on {args.data}: {len(x)} samples, "
           f"{x.shape[1]} features, {split:.0%} held out for early stopping ({keras.backend.backend()} backend)")
     det.fit(x)
@@ -303,6 +306,10 @@ def _train_tabular(args, x, out):
 
 
 TABULAR_SCORE_UNITS = {
+    "knn+code": "mean distance to the 5 nearest training rows (standardized) plus that of the code to theirs, each "
+                "divided by its median on the training rows",
+    "knn+mse": "mean distance to the 5 nearest training rows (standardized) plus the squared error, each divided "
+               "by its median on the training rows",
     "mse": "mean squared error of the standardized features",
     "mse+mahalanobis": "squared error plus the code's Mahalanobis distance, each divided by its median on the "
                        "training rows",
