@@ -78,3 +78,22 @@ def test_quickstart_prints_no_backend_lines(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     own = [line for line in lines if "mlxtend" in line or line.lstrip().startswith("warnings.warn")]
     assert lines == own, proc.stderr[-3000:]
+
+
+@pytest.mark.slow  # three fits and 49 prior steps per sample: about a minute here
+def test_vqvae_and_cvae_block_runs():
+    """The VQ-VAE / conditional VAE block, on 64 random images for one epoch each."""
+    import numpy as np
+
+    (code,) = [b for b in python_blocks("Models") if "keras_ae.VQVAE(" in b]
+    code = code.replace("epochs=20, batch_size=128", "epochs=1, batch_size=32, verbose=0")
+    assert code.count("verbose=0") == 3
+    rng = np.random.default_rng(0)
+    x_img = rng.random((64, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, 64)
+    namespace = {"x_img": x_img, "x_train": x_img.reshape(-1, 784), "y_train": y,
+                 "x_test": x_img.reshape(-1, 784), "y_test": y}
+    exec(compile("import keras_ae\n" + code, "README-vqvae-cvae", "exec"), namespace)
+    assert namespace["codes"].shape == (64, 7, 7)
+    assert namespace["samples"].shape == (16, 28, 28, 1)
+    assert namespace["sevens"].shape == (16, 784) and namespace["as_threes"].shape == (8, 784)
