@@ -85,16 +85,24 @@ def round_weights(model, dtype):
     """Round `model`'s float32 weights through `dtype` in place, so it computes what its stored file will.
 
     A zoo entry stored in float16 (half the bytes of float32) is measured after this, so its recorded
-    metrics are those of the weights it ships. Raises `ValueError` if a weight leaves float16's range.
+    metrics are those of the weights it ships. An array with a value beyond float16's range (such as a
+    batch norm's moving variance above 65504) is left, and stored, as float32 (`_fits`).
     """
-    import numpy as np
-
     _check_stored_dtype(dtype)
     if dtype == "float32":
         return model
-    model.set_weights([w.astype(dtype).astype(w.dtype) if w.dtype == np.float32 else w for w in model.get_weights()])
+    model.set_weights([w.astype(dtype).astype(w.dtype) if _fits(w, dtype) else w for w in model.get_weights()])
     check_finite_weights(model, f"model rounded to {dtype}")
     return model
+
+
+def _fits(w, dtype):
+    """Whether the float32 array `w` is stored as `dtype`: all its values are within `dtype`'s finite range."""
+    import numpy as np
+
+    if w.dtype != np.float32:
+        return False
+    return not w.size or float(np.max(np.abs(w))) <= float(np.finfo(dtype).max)
 
 
 def _check_stored_dtype(dtype):
@@ -103,7 +111,7 @@ def _check_stored_dtype(dtype):
 
 
 def _weights_writer(model, dtype):
-    """A `write(path)` that saves `model`'s weights, its float32 arrays stored as `dtype`.
+    """A `write(path)` that saves `model`'s weights, its float32 arrays stored as `dtype` where they fit.
 
     Keras reads a float16 array back into its float32 variable on every backend. The model's weights
     must already be `dtype` values (`round_weights`), so the file holds exactly the model that was measured.
@@ -117,7 +125,7 @@ def _weights_writer(model, dtype):
         import numpy as np
 
         for w in model.get_weights():
-            if w.dtype == np.float32 and not np.array_equal(w.astype(dtype).astype(w.dtype), w):
+            if _fits(w, dtype) and not np.array_equal(w.astype(dtype).astype(w.dtype), w):
                 raise ValueError(f"The weights are not {dtype} values: call round_weights(model, {dtype!r}) "
                                  "before measuring and saving, so the metrics are those of the stored weights")
         model.save_weights(path + ".f32.weights.h5")
@@ -128,7 +136,7 @@ def _weights_writer(model, dtype):
                     for key, item in a.items():
                         if isinstance(item, h5py.Dataset):
                             data = item[()]
-                            if item.dtype == np.float32:
+                            if _fits(np.asarray(data), dtype):
                                 data = np.asarray(data).astype(dtype)
                             b.create_dataset(key, data=data)
                             b[key].attrs.update(item.attrs)
