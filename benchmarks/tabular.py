@@ -111,7 +111,30 @@ def run_tabular(log, quick=False, datasets=tabular_data.ALL_TABLES, seeds=tabula
             "missing": missing, "pyod_autoencoder_small_batch": list(_FALLBACKS),
             "backend": keras.backend.backend(), "seconds": time.time() - start,
             "summary": {p: summarize([r for r in rows if r["protocol"] == p], used)
-                        for p in ("semi_supervised", "contaminated")}}
+                        for p in ("semi_supervised", "contaminated")},
+            "fit_times_10k": {} if quick else fit_times(log, detectors=used)}
+
+
+def fit_times(log, n_rows=10000, detectors=DETECTORS):
+    """Fit seconds of each detector on tables of `n_rows` rows: MNIST's training rows 10,000-19,999 as 784-pixel
+    rows (all digits), and their first 20 principal components (a narrow table); one fit each, in this process."""
+    from sklearn.decomposition import PCA
+
+    present, _ = tabular_data.available(("mnist",))
+    if not present:
+        return {}
+    with np.load(tabular_data._digits_path("mnist")) as d:
+        x = d["x_train"][10000:10000 + n_rows].reshape(n_rows, -1).astype("float64") / 255.0
+    out = {}
+    for name, table in (("mnist_pixels", x), ("mnist_pca20", PCA(20, random_state=0).fit_transform(x))):
+        out[name] = {"rows": int(table.shape[0]), "features": int(table.shape[1])}
+        for det in detectors:
+            got = _scores(det, table, table[:10], 0, False)
+            if got is not None:
+                out[name][det] = got[0]
+        log(f"tabular fit seconds on {name} {table.shape}: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in out[name].items() if k in detectors))
+    return out
 
 
 def summarize(rows, detectors):

@@ -245,7 +245,7 @@ class TabularDetector(TrainedDetector):
     def _training_scores(self, X, data):
         if not _uses_reference(self.scoring):
             return self._raw_scores(X)
-        a, b = self._terms(data["z"], data["in_reference"])
+        a, b = data["terms"]  # computed by `_calibrate`
         return a / self.score_scales_[0] + b / self.score_scales_[1]
 
     def _beyond_float32(self, X):
@@ -345,7 +345,6 @@ class TabularDetector(TrainedDetector):
         cov = np.atleast_2d(np.cov(codes, rowvar=False))
         self.code_precision_ = np.linalg.pinv(cov + 1e-6 * np.eye(len(cov)))
         self.reference_ = self.code_reference_ = None
-        data["in_reference"] = None
         if not _uses_reference(self.scoring):
             terms = (np.asarray(self.model_.reconstruction_error(z, metric="mse"), "float64"),
                      self._mahalanobis(codes))
@@ -356,7 +355,8 @@ class TabularDetector(TrainedDetector):
             self._set_reference(z[kept], codes[kept].astype("float32"))
             place = np.full(len(z), -1)
             place[kept] = np.arange(len(kept))
-            terms = self._terms(z[kept], place[kept])
+            data["terms"] = self._terms(z, place)  # every training row's, each reference row left out
+            terms = [t[kept] for t in data["terms"]]
             self.score_scales_ = tuple(max(float(np.median(t)), 1e-12) for t in terms)
             c = self.contamination
             if trim or c is None or isinstance(c, str) or len(kept) * (1 - c) <= int(self.n_neighbors) + 1:
@@ -367,7 +367,6 @@ class TabularDetector(TrainedDetector):
             deep = min(len(kept) - 1, int(self.n_neighbors) + int(np.ceil(float(c) * len(kept))))
             far = self._neighbours()[0].kneighbors(np.asarray(z[kept], "float64"), deep + 1)[0][:, -1]
             kept = kept[far <= np.quantile(far, 1.0 - float(c))]
-        data["in_reference"] = place
 
     def _set_reference(self, reference, code_reference):
         self.reference_ = np.asarray(reference, "float32")
