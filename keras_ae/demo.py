@@ -109,8 +109,11 @@ def run(out_dir="keras_ae_demo", quick=False):
         written.append(save_figure(sample_grid(model.sample(32, seed=0), title=f"{gen}: 32 samples"),
                                    os.path.join(out_dir, "samples.png")))
 
+    licences = {}
     for name in [n for n in GENERATORS if n in set(zoo.list_models())]:
         written.append(_generated(name, out_dir, n=16 if quick else 32))
+        if "non-commercial" in (zoo.info(name).get("licence") or "").lower():
+            licences[written[-1]] = f"{name}: {zoo.info(name)['licence']}"
 
     print("\nMeasured on this run:")
     for name, values in metrics.items():
@@ -118,6 +121,6 @@ def run(out_dir="keras_ae_demo", quick=False):
         print(f"  {name:28s} {shown}")
     print("\nFigures:")
     for path in written:
-        print(f"  {path}")
+        print(f"  {path}" + (f"  ({licences[path]})" if path in licences else ""))
     print(f"\nDone in {time.time() - start:.1f} s")
     return metrics

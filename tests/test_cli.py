@@ -89,6 +89,9 @@ def test_demo_quick(tmp_path, capsys):
     assert "Measured on this run" in out
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert "reconstructions.png" in pngs and "samples.png" in pngs and "latent_scatter.png" in pngs
+    # The zoo's face VAE needs no data: the demo draws faces, and names CelebA's licence beside them.
+    assert "faces.png" in pngs
+    assert "faces.png  (resnet_vae.celeba64_z128: CelebA / CelebA-HQ are for non-commercial" in out
 
 
 def test_console_script_entry_point():
