@@ -65,16 +65,21 @@ def recipe_summary(name):
     return "; ".join(parts)
 
 
+def mnist_entries():
+    """The zoo entries trained on MNIST (the others are measured by `--images` on their own data sets)."""
+    from keras_ae.zoo.index import entry_dataset
+
+    return [n for n in zoo.list_models() if entry_dataset(zoo.info(n))[0] == "mnist"]
+
+
 def zoo_vs_pca(x_train, x_test, log):
     """Every MNIST zoo entry's squared error per image and per-pixel MSE, next to PCA at its code size.
 
     Entries on the other data sets are measured by `--images` (benchmarks/images.py) on their own test split.
     """
-    from keras_ae.zoo.index import entry_dataset
-
     rows = []
     pca_cache = {}
-    for name in [n for n in zoo.list_models() if entry_dataset(zoo.info(n))[0] in ("mnist", "binarized_mnist")]:
+    for name in mnist_entries():
         model = zoo.load(name)
         shape = (-1,) + tuple(model.sample_shape)
         err = evaluation.squared_error_per_image(model, x_test.reshape(shape))
@@ -229,7 +234,7 @@ def linear_probe(x_train, y_train, x_test, y_test, log, n_train=10000):
         return float(clf.score(scaler.transform(zte), y_test))
 
     rows = [{"name": "raw pixels", "code_size": 784, "accuracy": probe(x_train[:n_train], x_test)}]
-    for name in zoo.list_models():
+    for name in mnist_entries():
         model = zoo.load(name)
         shape = (-1,) + tuple(model.sample_shape)
         ztr = model.encode(x_train[:n_train].reshape(shape)).reshape(n_train, -1)
