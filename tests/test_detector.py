@@ -154,6 +154,7 @@ def cancer():
     return x[train], x_eval, is_anomaly
 
 
+@pytest.mark.slow  # moved to the slow lane (.ci/run runs it) to keep the default run under 10 minutes
 def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
     from sklearn.metrics import roc_auc_score
 

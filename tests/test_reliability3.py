@@ -185,6 +185,7 @@ ENTRY_WRITER = """
 """
 
 
+@pytest.mark.slow  # moved to the slow lane (.ci/run runs it) to keep the default run under 10 minutes
 def test_two_processes_writing_one_zoo_entry_leave_one_loadable_entry(tmp_path, monkeypatch):
     """Without the entry's lock, the first writer to finish removed the second's new weights file as
     stale, and the second's manifest then named a missing file."""

@@ -91,6 +91,7 @@ def test_the_same_data_under_another_name_resumes(workdir, monkeypatch, capsys):
     assert "Resuming from the checkpoint" in out
 
 
+@pytest.mark.slow  # moved to the slow lane (.ci/run runs it) to keep the default run under 10 minutes
 def test_restart_starts_afresh_and_removes_only_the_checkpoints_files(workdir, monkeypatch, capsys):
     _killed_run(monkeypatch, capsys, TRAIN + ["--data", "a.npy"])
     with open("m.keras.checkpoint/notes.txt", "w") as f:
