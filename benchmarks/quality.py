@@ -67,9 +67,9 @@ def recipe_summary(name):
 
 def mnist_entries():
     """The zoo entries trained on MNIST (the others are measured by `--images` on their own data sets)."""
-    from keras_ae.zoo.index import entry_dataset
+    from benchmarks.images import entries_on
 
-    return [n for n in zoo.list_models() if entry_dataset(zoo.info(n))[0] == "mnist"]
+    return entries_on("mnist")
 
 
 def zoo_vs_pca(x_train, x_test, log):
