@@ -3,8 +3,10 @@
 Each entry is two files in the zoo folder: `NAME.json` (the model config and
 honest metadata: data set, preprocessing, the command that retrains it, and
 the metrics measured on the test set) and `NAME.<sha12>.weights.h5`, and
-optionally a third, `NAME.<sha12>.sampler.npz`: a density fitted to the
-training codes (`keras_ae.samplers`; `load_sampler`). Every weights or
+optionally `NAME.<sha12>.sampler.npz`: a density fitted to the
+training codes (`keras_ae.samplers`; `load_sampler`), and
+`NAME.<sha12>.attributes.npz`: attribute vectors in the code space, such
+as the smile vector (`attributes`; `load_attributes`). Every weights or
 sampler file is checked against the sha256 and size in its JSON before it is
 read, and the JSON's signature binds the config to those files. An entry
 can also carry Ed25519 key signatures (`keys`): with trusted public keys
@@ -48,6 +50,7 @@ from keras_ae.zoo.index import (
     zoo_dir,
 )
 from keras_ae.zoo.manifest import (
+    ATTRIBUTES_SUFFIX,
     METRIC_DEFINITIONS,
     METRICS_FILE,
     SAMPLER_SUFFIX,
@@ -62,11 +65,12 @@ from keras_ae.zoo.manifest import (
 )
 from keras_ae.zoo.keys import ENV_SIGNING_KEY, ENV_TRUSTED_KEYS, PROJECT_PUBLIC_KEY, generate_signing_key
 from keras_ae.zoo.writer import save_entry, sign_manifest, write_metric_definitions
+from keras_ae.zoo.attributes import load_attributes, save_attributes
 
 __all__ = [
-    "ENV_SIGNING_KEY", "ENV_TRUSTED_KEYS", "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS", "PROJECT_PUBLIC_KEY",
-    "SAMPLER_SUFFIX", "WEIGHTS_SUFFIX", "ZooError", "build", "check_entry", "clear_cache", "generate_signing_key",
-    "info", "list_models", "load", "load_sampler", "markdown_table", "metric_definitions", "model_class",
-    "presets_of", "sampler_path", "save_entry", "sha256_of", "sign_manifest", "signature", "verify_file",
-    "weights_path", "write_metric_definitions", "zoo_dir",
+    "ATTRIBUTES_SUFFIX", "ENV_SIGNING_KEY", "ENV_TRUSTED_KEYS", "ENV_ZOO", "METRICS_FILE", "METRIC_DEFINITIONS",
+    "PROJECT_PUBLIC_KEY", "SAMPLER_SUFFIX", "WEIGHTS_SUFFIX", "ZooError", "build", "check_entry", "clear_cache",
+    "generate_signing_key", "info", "list_models", "load", "load_attributes", "load_sampler", "markdown_table",
+    "metric_definitions", "model_class", "presets_of", "sampler_path", "save_attributes", "save_entry", "sha256_of",
+    "sign_manifest", "signature", "verify_file", "weights_path", "write_metric_definitions", "zoo_dir",
 ]

@@ -4,8 +4,10 @@ A manifest `NAME.json` holds an entry's metadata (the KerasHub idea of preset
 metadata as a plain dict, `keras_hub/src/utils/preset_utils.py`): `name`,
 `config` (the serialized model), `weights` (`file`, `sha256`, `size`, an
 optional `url`), an optional `sampler` (`file`, `sha256`, `size`, `kind`: a
-`keras_ae.samplers` file fitted to the model's codes), and the `signature`
-that binds the config to the weights and to the sampler, if there is one.
+`keras_ae.samplers` file fitted to the model's codes), optional `attributes`
+(`file`, `sha256`, `size`, `names`: attribute vectors in the code space,
+`keras_ae.zoo.attributes`), and the `signature` that binds the config to the
+weights and to the sampler and attribute files, where there are such.
 `metrics.json` in the same folder defines each recorded metric once.
 
 Nothing here imports Keras: reading and checking a manifest is plain JSON.
@@ -21,6 +23,7 @@ from keras_ae._io import sha256_file
 
 WEIGHTS_SUFFIX = ".weights.h5"
 SAMPLER_SUFFIX = ".sampler.npz"  # an entry's sampler file: NAME.<sha12>.sampler.npz
+ATTRIBUTES_SUFFIX = ".attributes.npz"  # an entry's attribute vectors: NAME.<sha12>.attributes.npz
 METRICS_FILE = "metrics.json"  # what each recorded metric means, defined once for every entry
 
 # What each recorded metric means; `writer.write_metric_definitions` writes it as METRICS_FILE.
@@ -99,6 +102,13 @@ def check_manifest(entry, path):
         if not isinstance(entry["sampler"]["kind"], str):
             raise ZooError(f"Zoo manifest {path}: sampler.kind must be a sampler name such as 'gmm'. "
                            f"Received: {entry['sampler']['kind']!r}")
+    if "attributes" in entry:  # optional: attribute vectors in the code space (keras_ae.zoo.attributes)
+        _check_file_record(entry["attributes"], "attributes", path, extra=("names",))
+        names = entry["attributes"]["names"]
+        if (not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names)
+                or len(set(names)) != len(names)):
+            raise ZooError(f"Zoo manifest {path}: attributes.names must be a list of distinct attribute names "
+                           f"such as ['Smiling']. Received: {names!r}")
     return entry
 
 
@@ -165,23 +175,27 @@ def read_manifest(path):
 
 # ---- the signature -----------------------------------------------------------------------
 
-def signature(config, weights_sha256, sampler_sha256=None):
-    """The sha256 that binds an entry's model config to its weights, and to its sampler if it has one.
+def signature(config, weights_sha256, sampler_sha256=None, attributes_sha256=None):
+    """The sha256 that binds an entry's model config to its weights, and to its sampler and attribute files.
 
     Any change to the config (an activation, a loss, the class), to the
-    weights or to the sampler changes it, so `load` refuses an entry whose
-    manifest was edited. Without a sampler it is what it was before entries
-    had samplers, so the manifests signed then stay valid.
+    weights, the sampler or the attribute vectors changes it, so `load`
+    refuses an entry whose manifest was edited. Without a sampler (or
+    attribute vectors) it is what it was before entries had them, so the
+    manifests signed then stay valid.
     """
     canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
     text = canonical + "\n" + weights_sha256 + ("" if sampler_sha256 is None else "\n" + sampler_sha256)
+    if attributes_sha256 is not None:
+        text += "\nattributes " + attributes_sha256
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def entry_signature(entry):
-    """The signature a checked manifest dict should record: its config, weights hash and sampler hash."""
-    sampler = entry.get("sampler")
-    return signature(entry["config"], entry["weights"]["sha256"], None if sampler is None else sampler["sha256"])
+    """The signature a checked manifest dict should record: its config, weights hash, sampler and attributes."""
+    sampler, attributes = entry.get("sampler"), entry.get("attributes")
+    return signature(entry["config"], entry["weights"]["sha256"], None if sampler is None else sampler["sha256"],
+                     None if attributes is None else attributes["sha256"])
 
 
 def check_signature(name, entry, path):
@@ -189,7 +203,8 @@ def check_signature(name, entry, path):
     expected = entry_signature(entry)
     actual = entry.get("signature")
     if actual != expected:
-        what = "model config, weights hash or sampler" if "sampler" in entry else "model config or weights hash"
+        parts = ["model config", "weights hash"] + [k for k in ("sampler", "attributes") if k in entry]
+        what = ", ".join(parts[:-1]) + " or " + parts[-1]
         raise ZooError(
             f"Zoo manifest {path} of {name!r} fails its signature check: its {what} was changed after it "
             f"was written (expected signature {expected}, recorded {actual})")

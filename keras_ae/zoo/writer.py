@@ -13,6 +13,9 @@ from keras_ae.zoo.manifest import (
     read_manifest, read_metric_definitions, sha256_of, verify_file)
 
 
+FILE_FIELDS = ("weights", "sampler", "attributes")  # the manifest's records of the entry's files
+
+
 def _signing_key(signing_key):
     """The private key to sign with: `signing_key`, else `$KERAS_AE_SIGNING_KEY`'s file, else None."""
     signing_key = signing_key or os.environ.get(keys.ENV_SIGNING_KEY) or None
@@ -39,8 +42,9 @@ def sign_manifest(name, directory=None, signing_key=None):
             entry["signature"] = entry_signature(entry)
         else:
             check_signature(name, entry, path)
-            for field, what in (("weights", "Weights file"), ("sampler", "Sampler file")):
+            for field in FILE_FIELDS:
                 if field in entry:
+                    what = field.capitalize() + " file"
                     record = entry[field]
                     verify_file(os.path.join(os.path.dirname(path), record["file"]), record["sha256"],
                                 record["size"], what=what)
@@ -216,7 +220,7 @@ def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dty
     if os.path.exists(manifest):
         try:
             old = read_manifest(manifest)
-            old_files = {os.path.join(directory, old[key]["file"]) for key in ("weights", "sampler") if key in old}
+            old_files = {os.path.join(directory, old[key]["file"]) for key in FILE_FIELDS if key in old}
         except ZooError:
             old_files = set()
     # An uncompiled copy, so the file holds the model's weights only, not the optimizer's.
@@ -255,9 +259,10 @@ def _save_entry(name, model, metadata, directory, manifest, sampler, weights_dty
             if path not in old_files and os.path.exists(path):
                 os.remove(path)
         raise
-    # The previous weights and sampler, and any left unreferenced by an update that was killed.
-    current = {entry[key]["file"] for key in ("weights", "sampler") if key in entry}
-    stale = re.compile(re.escape(stem) + r"\.(([0-9a-f]{12}\.)?weights\.h5|[0-9a-f]{12}\.sampler\.npz)$")
+    # The previous weights, sampler and attribute vectors (which belonged to the old weights), and any left
+    # unreferenced by an update that was killed.
+    current = {entry[key]["file"] for key in FILE_FIELDS if key in entry}
+    stale = re.compile(re.escape(stem) + r"\.(([0-9a-f]{12}\.)?weights\.h5|[0-9a-f]{12}\.(sampler|attributes)\.npz)$")
     for other in os.listdir(directory):
         full = os.path.join(directory, other)
         if other not in current and (full in old_files or stale.match(other)):
