@@ -231,6 +231,67 @@ def roc_curve_plot(labels, scores, title="ROC curve"):
     return fig
 
 
+def anomaly_map_overlay(images, maps, masks=None, labels=None, ncols=8, alpha=0.5, vmax=None,
+                        title="Anomaly maps", cell=1.2):
+    """Each image above its anomaly map, drawn as a heat map over it (anomalib's overlay view).
+
+    Args:
+        images: `(n, H, W[, C])` images in [0, 1], or flat square rows.
+        maps: `(n, H, W)` maps (`keras_ae.anomaly.anomaly_map`), higher = more abnormal.
+        masks: optional `(n, H, W)` ground-truth masks, outlined in cyan on the images.
+        labels: optional caption per image (e.g. its defect or its score).
+        ncols: images per row; more images wrap onto further pairs of rows.
+        alpha: the heat map's opacity over the image.
+        vmax: the map value drawn at the top of the colour scale (the same
+            for every image, so the maps compare); default the 99th
+            percentile of `maps`.
+        title: the figure title.
+
+    Returns:
+        A `Figure`, with a colour bar for the map's scale.
+    """
+    from keras_ae._validation import check_float, check_positive_int
+
+    ncols = check_positive_int("ncols", ncols)
+    alpha = check_float("alpha", alpha, 0.0, 1.0)
+    images, maps = _as_images(images), np.asarray(maps, "float32")
+    if len(images) == 0 or maps.shape != images.shape[:3]:
+        raise ValueError(f"`maps` must be one (H, W) map per image, (n, H, W) = {images.shape[:3]}. "
+                         f"Received: maps of shape {maps.shape}")
+    if masks is not None and np.shape(masks) != maps.shape:
+        raise ValueError(f"`masks` must be shaped like `maps`, {maps.shape}. Received: {np.shape(masks)}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"`labels` must hold one caption per image ({len(images)}). Received: {len(labels)}")
+    top = float(np.percentile(maps, 99)) if vmax is None else check_float("vmax", vmax, 0.0, None,
+                                                                           low_inclusive=False)
+    top = top if top > 0 else 1.0  # an all-zero map still gets a scale
+    ncols = min(ncols, len(images))
+    blocks = int(np.ceil(len(images) / ncols))
+    fig = Figure(figsize=(cell * ncols + 1.0, 2 * cell * blocks + (0.4 if title else 0)), layout="constrained")
+    axes = fig.subplots(2 * blocks, ncols, squeeze=False)
+    heat = None
+    for k, ax in enumerate(axes[0::2].flat):
+        over = axes[1::2].flat[k]
+        if k >= len(images):
+            ax.axis("off")
+            over.axis("off")
+            continue
+        _show(ax, images[k])
+        _show(over, images[k])
+        heat = over.imshow(maps[k], cmap="jet", alpha=alpha, vmin=0.0, vmax=top)
+        if masks is not None and np.any(masks[k]):
+            ax.contour(np.asarray(masks[k], "float32"), levels=[0.5], colors="cyan", linewidths=0.8)
+        if labels is not None:
+            ax.set_title(str(labels[k]), fontsize=8)
+    for b in range(blocks):
+        axes[2 * b, 0].set_ylabel("image", fontsize=9)
+        axes[2 * b + 1, 0].set_ylabel("map", fontsize=9)
+    fig.colorbar(heat, ax=axes, shrink=0.8, label="anomaly map")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 

@@ -14,6 +14,8 @@ conventions (NaN scores, `score`, the detector file) are in
   `TabularDetector` (tables) and `RestorationDetector` (images of one class).
 - `one_class_mnist`: the one-class MNIST protocol.
 - `describe_detector_file(path)`: what a detector file holds, without loading it.
+- `anomaly_map(detector_or_model, images)`: per-pixel maps of where an image is abnormal;
+  `pixel_auroc` scores them against defect masks; `paste_defects` makes defective images and masks.
 
 Example:
 
@@ -30,6 +32,8 @@ detector = AnomalyDetector.load("detector.keras")
 
 from keras_ae.anomaly.base import (DETECTORS, SETTINGS_MEMBER, BaseDetector, BeyondFloat32Warning,
                                    describe_detector_file, register_detector)
+from keras_ae.anomaly.defects import DEFECT_KINDS, paste_defects
+from keras_ae.anomaly.maps import anomaly_map, pixel_auroc
 from keras_ae.anomaly.protocol import one_class_mnist
 from keras_ae.anomaly.reconstruction import SCORES, AnomalyDetector, ReconstructionDetector
 from keras_ae.anomaly.restoration import RestorationDetector
@@ -37,9 +41,10 @@ from keras_ae.anomaly.tabular import (TABULAR_PREPROCESSING, TABULAR_SCORES, Tab
                                       default_tabular_architecture)
 from keras_ae.anomaly.trained import TrainedDetector
 
-__all__ = ["AnomalyDetector", "BaseDetector", "BeyondFloat32Warning", "DETECTORS", "ReconstructionDetector", "RestorationDetector",
-           "SCORES", "TABULAR_PREPROCESSING", "TABULAR_SCORES", "TabularDetector", "TrainedDetector",
-           "default_tabular_architecture", "describe_detector_file", "one_class_mnist", "register_detector"]
+__all__ = ["AnomalyDetector", "BaseDetector", "BeyondFloat32Warning", "DEFECT_KINDS", "DETECTORS",
+           "ReconstructionDetector", "RestorationDetector", "SCORES", "TABULAR_PREPROCESSING", "TABULAR_SCORES",
+           "TabularDetector", "TrainedDetector", "anomaly_map", "default_tabular_architecture",
+           "describe_detector_file", "one_class_mnist", "paste_defects", "pixel_auroc", "register_detector"]
 
 _MEMBER = SETTINGS_MEMBER  # the former private name; keras_ae/cli.py reads it until it uses describe_detector_file
 

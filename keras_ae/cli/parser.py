@@ -145,6 +145,11 @@ def build_parser():
     p.add_argument("--threshold", type=finite_float, default=None,
                    help="label scores above this as anomalies (default: the threshold fitted in training)")
     p.add_argument("--out", default="scores.csv", help="output CSV (default scores.csv)")
+    p.add_argument("--map", default=None, metavar="OUT.png",
+                   help="also write the anomaly maps of the first --map-count images (each image over its "
+                        "per-pixel error, smoothed) as a figure: .png, .pdf, .svg or .jpg")
+    p.add_argument("--map-count", type=bounded_int(1, 256), default=16,
+                   help="images in the --map figure (default 16)")
 
     p = sub.add_parser("export", help="export a model's encoder, decoder or scorer, or a whole detector (ONNX, "
                                       "SavedModel, LiteRT, OpenVINO...)",

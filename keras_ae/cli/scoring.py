@@ -42,6 +42,11 @@ def cmd_score(args):
     from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, TabularDetector
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
+    map_out = None
+    if getattr(args, "map", None):
+        from keras_ae.plotting import FIGURE_SUFFIXES
+
+        map_out = check_output_path(args.map, FIGURE_SUFFIXES, what="--map figure")
     try:
         detector = AnomalyDetector.load(args.model)
     except ValueError as e:
@@ -52,6 +57,8 @@ def cmd_score(args):
     if isinstance(detector, TabularDetector):
         if args.image_size is not None:
             raise CLIError(f"--image-size resizes images; {args.model} holds a TabularDetector, for tables")
+        if map_out:
+            raise CLIError(f"--map draws anomaly maps of images; {args.model} holds a TabularDetector, for tables")
         from keras_ae.cli.train import read_user_data
 
         x, _, files = read_user_data(args.data, header=args.header, beyond_float32="keep", return_files=True)
@@ -82,4 +89,21 @@ def cmd_score(args):
     atomic_write(out, write)
     print(f"Scored {len(scores)} samples with {args.model}: {int(labels.sum())} above the threshold "
           f"{threshold:.6g} ({detector.score_kind}); wrote {out}")
+    if map_out:
+        write_map(detector, x, scores, labels, files, args.map_count, map_out)
+
+
+def write_map(detector, x, scores, labels, files, count, out):
+    """The anomaly maps of the first `count` samples over their images, saved (atomically) to `out`."""
+    from keras_ae.anomaly import anomaly_map
+    from keras_ae.plotting import anomaly_map_overlay, save_figure
+
+    n = min(int(count), len(x))
+    names = [files[i] if files else f"#{i}" for i in range(n)]
+    captions = [f"{name[-14:]}\n{scores[i]:.3g}{' (anomaly)' if labels[i] else ''}" for i, name in enumerate(names)]
+    fig = anomaly_map_overlay(x[:n], anomaly_map(detector, x[:n]), labels=captions,
+                              title=f"Anomaly maps ({detector.score_kind} error per pixel, smoothed); "
+                                    "caption: score")
+    save_figure(fig, out)
+    print(f"wrote the anomaly maps of {n} images to {out}")
 
