@@ -23,6 +23,7 @@ EXPECTED = {
     "tsne_latent.py": ["tsne_codes.png", "tsne_pixels.png"],
     "latent_arithmetic.py": ["interpolation_linear.png", "interpolation_slerp.png", "thickness_vector.png"],
     "anomaly_detection.py": ["score_histogram.png", "roc.png", "most_anomalous.png"],
+    "anomaly_maps.py": ["anomaly_maps.png"],
     "ae_vs_pca.py": ["ae_vs_pca.png", "ae_vs_pca_images.png"],
     "image_retrieval.py": ["retrieval.png"],
     "latent_explorer.py": ["latent_explorer.png"],
