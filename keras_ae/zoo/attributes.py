@@ -175,6 +175,7 @@ def main(argv=None):
 
     from keras_ae.data import DATASETS, load_dataset
     from keras_ae.zoo.index import entry_dataset, load
+    from keras_ae.zoo.train import DATA_FILES
 
     p = argparse.ArgumentParser(prog="python -m keras_ae.zoo.attributes",
                                 description="Compute attribute vectors on an entry's training split and ship "
@@ -183,7 +184,8 @@ def main(argv=None):
     p.add_argument("--names", default=",".join(DEFAULT_ATTRIBUTES), help="comma-separated attribute names")
     args = p.parse_args(argv)
     path, entry = _entry(args.name)
-    dataset = entry_dataset(entry)
+    dataset = entry_dataset(entry)[0]
+    env, file = DATA_FILES[dataset]
     (x_train, a_train), _, source = load_dataset(dataset, dtype="uint8")
     if not isinstance(a_train, dict):
         raise SystemExit(f"Zoo entry {args.name!r} was trained on {dataset!r}, which has no attributes")
@@ -194,8 +196,8 @@ def main(argv=None):
     metadata = {"definition": "mean code (posterior mean for a VAE) of the training images with the attribute "
                               "minus that of those without it (keras_ae.latent.attribute_vector)",
                 "data": DATASETS[dataset].describe(source), "split": "train", "counts_with_without": counts,
-                "command": f"KERAS_BACKEND={keras.backend.backend()} python -m keras_ae.zoo.attributes "
-                           f"{args.name} --names {','.join(names)}"}
+                "command": f"KERAS_BACKEND={keras.backend.backend()} {env}=/path/to/{file} python -m "
+                           f"keras_ae.zoo.attributes {args.name} --names {','.join(names)}"}
     save_attributes(args.name, vectors, metadata, directory=os.path.dirname(path))
     for n in names:
         print(f"{n}: {counts[n][0]} with, {counts[n][1]} without; |v| = {np.linalg.norm(vectors[n]):.3f}")
