@@ -41,10 +41,10 @@ def _item(grey):
 
 
 def _centre(item, rng):
-    """A random pixel `(row, col)` of the item."""
+    """A random pixel `[row, col]` of the item."""
     rows, cols = np.nonzero(item)
     k = rng.integers(len(rows))
-    return float(rows[k]), float(cols[k])
+    return np.array([rows[k], cols[k]], "float64")
 
 
 def _contrast(grey, where):
@@ -52,46 +52,37 @@ def _contrast(grey, where):
     return 1.0 if not where.any() or grey[where].mean() < 0.5 else 0.0
 
 
-def _scratch(image, grey, item, rng):
+def _squared_distance(shape, row, col):
+    """The squared distance of every pixel of an image of `shape` from `(row, col)`."""
+    rr, cc = np.indices(shape)
+    return (rr - row) ** 2 + (cc - col) ** 2
+
+
+def _scratch(image, grey, item, centre, rng):
     h, w = grey.shape
-    r0, c0 = _centre(item, rng)
     length = rng.uniform(0.3, 0.6) * min(h, w)
     angle = rng.uniform(0.0, np.pi)
     t = np.linspace(-0.5, 0.5, int(np.ceil(2 * length)) + 1)
-    rows = np.clip(np.round(r0 + t * length * np.sin(angle)), 0, h - 1).astype(int)
-    cols = np.clip(np.round(c0 + t * length * np.cos(angle)), 0, w - 1).astype(int)
+    rows = np.clip(np.round(centre[0] + t * length * np.sin(angle)), 0, h - 1).astype(int)
+    cols = np.clip(np.round(centre[1] + t * length * np.cos(angle)), 0, w - 1).astype(int)
     line = np.zeros((h, w), bool)
     line[rows, cols] = True
     line &= item  # a scratch on the item, not on the empty background around it
-    out = image.copy()
-    out[line] = _contrast(grey, line)
-    return out
+    return np.where(line[..., None], _contrast(grey, line), image)
 
 
-def _hole(image, grey, item, rng):
-    h, w = grey.shape
-    r0, c0 = _centre(item, rng)
-    radius = rng.uniform(0.07, 0.14) * min(h, w)
-    rr, cc = np.indices((h, w))
-    disc = (rr - r0) ** 2 + (cc - c0) ** 2 <= radius ** 2
-    out = image.copy()
-    out[disc] = 0.0
-    return out
+def _hole(image, grey, item, centre, rng):
+    radius = rng.uniform(0.07, 0.14) * min(grey.shape)
+    return np.where((_squared_distance(grey.shape, *centre) <= radius ** 2)[..., None], 0.0, image)
 
 
-def _stain(image, grey, item, rng):
-    h, w = grey.shape
-    r0, c0 = _centre(item, rng)
-    size = rng.uniform(0.06, 0.1) * min(h, w)
-    rr, cc = np.indices((h, w))
-    weight = np.zeros((h, w))
-    for _ in range(3):  # three Gaussians around the centre: an irregular blob, not a disc
-        dr, dc = rng.normal(0.0, size, 2)
-        weight = np.maximum(weight, np.exp(-((rr - r0 - dr) ** 2 + (cc - c0 - dc) ** 2) / (2 * size ** 2)))
-    weight *= item  # a stain soaks the item, not the background
+def _stain(image, grey, item, centre, rng):
+    size = rng.uniform(0.06, 0.1) * min(grey.shape)
+    # Three Gaussians around the centre: an irregular blob, not a disc. It soaks the item, not the background.
+    weight = item * np.max([np.exp(-_squared_distance(grey.shape, *(centre + rng.normal(0.0, size, 2)))
+                                   / (2 * size ** 2)) for _ in range(3)], axis=0)
     alpha = (STAIN_OPACITY * weight)[..., None]
-    colour = _contrast(grey, weight > 0.5 * weight.max())
-    return (1.0 - alpha) * image + alpha * colour
+    return (1.0 - alpha) * image + alpha * _contrast(grey, weight > 0.5 * weight.max())
 
 
 _PASTE = {"scratch": _scratch, "hole": _hole, "stain": _stain}
@@ -148,7 +139,7 @@ def paste_defects(images, kinds, seed=0, min_change=0.1):
         grey = x[i].mean(axis=-1)
         item = _item(grey)
         for _ in range(_TRIES):
-            pasted = np.clip(_PASTE[kind](x[i], grey, item, rng), 0.0, 1.0)
+            pasted = np.clip(_PASTE[kind](x[i], grey, item, _centre(item, rng), rng), 0.0, 1.0)
             changed = np.abs(pasted - x[i]).max(axis=-1) >= min_change
             if changed.any():
                 break
