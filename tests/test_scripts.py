@@ -28,6 +28,7 @@ EXPECTED = {
     "image_retrieval.py": ["retrieval.png"],
     "latent_explorer.py": ["latent_explorer.png"],
     "colorization.py": ["colorization.png"],
+    "face_attributes.py": ["smile_vector.png", "attribute_vectors.png"],
 }
 
 
