@@ -221,3 +221,17 @@ def test_cli_score_writes_the_map(tmp_path, capsys, conv, x):
     assert code == 0, err
     assert (tmp_path / "maps.png").read_bytes()[:4] == b"\x89PNG" and out.exists()
     assert "anomaly maps of 2 images" in stdout
+
+
+def test_the_readme_block_runs(tmp_path, monkeypatch, conv):
+    import os
+    import re
+
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        blocks = [b for b in re.findall(r"```python\n(.*?)```", f.read(), flags=re.S) if "paste_defects(" in b]
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)
+    namespace = {"detector": ReconstructionDetector(conv), "x_test": items(4)[..., None]}
+    exec(compile(blocks[0], "README-anomaly-maps", "exec"), namespace)
+    assert namespace["maps"].shape == (4, 28, 28) and (tmp_path / "maps.png").exists()
