@@ -14,6 +14,7 @@ from keras_ae import evaluation, zoo
 from keras_ae.data import load_mnist
 from keras_ae.latent import interpolate
 from keras_ae.plotting import (
+    image_rows,
     interpolation_strip,
     latent_scatter,
     manifold_grid,
@@ -54,6 +55,18 @@ def _generated(name, out_dir, n):
     licence = zoo.info(name).get("licence")
     title = f"{name}: {n} {what}, drawn from {how}" + (f"\n{licence}" if licence else "")
     return save_figure(sample_grid(images, title=title), os.path.join(out_dir, filename))
+
+
+def _smiles(name, out_dir, n, alphas=(0.0, 1.0, 1.5)):
+    """Add the entry's shipped smile vector to `n` generated faces (the course's latent arithmetic); save them."""
+    model = zoo.load(name)
+    smile = zoo.load_attributes(name)["Smiling"]
+    codes = zoo.load_sampler(name, model=model).sample_codes(n, seed=1) if zoo.info(name).get("sampler") else \
+        np.random.default_rng(1).standard_normal((n, smile.size)).astype("float32")
+    rows = [np.asarray(model.decode(codes + a * smile, batch_size=n)) for a in alphas]
+    title = (f"{name}: the shipped smile vector added to generated faces\n{zoo.info(name).get('licence') or ''}")
+    fig = image_rows(rows, labels=[f"z + {a:g}·smile" for a in alphas], title=title.strip())
+    return save_figure(fig, os.path.join(out_dir, "smile_vector.png"))
 
 
 def run(out_dir="keras_ae_demo", quick=False):
@@ -112,8 +125,12 @@ def run(out_dir="keras_ae_demo", quick=False):
     licences = {}
     for name in [n for n in GENERATORS if n in set(zoo.list_models())]:
         written.append(_generated(name, out_dir, n=16 if quick else 32))
+        if "Smiling" in (zoo.info(name).get("attributes") or {}).get("names", []):
+            written.append(_smiles(name, out_dir, n=6))
         if "non-commercial" in (zoo.info(name).get("licence") or "").lower():
-            licences[written[-1]] = f"{name}: {zoo.info(name)['licence']}"
+            licences.update({path: f"{name}: {zoo.info(name)['licence']}" for path in written[-2:]
+                             if path not in licences and os.path.basename(path) in (GENERATORS[name][0],
+                                                                                      "smile_vector.png")})
 
     print("\nMeasured on this run:")
     for name, values in metrics.items():

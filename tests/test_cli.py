@@ -92,6 +92,8 @@ def test_demo_quick(tmp_path, capsys):
     # The zoo's face VAE needs no data: the demo draws faces, and names CelebA's licence beside them.
     assert "faces.png" in pngs
     assert "faces.png  (resnet_vae.celeba64_z128: CelebA / CelebA-HQ are for non-commercial" in out
+    # ...and adds the entry's shipped smile vector to generated faces (issue 38).
+    assert "smile_vector.png  (resnet_vae.celeba64_z128: CelebA / CelebA-HQ are for non-commercial" in out
 
 
 def test_console_script_entry_point():
