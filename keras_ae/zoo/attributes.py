@@ -175,7 +175,7 @@ def main(argv=None):
 
     from keras_ae.data import DATASETS, load_dataset
     from keras_ae.zoo.index import entry_dataset, load
-    from keras_ae.zoo.train import DATA_FILES
+    from keras_ae.zoo.recipes import DATA_FILES
 
     p = argparse.ArgumentParser(prog="python -m keras_ae.zoo.attributes",
                                 description="Compute attribute vectors on an entry's training split and ship "

@@ -26,6 +26,11 @@ How the settings that are not the course defaults were chosen, with the figures:
 
 # The dense VAE recipes pin kernel_initializer="glorot_uniform": their entries were trained when
 # that was the VAE's default (it is now PyTorch's U(+-1/sqrt(fan_in)); see `VAE`).
+# A recipe's data set beyond MNIST: its loader's variable, and a placeholder for its file in recorded commands.
+DATA_FILES = {"fashion_mnist": ("KERAS_AE_FASHION_MNIST", "fashion_mnist.npz"),
+              "cifar10": ("KERAS_AE_CIFAR10", "cifar-10-batches-py"),
+              "celeba": ("KERAS_AE_CELEBA", "celeba_hq_64.zip")}
+
 RECIPES = {
     "undercomplete.mnist_z20": dict(
         variant="undercomplete", kwargs=dict(latent_dim=20, reconstruction_loss="bce"),

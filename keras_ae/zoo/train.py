@@ -37,16 +37,13 @@ from keras_ae.training import fit_model, guard_callbacks  # noqa: E402
 from keras_ae.zoo import index, writer  # noqa: E402
 from keras_ae.zoo.manifest import METRIC_DEFINITIONS  # noqa: E402, F401 (re-exported)
 from keras_ae.zoo.recipe_sampler import fit_recipe_sampler, recipe_sampler  # noqa: E402
-from keras_ae.zoo.recipes import RECIPES  # noqa: E402
+from keras_ae.zoo.recipes import DATA_FILES, RECIPES  # noqa: E402, F401 (DATA_FILES re-exported)
 from keras_ae.zoo.writer import write_metric_definitions  # noqa: E402, F401 (re-exported)
 
 # The file named in `dataset`; the backend is the recipe's (`recipe_backend`).
 COMMAND = "KERAS_BACKEND={backend} KERAS_AE_MNIST=/path/to/mnist.npz python -m keras_ae.zoo_train {name}"
 # The same for a recipe on another data set: its loader's variable, and a placeholder for its file.
 DATA_COMMAND = "KERAS_BACKEND={backend} {env}=/path/to/{file} python -m keras_ae.zoo_train {name}"
-DATA_FILES = {"fashion_mnist": ("KERAS_AE_FASHION_MNIST", "fashion_mnist.npz"),
-              "cifar10": ("KERAS_AE_CIFAR10", "cifar-10-batches-py"),
-              "celeba": ("KERAS_AE_CELEBA", "celeba_hq_64.zip")}
 
 
 def recipe_dataset(recipe):
