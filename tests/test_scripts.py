@@ -29,6 +29,8 @@ EXPECTED = {
     "latent_explorer.py": ["latent_explorer.png"],
     "colorization.py": ["colorization.png"],
     "face_attributes.py": ["smile_vector.png", "attribute_vectors.png"],
+    "face_generation.py": ["samples_prior_vs_mixture.png", "morph_linear.png", "morph_slerp.png", "arithmetic.png",
+                           "nearest.png"],
 }
 
 
