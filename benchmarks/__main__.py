@@ -83,6 +83,8 @@ def main(argv=None):
     parser.add_argument("--speed", action="store_true", help="speed and memory against references")
     parser.add_argument("--tabular", action="store_true",
                         help="tabular anomaly detection: TabularDetector against IsolationForest (scikit-learn data)")
+    parser.add_argument("--faces", action="store_true",
+                        help="the face VAE's smile vector, judged by a smile classifier (CelebA, about 10 min)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -109,15 +111,16 @@ def main(argv=None):
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
     if args.render:
-        if args.quality or args.speed or args.tabular or args.images or args.quick:
-            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images or --quick")
+        if args.quality or args.speed or args.tabular or args.images or args.faces or args.quick:
+            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces "
+                         "or --quick")
         from benchmarks import report
 
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.quality or args.speed or args.tabular or args.images):
-        parser.error("choose --quality, --speed, --tabular, --images or several")
+    if not (args.quality or args.speed or args.tabular or args.images or args.faces):
+        parser.error("choose --quality, --speed, --tabular, --images, --faces or several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
@@ -200,6 +203,13 @@ def main(argv=None):
         for dataset, record in results["images"]["datasets"].items():
             runs.update({run_key(dataset, part): {**run, "backend": keras.backend.backend()}
                          for part in PARTS if part in record})
+    if args.faces:
+        import keras
+
+        from benchmarks import faces
+
+        results["faces"] = faces.run_faces(log, quick=args.quick)
+        runs["faces"] = {**run, "backend": keras.backend.backend()}
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)

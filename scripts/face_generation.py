@@ -92,8 +92,7 @@ if x_train is not None:
     row1 = vae.decode(np.stack([means["man with glasses"], means["man"], means["woman"], result]))
     save(image_rows([row1, vae.decode(women[:4]), vae.decode(shifted[:4])],
                     labels=["group means", "women", "+ (man+g − man)"],
-                    title="man with glasses − man + woman (top: the three group means, then the result);\n"
-                          "below: women, and women + (man with glasses − man)"),
+                    title="man with glasses − man + woman\n(top: the 3 group means, then the result)"),
          args, "arithmetic.png")
 else:
     vectors = zoo.load_attributes(ENTRY)

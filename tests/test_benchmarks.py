@@ -35,7 +35,7 @@ def test_benchmarks_quick(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "choose --quality, --speed, --tabular, --images or several"),
+    ([], "choose --quality, --speed, --tabular, --images, --faces or several"),
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
     (["--quality", "--parts", "one_class", "--nll-models", "vae.binarized_mnist_iwae"],
      "--nll-models needs --quality with the vae_nll part. Received: --parts one_class"),
@@ -287,6 +287,24 @@ def test_every_section_says_which_command_made_it(monkeypatch, tmp_path):
         assert lines[i + 2].startswith("Made by `python -m benchmarks "), lines[i]
         assert "not recorded" not in lines[i + 2]
     assert "then `python -m benchmarks" not in text
+
+
+def test_faces_section_reads_the_target_at_alpha_1(monkeypatch):
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks.report_faces import faces_section
+
+    record = {"entry": "vae.x", "data": {"source": "faces", "test_images": 10}, "non_smiling": 6, "smiling": 4,
+              "classifier": {"best_epoch": 2, "epochs_run": 5, "val_accuracy": 0.9, "test_accuracy": 0.88,
+                             "test_accuracy_reconstructions": 0.85},
+              "read_smiling": {"faces": 0.1, "reconstructions (alpha = 0)": 0.15, "alpha = 1": 0.79,
+                               "alpha = 2": 0.95},
+              "smiling_read_smiling_reconstructions": 0.8, "smiling_read_smiling_after_subtracting": 0.2,
+              "target": 0.8}
+    text = "\n".join(faces_section(record, {"command": "python -m benchmarks --faces", "date": "d"}))
+    assert "| alpha = 2 | 0.950 |" in text and "non-commercial" in text
+    assert text.endswith("alpha = 1): **not met** (0.790).\n")
+    record["read_smiling"]["alpha = 1"] = 0.8
+    assert "alpha = 1): met (0.800)." in "\n".join(faces_section(record))
 
 
 def test_runs_record_each_part_and_each_nll_row(monkeypatch):
