@@ -7,6 +7,7 @@ deterministic autoencoders"; pythae's `GaussianMixtureSampler`). Drawing is NumP
 - `"normal"` (`NormalSampler`): N(0, temperature^2 I), the VAE prior; nothing to fit.
 - `"gaussian"` (`GaussianSampler`): one Gaussian, the codes' mean and full covariance.
 - `"gmm"` (`GaussianMixtureSampler`): a mixture fitted by scikit-learn's `GaussianMixture`.
+- `"code_prior"` (`keras_ae.models.code_prior.CodePriorSampler`): a VQ-VAE's PixelCNN prior.
 
 Any model with `encode`, `decode` and a flat code works; a VAE is encoded to its posterior means. Example:
 
@@ -31,14 +32,13 @@ from keras_ae._validation import check_choice, check_float, check_positive_int, 
 
 __all__ = ["GaussianMixtureSampler", "GaussianSampler", "NormalSampler", "NotFittedError", "SAMPLERS", "Sampler",
            "code_size_of", "get_sampler", "list_samplers", "load_sampler", "register_sampler"]
-
 SAMPLERS = {}  # name -> class, filled by `register_sampler`
 FORMAT = 1  # the sampler file's layout version
 METADATA = "metadata"  # the array holding the file's JSON (a 0-d unicode array: no pickle)
 
 
-class NotFittedError(ValueError, AttributeError):
-    """A sampler was used before `fit` (scikit-learn's bases; sklearn itself is not needed to sample)."""
+class NotFittedError(ValueError, AttributeError):  # scikit-learn's bases; sklearn is not needed to sample
+    """A sampler was used before `fit`."""
 
 
 def register_sampler(name):
@@ -52,6 +52,13 @@ def register_sampler(name):
         return cls
 
     return wrap
+
+
+def _registered(name):  # "code_prior" (a VQ-VAE's prior) registers with the models, keras_ae.models
+    if name == "code_prior" and name not in SAMPLERS:
+        from keras_ae import register_with_keras
+        register_with_keras()
+    return name in SAMPLERS
 
 
 def list_samplers():
@@ -76,7 +83,7 @@ def get_sampler(name, **kwargs):
         return name
     if not isinstance(name, str):
         raise TypeError(f"`sampler` must be a name such as 'gmm' or a Sampler. Received: {name!r}")
-    if name not in SAMPLERS:
+    if not _registered(name):
         raise ValueError(_unknown(name))
     return SAMPLERS[name](**kwargs)
 
@@ -236,7 +243,6 @@ class Sampler:
         def write(tmp):
             with open(tmp, "wb") as f:  # a file object: NumPy adds no second ".npz"
                 np.savez(f, **arrays)
-
         return atomic_write(path, write)
 
 
@@ -291,7 +297,7 @@ def _from_contents(path, meta, arrays):
     if meta["format"] != FORMAT:
         raise ValueError(f"{path!r}: field 'format' must be {FORMAT}. Received: {meta['format']!r}")
     kind = meta["kind"]
-    if not isinstance(kind, str) or kind not in SAMPLERS:
+    if not isinstance(kind, str) or not _registered(kind):
         raise ValueError(f"{path!r}: field 'kind': {_unknown(kind, 'kind of sampler')}")
     try:
         if not isinstance(meta["config"], dict):

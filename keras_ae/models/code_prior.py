@@ -19,8 +19,9 @@ from keras import ops
 
 from keras_ae._validation import check_float, check_positive_int, check_seed, is_dataset, to_numpy
 from keras_ae.losses import batch_mean, replicas_in_sync
+from keras_ae.samplers import NotFittedError, Sampler, register_sampler
 
-__all__ = ["CodePrior", "MaskedConv2D", "check_codes"]
+__all__ = ["CodePrior", "CodePriorSampler", "MaskedConv2D", "check_codes"]
 
 STACKS = ("vertical", "horizontal")
 
@@ -291,3 +292,146 @@ class CodePrior(keras.Model):
                     gumbel = -np.log(-np.log(rng.uniform(1e-12, 1.0, logits.shape)))
                     block[:, i, j] = np.argmax(logits + gumbel, axis=-1)
         return codes
+
+
+# ---- the prior as a sampler: how a zoo entry ships it ------------------------------------------
+@register_sampler("code_prior")
+class CodePriorSampler(Sampler):
+    """A VQ-VAE's sampler: a `CodePrior` fitted to the training code grids, stored as plain arrays.
+
+    Its file (`save`, a `keras_ae.samplers` `.npz`) holds the prior's settings in the metadata JSON and
+    each of its weights as an array `weight_0`, `weight_1`, ... (in `weights_dtype`): no pickle, and a
+    zoo entry's prior is its one sampler file, hashed and signed with the weights like any sampler.
+    `attach(vqvae)` takes the code grid and codebook size from the model and sets `vqvae.prior`;
+    `fit_codes(codes)` trains the prior (Adam with a cosine decay) on int code grids; `sample(n)` draws
+    grids from it and decodes them.
+
+    Args:
+        filters, num_layers, kernel_size, first_kernel_size: the `CodePrior`'s.
+        epochs, batch_size, lr: its training.
+        temperature: the default temperature of `sample`.
+        weights_dtype: `"float32"` or `"float16"`: the stored weights; the prior is rounded to them after
+            training, so it scores and samples as shipped.
+        seed: seed of the prior's initialization and of the batches' order.
+        grid_shape, num_codes: the code grid; `None` until `attach(model)` sets them.
+    """
+
+    def __init__(self, filters=64, num_layers=5, kernel_size=3, first_kernel_size=7, epochs=10, batch_size=128,
+                 lr=1e-3, temperature=1.0, weights_dtype="float32", seed=0, grid_shape=None, num_codes=None):
+        super().__init__()
+        self.prior_kwargs = dict(filters=check_positive_int("filters", filters),
+                                 num_layers=check_positive_int("num_layers", num_layers),
+                                 kernel_size=check_positive_int("kernel_size", kernel_size),
+                                 first_kernel_size=check_positive_int("first_kernel_size", first_kernel_size))
+        self.epochs = check_positive_int("epochs", epochs)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.lr = check_float("lr", lr, 0.0, low_inclusive=False)
+        self.temperature = check_float("temperature", temperature, 0.0, low_inclusive=False)
+        if weights_dtype not in ("float32", "float16"):
+            raise ValueError(f"`weights_dtype` must be 'float32' or 'float16'. Received: {weights_dtype!r}")
+        self.weights_dtype = weights_dtype
+        self.seed = check_seed(seed)
+        self.grid_shape = None if grid_shape is None else tuple(check_positive_int("grid_shape", int(s))
+                                                                for s in grid_shape)
+        self.num_codes = check_positive_int("num_codes", num_codes, allow_none=True)
+        self.prior = None
+        self._ARRAYS = ()
+        if self.grid_shape is not None and self.num_codes is not None:
+            self._build()
+
+    def _build(self):
+        if len(self.grid_shape) != 2:
+            raise ValueError(f"`grid_shape` must be (height, width). Received: {self.grid_shape}")
+        self.prior = CodePrior(self.grid_shape, self.num_codes, **self.prior_kwargs)
+        self._ARRAYS = tuple(f"weight_{i}" for i in range(len(self.prior.weights)))
+
+    def check_model(self, model):
+        """Return the number of positions of `model`'s code grid; a `ValueError` unless it is a grid of
+        indices (a `VQVAE`) of this sampler's shape and codebook size."""
+        shape, k = getattr(model, "code_shape", None), getattr(model, "num_codes", None)
+        if shape is None or len(tuple(shape)) != 2 or k is None:
+            raise ValueError(f"A code prior needs a model whose code is a grid of indices (a VQVAE). Received: "
+                             f"{type(model).__name__} with code shape {shape}")
+        if self.grid_shape is not None and (tuple(shape) != self.grid_shape or k != self.num_codes):
+            raise ValueError(f"This code prior models {self.num_codes} codes on a {self.grid_shape} grid; "
+                             f"{type(model).__name__} has {k} codes on a {tuple(shape)} grid")
+        return math.prod(shape)
+
+    def attach(self, model):
+        """Take `model`'s grid and codebook size (first time), check them, and set `model.prior` once fitted."""
+        self.check_model(model)
+        if self.grid_shape is None:
+            self.grid_shape, self.num_codes = tuple(model.code_shape), int(model.num_codes)
+        if self.code_size_ is not None:
+            model.prior = self.prior
+        self.model = model
+        return self
+
+    def fit(self, model, x=None, batch_size=256):
+        """Encode `x` with the VQ-VAE `model`, train the prior on the code grids; return `self`, attached."""
+        if x is None:
+            raise ValueError("CodePriorSampler.fit needs the training inputs `x` to encode. Received: x=None")
+        self.attach(model)
+        return self.fit_codes(model.encode(x, batch_size=batch_size)).attach(model)
+
+    def fit_codes(self, z):
+        """Train the prior on int code grids `z` of shape `(n,) + grid_shape`; returns the sampler."""
+        if self.grid_shape is None:
+            raise NotFittedError("A code prior takes its grid and codebook size from the model: call "
+                                 "attach(vqvae) before fit_codes(codes), or fit(vqvae, x)")
+        codes = check_codes(z, self.grid_shape, self.num_codes, name="z")
+        keras.utils.set_random_seed(self.seed)
+        self._build()
+        steps = self.epochs * -(-len(codes) // self.batch_size)
+        schedule = keras.optimizers.schedules.CosineDecay(self.lr, steps)
+        self.prior.compile(optimizer=keras.optimizers.Adam(schedule))
+        self.prior.fit(codes, epochs=self.epochs, batch_size=self.batch_size, verbose=2)
+        self._store([np.asarray(w) for w in self.prior.get_weights()])
+        self.code_size_, self.n_fit_ = math.prod(self.grid_shape), int(len(codes))
+        return self
+
+    def _store(self, weights):
+        """Round `weights` to `weights_dtype`, load them into the prior and keep them as the file's arrays."""
+        stored = [np.asarray(w, self.weights_dtype) for w in weights]
+        self.prior.set_weights([w.astype("float32") for w in stored])
+        for name, w in zip(self._ARRAYS, stored):
+            setattr(self, name + "_", w)
+
+    def _set_arrays(self, arrays, where):
+        expected = [tuple(w.shape) for w in self.prior.weights]
+        weights = []
+        for name, shape in zip(self._ARRAYS, expected):
+            a = arrays[name]
+            if a.dtype.kind != "f" or tuple(a.shape) != shape or not np.all(np.isfinite(a)):
+                raise ValueError(f"{where}: array {name!r} must be a finite float array of shape {shape} (the "
+                                 f"prior's weight). Received: dtype={a.dtype}, shape={a.shape}")
+            weights.append(a)
+        self._store(weights)
+        self.code_size_ = math.prod(self.grid_shape)
+
+    def sample_codes(self, n, seed=None, temperature=None):
+        """Draw `n` code grids from the prior: int32, shape `(n,) + grid_shape`."""
+        self._require_fitted()
+        t = self.temperature if temperature is None else temperature
+        return self.prior.sample(n, temperature=t, seed=seed)
+
+    def sample(self, n, seed=None, batch_size=256, model=None, temperature=None):
+        """Draw `n` code grids (at `temperature`, default the sampler's) and decode them with the VQ-VAE."""
+        model = self.model if model is None else model
+        if model is None:
+            raise ValueError("This CodePriorSampler has no model to decode with: pass model=..., or call "
+                             "attach(vqvae)")
+        self.check_model(model)
+        codes = self.sample_codes(n, seed=seed, temperature=temperature)
+        return model.decode(codes, batch_size=batch_size)
+
+    def bits_per_code(self, codes, batch_size=256):
+        """The prior's mean negative log-likelihood of `codes` per code position, in bits."""
+        self._require_fitted()
+        return self.prior.bits_per_code(codes, batch_size=batch_size)
+
+    def get_config(self):
+        return {**self.prior_kwargs, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "temperature": self.temperature, "weights_dtype": self.weights_dtype, "seed": self.seed,
+                "grid_shape": None if self.grid_shape is None else list(self.grid_shape),
+                "num_codes": self.num_codes}

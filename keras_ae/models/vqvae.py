@@ -353,7 +353,7 @@ class VQVAE(_ResNetShape, BaseAutoencoder):
                              "keras_ae.CodePrior.for_model(model)")
         return prior
 
-    def sample(self, n, temperature=1.0, seed=None, batch_size=256):
+    def sample(self, n, temperature=1.0, seed=None, batch_size=256, sampler=None):
         """Draw `n` code grids from the attached prior (one position at a time) and decode them.
 
         Args:
@@ -361,10 +361,20 @@ class VQVAE(_ResNetShape, BaseAutoencoder):
             temperature: divides the prior's logits (`< 1`: safer, less varied draws).
             seed: int seed; the same seed gives the same samples.
             batch_size: grids per forward pass.
+            sampler: optional; a fitted `CodePriorSampler` (a zoo entry's, `zoo.load_sampler`) whose
+                prior is drawn from instead of the attached one.
 
         Returns:
             A NumPy array of shape `(n,) + sample_shape`.
         """
+        if sampler is not None:
+            if getattr(sampler, "kind", None) != "code_prior":
+                raise TypeError("A VQVAE draws codes from a prior over its code grid: `sampler` must be a "
+                                f"fitted 'code_prior' sampler. Received: {sampler!r}")
+            sampler.check_model(self)
+            sampler._require_fitted()
+            codes = sampler.prior.sample(n, temperature=temperature, seed=seed, batch_size=batch_size)
+            return self.decode(codes, batch_size=batch_size)
         if self.prior is None:
             raise ValueError("VQVAE.sample draws codes from a prior over the code grid, and none is attached. "
                              "Fit one to the training codes: `prior = keras_ae.CodePrior.for_model(model)`, "

@@ -197,8 +197,11 @@ def load(name, /, download=False, trusted_keys=None, **overrides):
         A keras-ae model, ready for `encode`, `decode`, `predict` or more `fit`.
     """
     manifest, entry = _entry(name)  # read once, for the model and for its weights
-    return load_entry(name, manifest, entry, lambda: _weights_file(name, manifest, entry, download),
-                      overrides, trusted_keys)
+    model = load_entry(name, manifest, entry, lambda: _weights_file(name, manifest, entry, download),
+                       overrides, trusted_keys)
+    if entry.get("sampler", {}).get("kind") == "code_prior":  # a VQ-VAE: its shipped prior becomes model.prior
+        load_sampler(name, model=model, trusted_keys=trusted_keys)
+    return model
 
 
 def load_entry(name, manifest, entry, weights_file, overrides, trusted_keys):

@@ -49,7 +49,7 @@ def encode_images(model, x, chunk=None, batch_size=256):
     """`model.encode` of `x`, `chunk` images (default `CHUNK`) at a time; uint8 images become float32 in
     [0, 1] a chunk at a time.
 
-    Returns a float32 array of shape `(len(x),) + model.code_shape`.
+    Returns the codes, of shape `(len(x),) + model.code_shape` (float32; a VQVAE's: int32 indices).
     """
     chunk = chunk or CHUNK
     parts = []
@@ -64,5 +64,6 @@ def encode_images(model, x, chunk=None, batch_size=256):
 def fit_recipe_sampler(sampler, model, x_train, chunk=None):
     """Fit `sampler` to `model`'s codes of the training images `x_train` (uint8 or float32); return it,
     attached to `model`."""
+    sampler.attach(model)  # a code prior takes the model's code grid and codebook size
     sampler.fit_codes(encode_images(model, x_train, chunk=chunk))
-    return sampler.attach(model)
+    return sampler.attach(model)  # and a VQVAE gets the fitted prior as `model.prior`
