@@ -52,6 +52,10 @@ METRIC_DEFINITIONS = {
                     "(neg_elbo + D ln 256) / (D ln 2), D = pixels x channels; on a JPEG copy it is not "
                     "comparable with published figures on the original pixels",
     "decoder_scale": "the Gaussian decoder's learned standard deviation, on [0, 1] pixels",
+    "conditional_accuracy": "a conditional model's 1,000 samples per class, sample(n, labels=k) with seed 0: the "
+                            "fraction that a small CNN trained on the training images (not the test ones) "
+                            "classifies as k (`keras_ae.zoo.conditional`)",
+    "judge_test_accuracy": "that CNN's accuracy on the real test images",
     "codebook_usage": "a VQ-VAE's: the fraction of its K codebook vectors that some code position of the "
                       "images takes",
     "codebook_perplexity": "a VQ-VAE's: exp(entropy) of the codes' shares over every position of the images "
