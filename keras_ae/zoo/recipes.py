@@ -19,7 +19,8 @@ trained; `python -m keras_ae.zoo_train NAME` runs one. Keys:
   `keras_ae.zoo.recipe_sampler`); it changes nothing in the training.
 - `pipeline`, `steps_per_execution`, `input_noise`, `shift`, `ema`, `kl_warmup`, `mse_finetune`,
   `pretrain_epochs`, `init_from`, `binarized`, `noisy_metric`, `nll_samples`, `experiment`:
-  see `keras_ae.zoo.train` (`train` and `measure`).
+  see `keras_ae.zoo.train` (`train` and `measure`); `conditional`: the model is fitted with the data
+  set's class labels, `fit(x, y)` (`keras_ae.zoo.conditional`).
 
 How the settings that are not the course defaults were chosen, with the figures: docs/zoo_recipes.md.
 """
@@ -162,6 +163,20 @@ RECIPES = {
                     "on CelebA-HQ 64x64. Non-commercial research and education only (CelebA's licence).",
         epochs=20, batch_size=64, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16",
         weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
+    # The conditional VAE (Sohn et al. 2015) fits x with its class label, `fit(x, y)` (`conditional`:
+    # keras_ae.zoo.conditional); `python -m benchmarks --conditional` trains the VAE of the same layers.
+    "cvae.mnist_z16": dict(
+        variant="cvae", conditional=True,
+        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=16, seed=0),
+        description="Dense conditional VAE 784(+10)-512-16, decoder 16(+10)-512-784: the class label "
+                    "is concatenated to the image and to z; sample(n, labels=k) draws digit k.",
+        epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
+    "cvae.fashion_mnist_z16": dict(
+        variant="cvae", conditional=True, dataset="fashion_mnist",
+        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=16, seed=0),
+        description="Dense conditional VAE 784(+10)-512-16 (decoder mirrored) on Fashion-MNIST: the class label is "
+                    "concatenated to the image and to z; sample(n, labels=k) draws garment class k.",
+        epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,
                                         kernel_initializer="glorot_uniform"),
