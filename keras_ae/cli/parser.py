@@ -67,6 +67,14 @@ fraction = _checked(float, "a number", lambda v: 0.0 <= v < 0.5, "a number from 
 finite_float = _checked(float, "a number", math.isfinite, "a finite number")
 
 
+def class_ids(text):
+    """`--labels 3` or `--labels 0,1,2`: a list of class ids (non-negative integers)."""
+    parts = [t.strip() for t in str(text).split(",")]
+    if not parts or not all(t.isdigit() for t in parts):
+        raise argparse.ArgumentTypeError(f"expected class ids such as 3 or 0,1,2; got {text!r}")
+    return [int(t) for t in parts]
+
+
 def build_parser():
     parser = _Parser(prog=PROG, description="Autoencoders for Keras 3: zoo, training, scoring and figures.")
     parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
@@ -122,7 +130,7 @@ def build_parser():
     p.add_argument("--validation-split", type=fraction, default=None,
                    help="the last part of --data held out for validation (default 0.1; 0 for none); "
                         "a named data set (MNIST too) uses its test split; for a table, the random part held "
-                        "out for early stopping (default 0.2; it needs one)")
+                        "out for early stopping (default 0.2; 0: none, early stopping on the training loss)")
     p.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0)
     p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
                    help="Keras backend: auto uses $KERAS_BACKEND if set, else the fastest one installed "
@@ -178,6 +186,9 @@ def build_parser():
                    help="draw codes from the density the entry ships, fitted to its training codes (entry), "
                         "or from the prior N(0, I) (prior); auto: the entry's where it ships one (a .keras "
                         "file: the prior)")
+    p.add_argument("--labels", type=class_ids, default=None, metavar="K[,K...]",
+                   help="a conditional model (cvae.*): the classes to draw, e.g. 3 or 0,1,2 (one row per "
+                        "class); default: every class")
     p.add_argument("--out", default="samples.png")
 
     p = sub.add_parser("reconstruct", help="reconstruct images with a model (a zoo name or a .keras file) into a PNG")
