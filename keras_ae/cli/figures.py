@@ -96,11 +96,35 @@ def cmd_sample(args):
     if not hasattr(model, "sample"):
         raise CLIError(f"{args.model} is not a generative model (it has no sample()); try a VAE from "
                        "`keras-ae list '*vae*'`, or one trained by `keras-ae train vae`")
-    sampler, drawn_from = (None, "the prior") if _is_file(args.model) else _sampler(args.model, model, args.sampler)
-    images = model.sample(args.n, temperature=args.temperature, seed=args.seed, sampler=sampler)
+    labels = getattr(args, "labels", None)
+    if getattr(model, "conditional", False):
+        images, ncols, drawn_from = _conditional_samples(model, args, labels)
+    else:
+        if labels is not None:
+            raise CLIError(f"--labels is for a conditional model (such as cvae.mnist_z16); {args.model} "
+                           "takes no labels")
+        sampler, drawn_from = (None, "the prior") if _is_file(args.model) else _sampler(args.model, model, args.sampler)
+        images, ncols = model.sample(args.n, temperature=args.temperature, seed=args.seed, sampler=sampler), min(8, args.n)
     title = f"{args.model}: {args.n} samples from {drawn_from}"
-    save_figure(sample_grid(images, ncols=min(8, args.n), title=title), args.out)
+    save_figure(sample_grid(images, ncols=ncols, title=title), args.out)
     print(f"Wrote {args.out} ({args.n} samples from {drawn_from})")
+
+
+def _conditional_samples(model, args, labels):
+    """`(images, columns, words)` of `keras-ae sample` for a conditional model: one row per class asked."""
+    import numpy as np
+
+    classes = list(range(model.num_classes)) if labels is None else labels
+    bad = [k for k in classes if k >= model.num_classes]
+    if bad:
+        raise CLIError(f"--labels {','.join(map(str, labels))}: {args.model} has classes 0 to "
+                       f"{model.num_classes - 1}; received {bad}")
+    if args.sampler == "entry":
+        raise CLIError(f"--sampler entry: {args.model} is conditional and ships no sampler; it draws from the prior")
+    per_class = -(-args.n // len(classes))
+    ids = np.repeat(classes, per_class)[:args.n]
+    images = model.sample(args.n, labels=ids, temperature=args.temperature, seed=args.seed)
+    return images, min(per_class, args.n), f"the prior, classes {','.join(map(str, classes))}"
 
 
 def _sampler(name, model, choice):
