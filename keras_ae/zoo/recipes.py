@@ -165,16 +165,18 @@ RECIPES = {
         weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     # The conditional VAE (Sohn et al. 2015) fits x with its class label, `fit(x, y)` (`conditional`:
     # keras_ae.zoo.conditional); `python -m benchmarks --conditional` trains the VAE of the same layers.
-    "cvae.mnist_z16": dict(
+    # A 2-D z leaves the class to the label: with 16-D (10 epochs) the judge found the requested
+    # class in only 0.59 of the samples (MNIST and Fashion-MNIST alike).
+    "cvae.mnist_z2": dict(
         variant="cvae", conditional=True,
-        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=16, seed=0),
-        description="Dense conditional VAE 784(+10)-512-16, decoder 16(+10)-512-784: the class label "
+        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=2, seed=0),
+        description="Dense conditional VAE 784(+10)-512-2, decoder 2(+10)-512-784: the class label "
                     "is concatenated to the image and to z; sample(n, labels=k) draws digit k.",
         epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
-    "cvae.fashion_mnist_z16": dict(
+    "cvae.fashion_mnist_z2": dict(
         variant="cvae", conditional=True, dataset="fashion_mnist",
-        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=16, seed=0),
-        description="Dense conditional VAE 784(+10)-512-16 (decoder mirrored) on Fashion-MNIST: the class label is "
+        kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=2, seed=0),
+        description="Dense conditional VAE 784(+10)-512-2 (decoder mirrored) on Fashion-MNIST: the class label is "
                     "concatenated to the image and to z; sample(n, labels=k) draws garment class k.",
         epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
     "beta_vae.mnist_b4_z10": dict(
