@@ -85,6 +85,9 @@ def main(argv=None):
                         help="tabular anomaly detection: TabularDetector against IsolationForest (scikit-learn data)")
     parser.add_argument("--faces", action="store_true",
                         help="the face VAE's smile vector, judged by a smile classifier (CelebA, about 10 min)")
+    parser.add_argument("--conditional", action="store_true",
+                        help="the CVAE entries: conditional accuracy by a judge CNN, −ELBO against the VAE of the "
+                             "same layers (trains two VAEs and two judges, about 15 min)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -111,7 +114,7 @@ def main(argv=None):
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
     if args.render:
-        if args.quality or args.speed or args.tabular or args.images or args.faces or args.quick:
+        if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional or args.quick:
             parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces "
                          "or --quick")
         from benchmarks import report
@@ -119,8 +122,8 @@ def main(argv=None):
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.quality or args.speed or args.tabular or args.images or args.faces):
-        parser.error("choose --quality, --speed, --tabular, --images, --faces or several")
+    if not (args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional):
+        parser.error("choose --quality, --speed, --tabular, --images, --faces, --conditional or several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
@@ -210,6 +213,13 @@ def main(argv=None):
 
         results["faces"] = faces.run_faces(log, quick=args.quick)
         runs["faces"] = {**run, "backend": keras.backend.backend()}
+    if args.conditional:
+        import keras
+
+        from benchmarks import conditional
+
+        results["conditional"] = conditional.run_conditional(log, quick=args.quick)
+        runs["conditional"] = {**run, "backend": keras.backend.backend()}
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)

@@ -8,6 +8,7 @@ Re-render RESULTS.md from results.json without measuring anything: `python -m be
 import json
 import os
 
+from benchmarks.report_conditional import conditional_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
@@ -84,6 +85,8 @@ def render(results, out_dir):
         lines += images_sections(results["images"], runs)
     if "faces" in results:
         lines += faces_section(results["faces"], runs.get("faces"))
+    if "conditional" in results:
+        lines += conditional_section(results["conditional"], runs.get("conditional"))
     text = "\n".join(lines)
 
     def write_text(tmp):

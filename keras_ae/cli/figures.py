@@ -101,7 +101,7 @@ def cmd_sample(args):
         images, ncols, drawn_from = _conditional_samples(model, args, labels)
     else:
         if labels is not None:
-            raise CLIError(f"--labels is for a conditional model (such as cvae.mnist_z16); {args.model} "
+            raise CLIError(f"--labels is for a conditional model (such as cvae.mnist_z2); {args.model} "
                            "takes no labels")
         sampler, drawn_from = (None, "the prior") if _is_file(args.model) else _sampler(args.model, model, args.sampler)
         images, ncols = model.sample(args.n, temperature=args.temperature, seed=args.seed, sampler=sampler), min(8, args.n)
