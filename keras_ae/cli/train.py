@@ -172,6 +172,11 @@ def cmd_train(args):
 
     if args.variant is not None and args.variant != "tabular" and args.variant not in VARIANTS:
         get_model(args.variant)  # raises the "did you mean" error
+    if getattr(VARIANTS.get(args.variant), "conditional", False):
+        raise CLIError(f"{args.variant!r} is conditional: it trains on images with their class labels, which "
+                       "`keras-ae train` does not pass (its detector scores images alone). Train it in Python, "
+                       "model.fit(x, y), or retrain the zoo's: python -m keras_ae.zoo_train cvae.mnist_z2; "
+                       "`keras-ae sample cvae.mnist_z2 --labels 3` draws a class")
     if args.out:
         check_output_path(args.out, (".keras",), what="--out model file")  # before reading any data
     x, kind, source, dataset = _load_data(args)
