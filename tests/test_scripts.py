@@ -24,11 +24,13 @@ EXPECTED = {
     "latent_arithmetic.py": ["interpolation_linear.png", "interpolation_slerp.png", "thickness_vector.png"],
     "anomaly_detection.py": ["score_histogram.png", "roc.png", "most_anomalous.png"],
     "anomaly_maps.py": ["anomaly_maps.png"],
+    "vqvae.py": ["reconstructions.png", "codebook_usage.png", "samples_t10.png", "samples_t07.png", "prior_grids.png"],
     "ae_vs_pca.py": ["ae_vs_pca.png", "ae_vs_pca_images.png"],
     "image_retrieval.py": ["retrieval.png"],
     "latent_explorer.py": ["latent_explorer.png"],
     "colorization.py": ["colorization.png"],
     "face_attributes.py": ["smile_vector.png", "attribute_vectors.png"],
+    "conditional_vae.py": ["training_curves.png", "conditional_grid.png", "style_transfer.png"],
     "face_generation.py": ["samples_prior_vs_mixture.png", "morph_linear.png", "morph_slerp.png", "arithmetic.png",
                            "nearest.png"],
 }
