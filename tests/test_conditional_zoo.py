@@ -1,0 +1,72 @@
+"""The conditional zoo entries' pieces: their metrics, the judge's accuracy, and `keras-ae sample --labels`."""
+
+import numpy as np
+import pytest
+
+from keras_ae import cli, zoo
+from keras_ae.cli.parser import UsageError, build_parser
+from keras_ae.testing import small_inputs, small_model
+from keras_ae.zoo.conditional import as_float, conditional_accuracy, measure_conditional, probe_labels
+
+CONDITIONAL = [n for n in zoo.list_models() if n.startswith("cvae.")]
+
+
+def test_labels_option_parses_class_ids_and_refuses_the_rest():
+    assert build_parser().parse_args(["sample", "m", "--labels", "3"]).labels == [3]
+    assert build_parser().parse_args(["sample", "m", "--labels", "0, 2,9"]).labels == [0, 2, 9]
+    for bad in ("x", "-1", "1.5", ""):
+        with pytest.raises(UsageError, match="class ids"):
+            build_parser().parse_args(["sample", "m", "--labels", bad])
+
+
+def test_measure_conditional_is_reproducible_and_uses_the_labels():
+    model = small_model("cvae")
+    x = small_inputs(model, n=12)
+    y = np.arange(12) % model.num_classes
+    first, again = measure_conditional(model, x, y), measure_conditional(model, x, y)
+    assert first == again and set(first) == {"n_test", "neg_elbo", "squared_error"}
+    assert first["n_test"] == 12 and first["neg_elbo"] > 0
+    # Without labels: the probe labels 0, 1, ..., K-1, 0, ...
+    assert measure_conditional(model, x) == measure_conditional(model, x, probe_labels(12, model.num_classes))
+
+
+def test_as_float_scales_uint8_and_shapes_flat_mnist():
+    out = as_float(np.full((2, 784), 255, np.uint8))
+    assert out.shape == (2, 28, 28, 1) and out.dtype == np.float32 and out.max() == 1.0
+
+
+class _Judge:
+    """Says class 0 for every image, so only the samples asked of class 0 count."""
+
+    def __init__(self, num_classes):
+        self.num_classes = num_classes
+
+    def predict(self, x, **kwargs):
+        return np.eye(self.num_classes)[np.zeros(len(x), int)]
+
+
+def test_conditional_accuracy_counts_the_requested_class():
+    model = small_model("cvae")
+    overall, per_class = conditional_accuracy(model, _Judge(model.num_classes), per_class=4)
+    assert per_class == [1.0] + [0.0] * (model.num_classes - 1)
+    assert overall == pytest.approx(1 / model.num_classes)
+
+
+@pytest.mark.slow  # loads a zoo entry and draws three figures (about 2 s; more on a busy machine)
+@pytest.mark.skipif(not CONDITIONAL, reason="no conditional zoo entry")
+def test_sample_draws_the_classes_asked(tmp_path, capsys):
+    name = CONDITIONAL[0]
+    assert cli.main(["sample", name, "--labels", "3,7", "-n", "4", "--out", str(tmp_path / "s.png")]) == 0
+    assert "classes 3,7" in capsys.readouterr().out and (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main(["sample", name, "--labels", "10", "--out", str(tmp_path / "t.png")]) != 0
+    assert "classes 0 to 9" in capsys.readouterr().err
+    vae = zoo.list_models("vae.*")[0]
+    assert cli.main(["sample", vae, "--labels", "1", "--out", str(tmp_path / "u.png")]) != 0
+    assert "conditional" in capsys.readouterr().err
+
+
+def test_train_refuses_a_conditional_variant_and_says_what_to_do(tmp_path, capsys):
+    assert cli.main(["train", "cvae", "--out", str(tmp_path / "c.keras")]) != 0
+    err = capsys.readouterr().err
+    assert "conditional" in err and "fit(x, y)" in err and "--labels" in err
+    assert not list(tmp_path.iterdir())
