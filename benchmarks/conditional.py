@@ -14,31 +14,12 @@ For each of `cvae.mnist_z2` and `cvae.fashion_mnist_z2` (the shipped entries):
    -log p(x|y)) is reported. Target: the CVAE's is lower.
 """
 
-import contextlib
 import math
-import os
 import time
 
 ENTRIES = {"mnist": "cvae.mnist_z2", "fashion_mnist": "cvae.fashion_mnist_z2"}
 TARGETS = {"mnist": 0.97, "fashion_mnist": 0.90}
 QUICK = {"n_train": 2000, "n_test": 200, "epochs": 1, "per_class": 20}
-SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-ENV = {"mnist": ("KERAS_AE_MNIST", "mnist.npz"), "fashion_mnist": ("KERAS_AE_FASHION_MNIST", "fashion_mnist.npz")}
-
-
-@contextlib.contextmanager
-def _shared_copy(dataset):
-    """The loader's variable set to ../shared/data's copy while loading, if it is unset and the copy is there."""
-    env, file = ENV[dataset]
-    path = os.path.normpath(os.path.join(SHARED, file))
-    if os.environ.get(env) or not os.path.exists(path):
-        yield
-        return
-    os.environ[env] = path
-    try:
-        yield
-    finally:
-        os.environ.pop(env, None)
 
 
 def unconditional_twin(recipe):
@@ -67,6 +48,7 @@ def train_twin(recipe, x_train, epochs, log):
 
 
 def run_conditional(log, quick=False):
+    from benchmarks.images import _shared_fallback
     from keras_ae import evaluation, zoo
     from keras_ae.zoo.conditional import conditional_accuracy, judge_accuracy, load_labelled, measure_conditional
     from keras_ae.zoo.conditional import train_judge
@@ -75,7 +57,7 @@ def run_conditional(log, quick=False):
     out = {}
     for dataset, entry in ENTRIES.items():
         start = time.time()
-        with _shared_copy(dataset):
+        with _shared_fallback(dataset):
             xtr, ytr, xte, yte, source, info = load_labelled(dataset)
         if quick:
             xtr, ytr, xte, yte = xtr[:QUICK["n_train"]], ytr[:QUICK["n_train"]], xte[:QUICK["n_test"]], yte[:QUICK["n_test"]]

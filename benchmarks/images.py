@@ -85,7 +85,7 @@ def default_cache_dir():
 @contextlib.contextmanager
 def _shared_fallback(dataset):
     """Set the loader's variable to the shared folder's copy while loading, if it is unset and the copy is there."""
-    env, file = DATA_FILES[dataset]
+    env, file = {**DATA_FILES, "mnist": ("KERAS_AE_MNIST", "mnist.npz")}[dataset]
     shared = os.path.normpath(os.path.join(SHARED_DATA, file))
     if os.environ.get(env) or not os.path.exists(shared):
         yield
