@@ -332,6 +332,11 @@ def _mnist_row(name, entry):
         nll = next((key for key in m if key.startswith("nll_k")), None)
         if nll:
             metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
+    elif "code_bits" in m:  # a VQ-VAE: its code's bits and its prior's, no PCA of as many components
+        metric = (f"squared error {_fmt(m.get('squared_error'))} with a {m['code_bits']:.0f}-bit code, "
+                  f"{m['codebook_usage']:.0%} of the codebook in use"
+                  + (f"; prior {_fmt(m['prior_bits_per_code'])} bits/code" if "prior_bits_per_code" in m else ""))
+        base, ratio = "", ""
     else:
         metric = f"squared error {_fmt(m.get('squared_error'))}"
         pca = m.get("pca_squared_error")

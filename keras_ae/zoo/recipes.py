@@ -179,6 +179,15 @@ RECIPES = {
         description="Dense conditional VAE 784(+10)-512-2 (decoder mirrored) on Fashion-MNIST: the class label is "
                     "concatenated to the image and to z; sample(n, labels=k) draws garment class k.",
         epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
+    # 14 x 14 codes of K = 32 (980 bits, a float32 32-D code's 1,024) for the equal-bits comparison with
+    # convolutional.mnist_z32; the prior is a small gated PixelCNN on the training codes, the shipped sampler.
+    "vqvae.mnist_14x14_k32": dict(
+        variant="vqvae", kwargs=dict(filters=[32], blocks_per_stage=1, num_codes=32, embedding_dim=16, seed=0),
+        description="VQ-VAE (a residual conv encoder to a 14 x 14 grid, 32 codes of 16 values, EMA codebook with "
+                    "restarts) with a gated PixelCNN prior over the code grid.",
+        epochs=3, batch_size=128, lr=2e-3, weights_dtype="float16",
+        sampler=dict(kind="code_prior", filters=32, num_layers=4, first_kernel_size=5, epochs=2, batch_size=128,
+                     lr=2e-3, weights_dtype="float16")),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,
                                         kernel_initializer="glorot_uniform"),
