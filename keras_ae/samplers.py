@@ -50,7 +50,6 @@ def register_sampler(name):
         SAMPLERS[name] = cls
         cls.kind = name
         return cls
-
     return wrap
 
 
@@ -62,7 +61,8 @@ def _registered(name):  # "code_prior" (a VQ-VAE's prior) registers with the mod
 
 
 def list_samplers():
-    """Names of the registered samplers, sorted."""
+    """Names of the registered samplers, sorted (with "code_prior", which registers with the models)."""
+    _registered("code_prior")
     return sorted(SAMPLERS)
 
 

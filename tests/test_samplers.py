@@ -51,7 +51,7 @@ def _assert_same_moments(draws, codes):
 # ---- the registry ----------------------------------------------------------------------
 
 def test_registry_names_and_did_you_mean():
-    assert list_samplers() == ["gaussian", "gmm", "normal"]
+    assert list_samplers() == ["code_prior", "gaussian", "gmm", "normal"]  # code_prior: a VQ-VAE's prior
     assert type(get_sampler("gmm", n_components=4)) is GaussianMixtureSampler
     with pytest.raises(ValueError, match="Did you mean 'gmm'"):
         get_sampler("gmn")
