@@ -14,9 +14,9 @@ from keras_ae.zoo import keys
 
 NAME = "vqvae.tiny"
 PRIOR = dict(filters=4, num_layers=2, first_kernel_size=3, kernel_size=3, epochs=1, batch_size=16)
-# Each builds Keras models and traces TensorFlow graphs (seconds there): in the slow lane on TensorFlow
-# (.ci/run runs it); the JAX and PyTorch blocks of .ci/run run them among their quick tests.
-SLOW_ON_TF = pytest.mark.slow if keras.backend.backend() == "tensorflow" else pytest.mark.usefixtures()
+# Each builds Keras models and compiles the prior's steps: seconds on every backend (8 to 80 s on JAX here,
+# with the machine loaded), so all are in the slow lane (.ci/run runs it on TensorFlow).
+SLOW = pytest.mark.slow
 
 
 def _vq():
@@ -45,7 +45,27 @@ def vq_zoo(tmp_path, monkeypatch):
     return tmp_path, model, sampler
 
 
-@SLOW_ON_TF
+def test_the_kind_registers_with_the_models_and_checks_its_settings():
+    assert "code_prior" in samplers.list_samplers()
+    s = samplers.get_sampler("code_prior", filters=4, num_layers=2)
+    assert s.kind == "code_prior" and s.prior is None and s.grid_shape is None
+    assert CodePriorSampler.from_config(s.get_config()).get_config() == s.get_config()
+    with pytest.raises(ValueError, match="weights_dtype"):
+        CodePriorSampler(weights_dtype="int8")
+    with pytest.raises(samplers.NotFittedError, match="attach"):
+        CodePriorSampler().fit_codes(np.zeros((4, 2, 2), "int32"))
+
+
+def test_codebook_stats_and_code_bits():
+    from keras_ae.zoo.vq import codebook_stats, code_bits
+
+    usage, perplexity = codebook_stats(np.array([[0, 1], [2, 3]]), 8)
+    assert usage == 0.5 and perplexity == pytest.approx(4.0)
+    assert codebook_stats(np.zeros((3, 2, 2), "int32"), 4) == (0.25, pytest.approx(1.0))
+    assert code_bits(type("M", (), {"code_shape": (14, 14), "num_codes": 32})()) == 980.0
+
+
+@SLOW
 def test_file_round_trip_keeps_the_prior(tmp_path):
     model = _vq()
     s = _fitted(model, "float16")
@@ -63,7 +83,7 @@ def test_file_round_trip_keeps_the_prior(tmp_path):
     assert back.sample(2, seed=0).shape == (2, 4, 4, 1)
 
 
-@SLOW_ON_TF
+@SLOW
 def test_bad_files_and_models_are_refused(tmp_path):
     model = _vq()
     s = _fitted(model)
@@ -79,15 +99,11 @@ def test_bad_files_and_models_are_refused(tmp_path):
             input_shape=(4, 4, 1), filters=(4,), blocks_per_stage=0, num_codes=16, embedding_dim=3))
     with pytest.raises(ValueError, match="grid of indices"):
         CodePriorSampler().attach(keras_ae.VAE(input_shape=(4,), hidden_units=(4,), latent_dim=2))
-    with pytest.raises(samplers.NotFittedError, match="attach"):
-        CodePriorSampler().fit_codes(np.zeros((4, 2, 2), "int32"))
-    with pytest.raises(ValueError, match="weights_dtype"):
-        CodePriorSampler(weights_dtype="int8")
     with pytest.raises(TypeError, match="'code_prior' sampler"):
         model.sample(2, sampler=samplers.get_sampler("normal"))
 
 
-@SLOW_ON_TF
+@SLOW
 def test_the_zoo_entry_ships_its_prior_hashed_and_signed(vq_zoo):
     path, model, sampler = vq_zoo
     entry = zoo.info(NAME)
@@ -105,7 +121,7 @@ def test_the_zoo_entry_ships_its_prior_hashed_and_signed(vq_zoo):
         zoo.load(NAME)
 
 
-@SLOW_ON_TF
+@SLOW
 def test_the_signature_binds_the_prior(vq_zoo):
     path, _, _ = vq_zoo
     manifest = path / (NAME + ".json")
@@ -116,7 +132,7 @@ def test_the_signature_binds_the_prior(vq_zoo):
         zoo.load(NAME)
 
 
-@SLOW_ON_TF
+@SLOW
 def test_keras_ae_sample_draws_from_the_shipped_prior(vq_zoo, tmp_path, capsys):
     out = tmp_path / "s.png"
     assert cli.main(["sample", NAME, "-n", "4", "--temperature", "0.7", "--out", str(out)]) == 0
@@ -124,7 +140,7 @@ def test_keras_ae_sample_draws_from_the_shipped_prior(vq_zoo, tmp_path, capsys):
     assert "code_prior sampler" in capsys.readouterr().out
 
 
-@SLOW_ON_TF
+@SLOW
 def test_fit_trains_the_prior_on_the_codes():
     model = _vq()
     x = np.random.default_rng(0).uniform(size=(48, 4, 4, 1)).astype("float32")
