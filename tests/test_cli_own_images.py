@@ -166,12 +166,17 @@ def test_validation_split_zero_means_none(tmp_path):
     assert len(cli_train._split(args, x, False, "undercomplete")[1]) == 5  # the default 0.1
 
 
-def test_a_table_with_validation_split_zero_is_refused_clearly(tmp_path, capsys):
+def test_a_table_with_validation_split_zero_holds_no_row_out(tmp_path, capsys):
+    """The tabular recipe trains on every row and stops early on its training loss."""
+    from keras_ae.anomaly import TabularDetector
+
     np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(40, 3)), delimiter=",")
-    code, _, err = run(["train", "--data", str(tmp_path / "t.csv"), "--validation-split", "0", "--out",
-                        str(tmp_path / "t.keras")], capsys)
-    assert code == 1 and "--validation-split 0: the tabular recipe stops early" in err
-    assert not (tmp_path / "t.keras").exists()
+    code, out, err = run(["train", "--data", str(tmp_path / "t.csv"), "--validation-split", "0", "--epochs", "1",
+                          "--out", str(tmp_path / "t.keras")], capsys)
+    assert code == 0, err
+    assert "none held out (--validation-split 0: early stopping on the training loss)" in out
+    assert "best training reconstruction loss" in out
+    assert TabularDetector.load(str(tmp_path / "t.keras")).validation_fraction == 0
 
 
 def test_image_size_is_refused_for_a_named_data_set_or_a_file(tmp_path, capsys):

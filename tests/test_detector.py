@@ -166,7 +166,7 @@ def test_tabular_detector_ranks_malignant_tumours_above_benign(cancer):
     auroc = roc_auc_score(is_anomaly, det.decision_function(x_eval))
     assert auroc > 0.8, auroc  # a random score gives 0.5
     assert det.score_map(x_eval[:4]).shape == (4, 30)
-    assert det.lambdas_ is None and det.scoring_ == "knn+code" and det.reference_.shape == (200, 30)
+    assert det.lambdas_ is None and det.scoring_ == "knn+forest" and det.reference_.shape == (200, 30)
     power = TabularDetector(preprocessing="power", scoring="mse+mahalanobis", epochs=5, random_state=0).fit(x_train)
     assert power.lambdas_.shape == (30,) and power.reference_ is None
     plain = TabularDetector(preprocessing="standard", scoring="mse", epochs=20, random_state=0).fit(x_train)
@@ -198,13 +198,34 @@ def _mean_knn(reference, query, k, leave_out_self=False):
     return np.sort(d, axis=1)[:, :k].mean(axis=1)
 
 
+def test_tabular_default_score_is_the_knn_distance_plus_twice_the_isolation_forest():
+    """The default score: kNN distance of the standardized row + 2 x scikit-learn's IsolationForest score, each
+    divided by its interquartile range over the training rows (each left out of its own neighbours)."""
+    from sklearn.ensemble import IsolationForest
+
+    rng = np.random.default_rng(0)
+    x, x_new = rng.normal(size=(40, 4)) * [1, 10, 100, 0.1], rng.normal(size=(7, 4)) * [1, 10, 100, 0.1]
+    det = TabularDetector(epochs=1, patience=1, hidden_units=(4,), n_neighbors=3, random_state=4).fit(x)
+    assert det.scoring_ == "knn+forest" and det.code_reference_ is None
+    z, z_new = det._standardize(x), det._standardize(x_new)
+    forest = IsolationForest(random_state=4).fit(z)
+    knn_train, forest_train = _mean_knn(z, z, 3, True), -forest.score_samples(z)
+    iqr = [np.subtract(*np.percentile(t, [75, 25])) for t in (knn_train, forest_train)]
+    np.testing.assert_allclose(det.score_scales_, [iqr[0], iqr[1] / 2], rtol=1e-6)
+    np.testing.assert_allclose(det.decision_scores_, knn_train / iqr[0] + 2 * forest_train / iqr[1], rtol=1e-5)
+    expected = _mean_knn(z, z_new, 3) / iqr[0] - 2 * forest.score_samples(z_new) / iqr[1]
+    np.testing.assert_allclose(det.decision_function(x_new), expected, rtol=1e-5)
+    graph = det.scoring_model()(x_new.astype("float32"))  # the exportable graph: the same score
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(graph["score"]), expected, rtol=1e-4)
+
+
 def test_tabular_score_is_the_knn_distance_plus_the_code_distance():
-    """The default score: kNN distance of the standardized row + kNN distance of its code, each divided by its
+    """The former default: kNN distance of the standardized row + kNN distance of its code, each divided by its
     median over the training rows, each training row left out of its own neighbours (so the threshold is set
     on scores like those of new rows)."""
     rng = np.random.default_rng(0)
     x, x_new = rng.normal(size=(40, 4)) * [1, 10, 100, 0.1], rng.normal(size=(7, 4)) * [1, 10, 100, 0.1]
-    det = TabularDetector(epochs=2, patience=1, hidden_units=(4,), n_neighbors=3).fit(x)
+    det = TabularDetector(epochs=2, patience=1, hidden_units=(4,), n_neighbors=3, scoring="knn+code").fit(x)
     z, z_new = det._standardize(x), det._standardize(x_new)
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
     codes, codes_new = np.asarray(det.model_.encode(z)), np.asarray(det.model_.encode(z_new))
@@ -221,6 +242,14 @@ def test_tabular_score_is_the_knn_distance_plus_the_code_distance():
     z = mse._standardize(x_new)
     np.testing.assert_allclose(mse.decision_function(x_new), _mean_knn(mse.reference_, z, 5) / mse.score_scales_[0]
                                + mse.model_.reconstruction_error(z, "mse") / mse.score_scales_[1], rtol=1e-5)
+    both = TabularDetector(epochs=1, patience=1, hidden_units=(4,), scoring="knn+code+forest").fit(x)
+    z = both._standardize(x_new)
+    codes_new = np.asarray(both.model_.encode(z))
+    terms = [_mean_knn(both.reference_, z, 5), _mean_knn(both.code_reference_, codes_new, 5), both.forest_.score(z)]
+    expected = sum(t / s for t, s in zip(terms, both.score_scales_))
+    np.testing.assert_allclose(both.decision_function(x_new), expected, rtol=1e-5)
+    graph = both.scoring_model()(x_new.astype("float32"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(graph["score"]), expected, rtol=1e-4)
     with pytest.raises(ValueError, match="`n_neighbors` must be smaller than the number of training samples"):
         TabularDetector(epochs=1, n_neighbors=40).fit(x)
 
@@ -250,8 +279,10 @@ def test_tabular_training_shows_progress(capsys):
     TabularDetector(epochs=2, patience=1, hidden_units=(4,), verbose=2).fit(x)
     out = capsys.readouterr().out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "val_loss" in out
-    TabularDetector(epochs=2, patience=1, hidden_units=(4,)).fit(x)
+    quiet = TabularDetector(epochs=2, patience=1, hidden_units=(4,), validation_fraction=0).fit(x)
     assert "Epoch" not in capsys.readouterr().out
+    # validation_fraction=0 (`keras-ae train --validation-split 0`): no row held out, early stopping on the loss
+    assert "val_loss" not in quiet.history_ and len(quiet.history_["loss"]) == 2
 
 
 def test_tabular_detector_errors(cancer):

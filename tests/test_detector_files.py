@@ -64,7 +64,15 @@ def tabular_file(tmp_path_factory):
 def knn_file(tmp_path_factory):
     x = np.random.default_rng(1).normal(size=(30, 5))
     path = str(tmp_path_factory.mktemp("knn") / "knn.keras")
-    return TabularDetector(epochs=2, patience=1, hidden_units=(8,), latent_dim=2).fit(x).save(path)
+    return TabularDetector(epochs=2, patience=1, hidden_units=(8,), latent_dim=2,
+                           scoring="knn+code").fit(x).save(path)  # a format 3 file, as the former default wrote
+
+
+@pytest.fixture(scope="module")
+def forest_file(tmp_path_factory):
+    x = np.random.default_rng(2).normal(size=(40, 5))
+    path = str(tmp_path_factory.mktemp("forest") / "forest.keras")
+    return TabularDetector(epochs=1, patience=1, hidden_units=(8,), latent_dim=2).fit(x).save(path)
 
 
 def test_a_nan_weight_is_refused_at_load(plain_file, tmp_path):
@@ -125,8 +133,8 @@ def test_an_edited_plain_detector_file_names_the_field(plain_file, tmp_path, edi
     (edited(restoration={}), r"settings field 'restoration' is not a field of a TabularDetector file"),
     (edited(params__epochs="abc"), r"settings field 'params.epochs' is invalid: `epochs` must be a positive"),
     (edited(params__depth=3), r"settings field 'params.depth' is not a saved setting of a TabularDetector"),
-    (edited(scoring="mse+l1"), r"settings field 'scoring' must be one of \['knn\+code', 'knn\+mse', 'mse', "
-                               r"'mse\+mahalanobis'\]"),
+    (edited(scoring="mse+l1"), r"settings field 'scoring' must be one of \['knn\+code', 'knn\+code\+forest', "
+                               r"'knn\+forest', 'knn\+mse', 'mse', 'mse\+mahalanobis'\]"),
 ])
 def test_an_edited_tabular_detector_file_names_the_field(tabular_file, tmp_path, edit, message):
     path = rewrite(tabular_file, tmp_path / "edited.keras", edit)
@@ -227,5 +235,64 @@ def test_a_knn_detector_file_holds_its_reference_rows(knn_file, tmp_path):
         TabularDetector.load(without(tmp_path / "nan.keras", nan.getvalue()))
     with pytest.raises(ValueError, match="'tabular.reference_rows' must be"):
         AnomalyDetector.load(rewrite(knn_file, tmp_path / "rows.keras", edited(tabular__reference_rows=...)))
-    with pytest.raises(ValueError, match="settings format 4 was written by a newer keras-ae"):
-        AnomalyDetector.load(rewrite(knn_file, tmp_path / "newer.keras", edited(format=4)))
+    with pytest.raises(ValueError, match="settings format 5 was written by a newer keras-ae"):
+        AnomalyDetector.load(rewrite(knn_file, tmp_path / "newer.keras", edited(format=5)))
+
+
+def _replaced(source, target, name, data):
+    """A copy of the zip `source` with its member `name` replaced by `data` (left out if `None`)."""
+    with zipfile.ZipFile(source) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(target, "w") as z:
+        for n, d in members.items():
+            if n != name:
+                z.writestr(n, d)
+            elif data is not None:
+                z.writestr(n, data)
+    return str(target)
+
+
+def _npy(array):
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_a_forest_detector_file_holds_its_trees_as_arrays(forest_file, tmp_path):
+    """Format 4: the default score's isolation forest is three .npy members (no pickle), checked on load; a
+    missing or wrong member, or a forest shape that does not fit, is refused naming the file and the member."""
+    back = TabularDetector.load(forest_file)
+    assert back.scoring_ == "knn+forest" and describe_detector_file(forest_file)["format"] == 4
+    x = np.random.default_rng(3).normal(size=(6, 5))
+    np.testing.assert_array_equal(back.decision_function(x), TabularDetector.load(forest_file).decision_function(x))
+    shape = back.forest_.settings()
+    trees, depth = shape["trees"], shape["depth"]
+    features = "keras_ae_detector_forest_features.npy"
+    with pytest.raises(ValueError, match=r"gone\.keras: the member 'keras_ae_detector_forest_leaf_values\.npy' "
+                                         r"\(the isolation forest's leaf values\) is missing"):
+        TabularDetector.load(_replaced(forest_file, tmp_path / "gone.keras",
+                                       "keras_ae_detector_forest_leaf_values.npy", None))
+    wide = back.forest_.features.copy()
+    wide[0, 0] = 5
+    with pytest.raises(ValueError, match=rf"wide\.keras: the member '{features}' must be a int32 array of shape "
+                                         rf"\({trees}, {2 ** depth - 1}\), values from 0 to 4. Received: .* to 5"):
+        TabularDetector.load(_replaced(forest_file, tmp_path / "wide.keras", features, _npy(wide)))
+    with pytest.raises(ValueError, match="must be a float32 array .* Received: shape .* dtype float64"):
+        TabularDetector.load(_replaced(forest_file, tmp_path / "f64.keras", "keras_ae_detector_forest_thresholds.npy",
+                                       _npy(back.forest_.thresholds.astype("float64"))))
+    nan = back.forest_.leaf_values.copy()
+    nan[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"leaf_values\.npy' must be a float64 array .*, finite and >= 0"):
+        TabularDetector.load(_replaced(forest_file, tmp_path / "nan.keras", "keras_ae_detector_forest_leaf_values.npy",
+                                       _npy(nan)))
+    with pytest.raises(ValueError, match=rf"must be a int32 array of shape \({trees + 1}, "):
+        AnomalyDetector.load(rewrite(forest_file, tmp_path / "trees.keras",
+                                     edited(tabular__forest={**shape, "trees": trees + 1})))
+    for edit, message in ((edited(tabular__forest=...), "'tabular.forest' must be the isolation forest's shape"),
+                          (edited(tabular__forest={**shape, "depth": 40}),
+                           "'tabular.forest.depth' must be an integer from 0 to 16"),
+                          (edited(format=3), "'format' must be 4 or more with scoring 'knn\\+forest'")):
+        with pytest.raises(ValueError, match=message):
+            AnomalyDetector.load(rewrite(forest_file, tmp_path / "edited.keras", edit))

@@ -115,11 +115,13 @@ def test_feature_names_are_checked_as_in_sklearn(tmp_path):
 def test_sample_weight_weighs_the_training():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 4))
-    plain = tiny(epochs=5).fit(x)
-    np.testing.assert_allclose(tiny(epochs=5).fit(x, sample_weight=np.ones(40)).decision_function(x),
-                               plain.decision_function(x), rtol=1e-4)
+    # A score with the autoencoder in it: the default's forest grows on all 40 rows (its subsamples hold 256)
+    # whatever their weights, and its kNN reference is every row of positive weight.
+    plain = tiny(epochs=5, scoring="knn+code+forest").fit(x)
+    np.testing.assert_allclose(tiny(epochs=5, scoring="knn+code+forest").fit(x, sample_weight=np.ones(40))
+                               .decision_function(x), plain.decision_function(x), rtol=1e-4)
     weights = np.r_[np.full(20, 10.0), np.full(20, 0.1)]
-    weighted = tiny(epochs=5).fit(x, sample_weight=weights)
+    weighted = tiny(epochs=5, scoring="knn+code+forest").fit(x, sample_weight=weights)
     assert not np.allclose(weighted.decision_function(x), plain.decision_function(x))
     with pytest.raises(ValueError, match=r"one weight per sample, shape \(40,\)"):
         tiny().fit(x, sample_weight=np.ones(39))

@@ -72,6 +72,29 @@ def test_smoothing_rotation_and_neighbours_match_their_numpy_forms():
         graph.NearestNeighbourDistance(reference, k=41)
 
 
+def test_the_forest_in_keras_ops_is_scikit_learns_isolation_forest():
+    """`PaddedForest`: the padded trees, gathered down in Keras ops (and in NumPy), give IsolationForest's
+    `-score_samples` to 1e-6, for trees of every depth, subsampled features, and rows on and off the data."""
+    from sklearn.ensemble import IsolationForest
+
+    from keras_ae.anomaly.forest import PaddedForest
+
+    rng = np.random.default_rng(5)
+    for n, settings in ((300, {}), (23, {"max_features": 0.5})):  # the same shapes: JAX compiles its ops once
+        x = (rng.normal(size=(n, 6)) * rng.uniform(0.1, 10, 6)).astype("float32")
+        forest = IsolationForest(random_state=n, **settings).fit(x)
+        padded = PaddedForest.from_isolation_forest(forest)
+        rows = np.concatenate([x[:20], (rng.normal(size=(40, 6)) * 4).astype("float32")])
+        want = -forest.score_samples(rows)
+        np.testing.assert_allclose(padded.score(rows), want, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(numpy(padded.graph(keras.ops.convert_to_tensor(rows))), want, rtol=0, atol=1e-6)
+        assert padded.depth == max(e.tree_.max_depth for e in forest.estimators_)
+    same = PaddedForest.from_isolation_forest(IsolationForest(random_state=0).fit(np.ones((30, 6), "float32")))
+    assert same.depth == 0  # identical rows: every tree is one leaf
+    want = -IsolationForest(random_state=0).fit(np.ones((30, 6), "float32")).score_samples(rows)
+    np.testing.assert_allclose(numpy(same.graph(keras.ops.convert_to_tensor(rows))), want, rtol=0, atol=1e-6)
+
+
 # ---- which backend exports which format, and the errors ---------------------------------------------------
 def test_the_parser_offers_exactly_the_parts_and_formats():
     from keras_ae.cli.parser import build_parser

@@ -44,8 +44,9 @@ from keras_ae.anomaly._schema import SettingsReader
 __all__ = ["BaseDetector", "BeyondFloat32Warning", "DETECTORS", "describe_detector_file", "register_detector"]
 
 SETTINGS_MEMBER = "keras_ae_detector.json"  # the detector's settings, inside the model's .keras zip
-FORMAT = 3  # the newest format read; 1: before the file recorded its `kind` (still read, see `legacy_kind`);
-# 3: a file with members beside the settings (a TabularDetector's kNN reference rows); others still write 2
+FORMAT = 4  # the newest format read; 1: before the file recorded its `kind` (still read, see `legacy_kind`);
+# 3: a file with members beside the settings (a TabularDetector's kNN reference rows); 4: a TabularDetector's
+# isolation forest too (keras_ae/anomaly/tabular_file.py); others still write 2
 
 DETECTORS = {}  # kind (the class name written in a detector file) -> class
 

@@ -1,29 +1,19 @@
 """`TabularDetector`: an autoencoder anomaly detector for tables, trained by `fit`."""
 
-import io
-
 import numpy as np
 
 from keras_ae._validation import FLOAT32_MAX
 from keras_ae.anomaly import trained as checks
-from keras_ae.anomaly._schema import said
 from keras_ae.anomaly.base import register_detector
+from keras_ae.anomaly.forest import PaddedForest
+from keras_ae.anomaly.tabular_file import (FOREST_WEIGHT, TABULAR_PREPROCESSING, TABULAR_SCORES, TabularFile,
+                                           score_terms, uses_forest, uses_reference)
 from keras_ae.anomaly.trained import TrainedDetector
 
 __all__ = ["TABULAR_PREPROCESSING", "TABULAR_SCORES", "TabularDetector", "default_tabular_architecture"]
 
-TABULAR_PREPROCESSING = ("power", "standard")
-# knn: the mean distance to the k nearest training rows (standardized features); code: the same in the code
-# space; mse: the squared reconstruction error; mahalanobis: the code's distance from the normal codes.
-TABULAR_SCORES = ("knn+code", "knn+mse", "mse+mahalanobis", "mse")
-REFERENCE_MEMBER = "keras_ae_detector_reference.npy"  # the kNN reference rows, beside the settings
 MAX_REFERENCE = 20000  # reference rows kept at most (a random sample of larger training sets)
-MIN_STEPS_PER_EPOCH = 25  # an epoch of a small table repeats its rows, so 40 epochs make 1000 updates at least
-_TINY = float(np.finfo("float64").tiny)
-
-
-def _uses_reference(scoring):
-    return scoring.startswith("knn")
+MIN_STEPS_PER_EPOCH = 25  # an epoch of a small table repeats its rows, so 20 epochs make 500 updates at least
 
 
 def _mean_knn(nn, query, k, self_index=None):
@@ -58,7 +48,7 @@ def default_tabular_architecture(n_features):
 
 
 @register_detector
-class TabularDetector(TrainedDetector):
+class TabularDetector(TabularFile, TrainedDetector):
     """An autoencoder anomaly detector for tabular data, trained by `fit`.
 
     The recipe the `keras-ae train --data table.csv` default uses:
@@ -70,22 +60,35 @@ class TabularDetector(TrainedDetector):
       sized from the feature count (`default_tabular_architecture`), trained
       briefly: AdamW with weight decay, at most `epochs` epochs of at least
       25 updates each (a small table's rows are repeated), with early stopping
-      on a held-out part of the normal data (the best weights are kept);
-    - the score (`scoring="knn+code"`): the mean distance of the standardized
-      row to its `n_neighbors` nearest training rows, plus the mean distance
-      of its code to their nearest codes, each divided by its median over the
-      training rows (each row left out of its own neighbours). The first term
-      is the nearest-neighbour baseline that is hard to beat on tables; the
-      code term adds what the autoencoder learned of the data's shape.
-      `"knn+mse"` adds the squared reconstruction error instead; the former
-      default, `"mse+mahalanobis"`, and `"mse"` keep no training rows.
+      on a held-out part of the normal data (the best weights are kept; with
+      `validation_fraction=0`, on the training loss);
+    - the score (`scoring="knn+forest"`): the mean distance of the
+      standardized row to its `n_neighbors` nearest training rows, plus twice
+      scikit-learn's `IsolationForest` score of it (`-score_samples`, the
+      forest grown on the standardized training rows with `random_state`),
+      each divided by its interquartile range over the training rows (each
+      row left out of its own neighbours). Of the combinations tried on the
+      development tables (benchmarks/tabular_dev.md), this one did best over
+      clean and contaminated training rows together: the nearest-neighbour
+      distance is the baseline that is hard to beat on tables, and the forest
+      holds up where anomalies in the training rows cluster. The autoencoder is not in this
+      score: it gives `score_map`, and the scores that use it.
+      `"knn+code+forest"` adds the mean distance of the row's code to the
+      nearest training codes (a third term, also over its interquartile
+      range). The scores of earlier versions divide each term by its median:
+      `"knn+code"` (the default before), `"knn+mse"` (the squared
+      reconstruction error instead), and `"mse+mahalanobis"` and `"mse"`,
+      which keep no training rows.
 
     With `contamination` a number `c` (the expected share of anomalies in the
     training data, as in PyOD), the share `c` of the training rows farthest
     from their `n_neighbors + c * n`-th nearest row (so that a cluster of
-    anomalies does not hide itself) leave the reference of the kNN terms, and
-    the threshold is the `1 - c` quantile of the training scores. `None` or
-    `"auto"` assume clean training data.
+    anomalies does not hide itself) leave the reference of the kNN terms
+    (the forest keeps every row), and the threshold is the `1 - c` quantile
+    of the training scores. `None` or `"auto"` assume clean training data.
+    `fit`'s `sample_weight` weighs the autoencoder's loss and the forest's
+    subsamples (scikit-learn's `sample_weight`); rows weighed 0 leave the kNN
+    reference and the forest.
 
     It follows scikit-learn's estimator checks (`n_features_in_`,
     `feature_names_in_`: a DataFrame whose columns differ from those of `fit`
@@ -95,7 +98,8 @@ class TabularDetector(TrainedDetector):
         hidden_units, latent_dim: the architecture; `None` sizes it from the
             number of features.
         preprocessing: `"standard"` or `"power"` (Yeo-Johnson, then standardize).
-        scoring: `"knn+code"`, `"knn+mse"`, `"mse+mahalanobis"` or `"mse"`.
+        scoring: `"knn+forest"`, `"knn+code+forest"`, `"knn+code"`,
+            `"knn+mse"`, `"mse+mahalanobis"` or `"mse"`.
         n_neighbors: the `k` of the kNN terms (a positive integer, fewer than
             the training rows).
         epochs: the most epochs to train (a positive integer); early stopping
@@ -106,10 +110,12 @@ class TabularDetector(TrainedDetector):
         patience: epochs without a better held-out loss before stopping.
         validation_fraction: the part of the normal data held out for early
             stopping (it is in the kNN reference and sets the threshold, with
-            the rest).
+            the rest); 0 holds none out: the model trains on every row and
+            stops early on its training loss.
         percentile, contamination: the threshold, as in `ReconstructionDetector`;
             a number `contamination` also trims the kNN reference (above).
-        random_state: an integer seed of the split and of the weights, or `None`.
+        random_state: an integer seed of the split, of the weights and of the
+            forest, or `None`.
         verbose: Keras's `verbose` for training (1: a progress bar, 2: one line
             per epoch).
 
@@ -119,9 +125,12 @@ class TabularDetector(TrainedDetector):
 
     Attributes (set by `fit`): `model_` (also `model`), `lambdas_`
     (Yeo-Johnson, or `None`), `mean_`, `scale_`, `code_mean_`,
-    `code_precision_`, `score_scales_` (the two terms' medians), `reference_`
-    (the kNN reference rows, standardized, float32; `None` for the scores
-    without kNN), `code_reference_` (their codes), `history_`,
+    `code_precision_`, `score_scales_` (what each term is divided by: its
+    median, or its interquartile range, halved for the forest term),
+    `reference_` (the kNN reference rows, standardized, float32; `None` for
+    the scores without kNN), `code_reference_` (their codes, for the scores
+    with a code term), `forest_` (a `keras_ae.anomaly.forest.PaddedForest`,
+    for the scores with a forest; else `None`), `history_`,
     `feature_names_in_` (for a DataFrame with string column names), and those
     of `BaseDetector`. At most 20,000 reference rows are kept (a random sample).
     """
@@ -133,14 +142,14 @@ class TabularDetector(TrainedDetector):
         "n_neighbors": checks.positive_int,
         "epochs": checks.positive_int, "batch_size": checks.positive_int_or_none,
         "learning_rate": checks.positive_float, "weight_decay": checks.non_negative_float,
-        "patience": checks.non_negative_int, "validation_fraction": checks.fraction,
+        "patience": checks.non_negative_int, "validation_fraction": checks.fraction_or_zero,
         "percentile": checks.percentile, "contamination": checks.contamination,
         "random_state": checks.random_state, "verbose": checks.verbose,
     }
     _CHECKED_IN_INIT = ("preprocessing", "scoring", "validation_fraction", "percentile", "contamination")
 
-    def __init__(self, hidden_units=None, latent_dim=None, preprocessing="standard", scoring="knn+code",
-                 n_neighbors=5, epochs=40, batch_size=None, learning_rate=1e-3, weight_decay=1e-4, patience=5,
+    def __init__(self, hidden_units=None, latent_dim=None, preprocessing="standard", scoring="knn+forest",
+                 n_neighbors=5, epochs=20, batch_size=None, learning_rate=1e-3, weight_decay=1e-4, patience=5,
                  validation_fraction=0.2, percentile=95.0, contamination=None, random_state=0, verbose=0):
         self.hidden_units = hidden_units
         self.latent_dim = latent_dim
@@ -206,13 +215,15 @@ class TabularDetector(TrainedDetector):
         d = np.asarray(codes, "float64") - self.code_mean_
         return np.einsum("ij,jk,ik->i", d, self.code_precision_, d)
 
-    def _terms(self, z, self_index=None):
-        """The two terms of the score of standardized rows `z` (float64 each, before dividing by their medians);
-        `self_index`: each row's place in the reference (-1 if not there), to leave it out of its neighbours."""
-        first, second = self.scoring.split("+")
+    def _terms(self, z, self_index=None, forest=None):
+        """The terms of the score of standardized rows `z` (float64 each, before dividing by `score_scales_`);
+        `self_index`: each row's place in the reference (-1 if not there), to leave it out of its neighbours;
+        `forest`: the forest term if already computed."""
         terms = []
-        for term in (first, second):
-            if term == "mse":
+        for term in score_terms(self.scoring):
+            if term == "forest":
+                terms.append(self.forest_.score(z) if forest is None else forest)
+            elif term == "mse":
                 terms.append(np.asarray(self.model_.reconstruction_error(z, metric="mse"), "float64"))
             elif term == "mahalanobis":
                 terms.append(self._mahalanobis(self.model_.encode(z)))
@@ -230,7 +241,8 @@ class TabularDetector(TrainedDetector):
             from sklearn.neighbors import NearestNeighbors
 
             cache = (self.reference_, NearestNeighbors().fit(np.asarray(self.reference_, "float64")),
-                     NearestNeighbors().fit(np.asarray(self.code_reference_, "float64")))
+                     None if self.code_reference_ is None
+                     else NearestNeighbors().fit(np.asarray(self.code_reference_, "float64")))
             self._nn = cache
         return cache[1:]
 
@@ -239,14 +251,15 @@ class TabularDetector(TrainedDetector):
         z = self._standardize(x)
         if self.scoring == "mse":
             return np.asarray(self.model_.reconstruction_error(z, metric="mse"), "float64")
-        a, b = self._terms(z)
-        return a / self.score_scales_[0] + b / self.score_scales_[1]
+        return self._combined(self._terms(z))
+
+    def _combined(self, terms):
+        return sum(t / s for t, s in zip(terms, self.score_scales_))
 
     def _training_scores(self, X, data):
-        if not _uses_reference(self.scoring):
+        if not uses_reference(self.scoring):
             return self._raw_scores(X)
-        a, b = data["terms"]  # computed by `_calibrate`
-        return a / self.score_scales_[0] + b / self.score_scales_[1]
+        return self._combined(data["terms"])  # computed by `_calibrate`
 
     def _beyond_float32(self, X):
         # The model sees the transformed features: a row is beyond float32 when they are (a finite 1e300 after
@@ -268,11 +281,12 @@ class TabularDetector(TrainedDetector):
                                                            self.code_precision_),
                   "knn": lambda: graph.NearestNeighbourDistance(self.reference_, k, method="mean")(z),
                   "code": lambda: graph.NearestNeighbourDistance(self.code_reference_, k, method="mean")(
-                      self.model_.encoder(z, training=False))}
+                      self.model_.encoder(z, training=False)),
+                  "forest": lambda: self.forest_.graph(z)}
         if self.scoring == "mse":
             return graphs["mse"]()
-        first, second = self.scoring.split("+")
-        return graphs[first]() / float(self.score_scales_[0]) + graphs[second]() / float(self.score_scales_[1])
+        parts = [graphs[term]() / float(s) for term, s in zip(score_terms(self.scoring), self.score_scales_)]
+        return sum(parts[1:], parts[0])
 
     def score_map(self, x):
         """Per-feature squared error of the transformed features (which feature was off)."""
@@ -296,19 +310,19 @@ class TabularDetector(TrainedDetector):
         scale = t.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)  # constant columns stay 0 after centring
         z = ((t - self.mean_) / self.scale_).astype("float32")
-        if _uses_reference(self.scoring) and int(self.n_neighbors) >= len(z):
+        if uses_reference(self.scoring) and int(self.n_neighbors) >= len(z):
             raise ValueError(f"`n_neighbors` must be smaller than the number of training samples ({len(z)}), "
                              f"each of which is compared with its nearest others. Received: "
                              f"n_neighbors={self.n_neighbors}")
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(len(z))
-        n_val = max(1, int(round(self.validation_fraction * len(z))))
+        n_val = max(1, int(round(self.validation_fraction * len(z)))) if self.validation_fraction else 0
         val, train = order[:n_val], order[n_val:]
         # The kNN reference: the training rows a weight keeps (all, or a random MAX_REFERENCE of them).
         candidates = np.flatnonzero(weights > 0) if weights is not None else np.arange(len(z))
         if len(candidates) > MAX_REFERENCE:
             candidates = np.sort(rng.choice(candidates, MAX_REFERENCE, replace=False))
-        return {"z": z, "train": z[train], "val": z[val], "reference": candidates,
+        return {"z": z, "train": z[train], "val": z[val], "reference": candidates, "weights": weights,
                 "w_train": None if weights is None else weights[train],
                 "w_val": None if weights is None else weights[val]}
 
@@ -331,11 +345,13 @@ class TabularDetector(TrainedDetector):
         if repeats > 1:
             train = np.tile(train, (repeats, 1))
             w_train = None if w_train is None else np.tile(w_train, repeats)
-        val = (data["val"], data["val"]) if data["w_val"] is None else (data["val"], data["val"], data["w_val"])
+        val = None if not len(data["val"]) else (data["val"], data["val"]) if data["w_val"] is None else (
+            data["val"], data["val"], data["w_val"])
+        stop = keras.callbacks.EarlyStopping("val_loss" if val else "loss", patience=self.patience,
+                                             restore_best_weights=True)
         return fit_model(model, train, train, epochs=int(self.epochs),
                          optimizer=keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay),
-                         callbacks=[keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)],
-                         what="TabularDetector training", validation_data=val,
+                         callbacks=[stop], what="TabularDetector training", validation_data=val,
                          batch_size=batch_size, shuffle=True, verbose=self.verbose, sample_weight=w_train)
 
     def _calibrate(self, data):
@@ -344,20 +360,26 @@ class TabularDetector(TrainedDetector):
         self.code_mean_ = codes.mean(axis=0)
         cov = np.atleast_2d(np.cov(codes, rowvar=False))
         self.code_precision_ = np.linalg.pinv(cov + 1e-6 * np.eye(len(cov)))
-        self.reference_ = self.code_reference_ = None
-        if not _uses_reference(self.scoring):
+        self.reference_ = self.code_reference_ = self.forest_ = None
+        forest = None
+        if uses_forest(self.scoring):  # on every training row: its subsamples make it robust to anomalies
+            w = data["weights"]  # rows weighed 0 leave it, as they leave the kNN reference
+            keep = slice(None) if w is None else w > 0
+            w = None if w is None or np.ptp(w[keep]) == 0 else w[keep]  # equal weights are none (scikit-learn
+            self.forest_ = PaddedForest.fit(z[keep], self.random_state, w)  # would draw other subsamples)
+            forest = self.forest_.score(z)
+        if not uses_reference(self.scoring):
             terms = (np.asarray(self.model_.reconstruction_error(z, metric="mse"), "float64"),
                      self._mahalanobis(codes))
             self.score_scales_ = tuple(max(float(np.median(t)), 1e-12) for t in terms)
             return
         kept = data["reference"]
         for trim in (False, True):
-            self._set_reference(z[kept], codes[kept].astype("float32"))
+            self._set_reference(z[kept], codes[kept] if "code" in score_terms(self.scoring) else None)
             place = np.full(len(z), -1)
             place[kept] = np.arange(len(kept))
-            data["terms"] = self._terms(z, place)  # every training row's, each reference row left out
-            terms = [t[kept] for t in data["terms"]]
-            self.score_scales_ = tuple(max(float(np.median(t)), 1e-12) for t in terms)
+            data["terms"] = self._terms(z, place, forest)  # every training row's, each reference row left out
+            self.score_scales_ = self._scales([t[kept] for t in data["terms"]])
             c = self.contamination
             if trim or c is None or isinstance(c, str) or len(kept) * (1 - c) <= int(self.n_neighbors) + 1:
                 break
@@ -368,108 +390,21 @@ class TabularDetector(TrainedDetector):
             far = self._neighbours()[0].kneighbors(np.asarray(z[kept], "float64"), deep + 1)[0][:, -1]
             kept = kept[far <= np.quantile(far, 1.0 - float(c))]
 
+    def _scales(self, terms):
+        """What each term is divided by: its median on the reference rows, or, for the scores with a forest,
+        its interquartile range (over `FOREST_WEIGHT` for the forest term)."""
+        if not uses_forest(self.scoring):
+            return tuple(max(float(np.median(t)), 1e-12) for t in terms)
+        scales = []
+        for name, t in zip(score_terms(self.scoring), terms):
+            q1, q2, q3 = np.percentile(t, [25, 50, 75])
+            # Tied training scores (duplicated rows) leave no spread between the quartiles: then the mean
+            # absolute deviation, or the median itself
+            spread = next((v for v in (q3 - q1, np.mean(np.abs(t - q2)), abs(q2)) if v > 1e-12), 1e-12)
+            scales.append(float(spread) / (FOREST_WEIGHT if name == "forest" else 1.0))
+        return tuple(scales)
+
     def _set_reference(self, reference, code_reference):
         self.reference_ = np.asarray(reference, "float32")
-        self.code_reference_ = np.asarray(code_reference, "float32")
+        self.code_reference_ = None if code_reference is None else np.asarray(code_reference, "float32")
         self.__dict__.pop("_nn", None)
-
-    def _file_format(self):
-        return 3 if _uses_reference(self.scoring_) else 2
-
-    def _members(self):
-        if not _uses_reference(self.scoring_):
-            return {}
-        buffer = io.BytesIO()
-        np.save(buffer, self.reference_, allow_pickle=False)
-        return {REFERENCE_MEMBER: buffer.getvalue()}
-
-    def _read_members(self, archive, reader):
-        self.reference_ = self.code_reference_ = None
-        if not _uses_reference(self.scoring):
-            return
-        n = int(self._reference_rows)
-        what = f"a float32 array of shape ({n}, {len(self.mean_)}), finite"
-        try:
-            ref = np.load(io.BytesIO(archive.read(REFERENCE_MEMBER)), allow_pickle=False)
-        except KeyError:
-            raise ValueError(f"{reader.path}: the member {REFERENCE_MEMBER!r} (the kNN reference rows of scoring "
-                             f"{self.scoring!r}) is missing") from None
-        except (ValueError, OSError) as e:
-            raise ValueError(f"{reader.path}: the member {REFERENCE_MEMBER!r} must be {what}: {e}") from None
-        if ref.shape != (n, len(self.mean_)) or ref.dtype != np.float32 or not np.all(np.isfinite(ref)):
-            raise ValueError(f"{reader.path}: the member {REFERENCE_MEMBER!r} must be {what}. Received: "
-                             f"shape {ref.shape}, dtype {ref.dtype}"
-                             + ("" if ref.dtype.kind != "f" or np.all(np.isfinite(ref)) else ", NaN or infinite"))
-        self._set_reference(ref, self.model_.encode(ref))
-
-    # ---- the detector file --------------------------------------------------------------------------------
-    def _section(self):
-        section = {"preprocessing": self.preprocessing,
-                   "lambdas": None if self.lambdas_ is None else [float(v) for v in self.lambdas_],
-                   "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
-                   "code_mean": self.code_mean_.tolist(), "code_precision": self.code_precision_.tolist(),
-                   "score_scales": [float(v) for v in self.score_scales_]}
-        if _uses_reference(self.scoring_):
-            section["reference_rows"] = len(self.reference_)
-        if hasattr(self, "feature_names_in_"):
-            section["feature_names"] = [str(v) for v in self.feature_names_in_]
-        return section
-
-    @classmethod
-    def _check_settings(cls, reader, settings):
-        super()._check_settings(reader, settings)
-        reader.choice("scoring", settings["scoring"], TABULAR_SCORES)
-        t = reader.keys("tabular", settings["tabular"], ["preprocessing", "lambdas", "mean", "scale", "code_mean",
-                                                         "code_precision", "score_scales"],
-                        ["feature_names", "reference_rows"],
-                        owner="the 'tabular' section of a TabularDetector file")
-        preprocessing = reader.choice("tabular.preprocessing", t["preprocessing"], TABULAR_PREPROCESSING)
-        n = len(reader.array("tabular.mean", t["mean"], (None,)))
-        reader.array("tabular.scale", t["scale"], (n,), low=_TINY)
-        if (t["lambdas"] is None) != (preprocessing == "standard"):
-            reader.fail("tabular.lambdas", f"{'null' if preprocessing == 'standard' else 'a list'} with "
-                        f"preprocessing {preprocessing!r}", t["lambdas"])
-        if t["lambdas"] is not None:
-            reader.array("tabular.lambdas", t["lambdas"], (n,))
-        k = len(reader.array("tabular.code_mean", t["code_mean"], (None,)))
-        reader.array("tabular.code_precision", t["code_precision"], (k, k))
-        reader.array("tabular.score_scales", t["score_scales"], (2,), low=_TINY)
-        if _uses_reference(settings["scoring"]):
-            rows = t.get("reference_rows")
-            if rows is None:
-                reader.fail("tabular.reference_rows", f"the number of kNN reference rows with scoring "
-                            f"{settings['scoring']!r}", said("nothing (the field is missing)"))
-            k = settings.get("params", {}).get("n_neighbors", 5)
-            reader.integer("tabular.reference_rows", rows, low=(k if isinstance(k, int) else 1) + 1)
-        names = t.get("feature_names")
-        if names is not None and (not isinstance(names, list) or len(names) != n
-                                  or not all(isinstance(v, str) for v in names)):
-            reader.fail("tabular.feature_names", f"a list of {n} strings", names)
-
-    @classmethod
-    def _check_model(cls, reader, settings, model):
-        t = settings["tabular"]
-        shape = tuple(getattr(model, "sample_shape", ()))
-        if shape != (len(t["mean"]),):
-            reader.fail("tabular.mean", f"{int(np.prod(shape))} values, one per input of the file's model",
-                        said(f"{len(t['mean'])} values"))
-        if int(getattr(model, "latent_dim", -1)) != len(t["code_mean"]):
-            reader.fail("tabular.code_mean", f"{getattr(model, 'latent_dim', '?')} values, one per code value of "
-                        "the file's model", said(f"{len(t['code_mean'])} values"))
-
-    @classmethod
-    def _from_settings(cls, model, settings):
-        t = settings["tabular"]
-        detector = cls(**{**cls._params_from(settings), "preprocessing": t["preprocessing"],
-                          "scoring": settings["scoring"], "percentile": settings["percentile"],
-                          "contamination": settings["contamination"]})
-        detector.model_ = model
-        detector.lambdas_ = None if t.get("lambdas") is None else np.asarray(t["lambdas"], "float64")
-        detector.mean_, detector.scale_ = np.asarray(t["mean"], "float64"), np.asarray(t["scale"], "float64")
-        detector.code_mean_ = np.asarray(t["code_mean"], "float64")
-        detector.code_precision_ = np.asarray(t["code_precision"], "float64")
-        detector.score_scales_ = tuple(float(v) for v in t["score_scales"])
-        detector._reference_rows = t.get("reference_rows")  # the rows themselves: `_read_members`
-        if t.get("feature_names") is not None:
-            detector.feature_names_in_ = np.asarray(t["feature_names"], dtype=object)
-        return detector

@@ -57,6 +57,10 @@ def fraction(name, value):
     check_float(name, value, 0.0, 0.5, low_inclusive=False)
 
 
+def fraction_or_zero(name, value):
+    check_float(name, value, 0.0, 0.5)
+
+
 def percentile(name, value):
     check_float(name, value, 0.0, 100.0)
 

@@ -124,7 +124,7 @@ def build_parser():
     p.add_argument("--image-size", **image_size_option,
                    help="resize a --data folder's images to HEIGHT x WIDTH (default: the first image's size)")
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=None,
-                   help="default 10 (40 at most for tables, with early stopping)")
+                   help="default 10 (20 at most for tables, with early stopping)")
     p.add_argument("--latent-dim", type=bounded_int(1, 4096), default=None)
     p.add_argument("--batch-size", type=bounded_int(1, 65_536), default=None, help="default 256 (32 for tables)")
     p.add_argument("--validation-split", type=fraction, default=None,

@@ -287,30 +287,35 @@ def _train_tabular(args, x, out):
 
     from keras_ae.anomaly import TabularDetector
 
-    if args.validation_split == 0:
-        raise CLIError("--validation-split 0: the tabular recipe stops early on a held-out part of the rows, so it "
-                       "needs one; give a fraction such as 0.2 (the default)")
     split = 0.2 if args.validation_split is None else args.validation_split
-    _warn_if_tiny(len(x) - max(1, int(round(split * len(x)))), args.batch_size or 32, min_steps=0)
+    _warn_if_tiny(len(x) - (max(1, int(round(split * len(x)))) if split else 0), args.batch_size or 32, min_steps=0)
     # Keras's progress: a bar on a terminal, a line per epoch in a log (--quiet: none).
     verbose = 0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2)
     det = TabularDetector(latent_dim=args.latent_dim, epochs=args.epochs or TabularDetector().epochs,
                           batch_size=args.batch_size, validation_fraction=split, random_state=args.seed,
                           verbose=verbose)
     print(f"Training the tabular recipe (keras_ae.anomaly.TabularDetector) on {args.data}: {len(x)} samples, "
-          f"{x.shape[1]} features, {split:.0%} held out for early stopping ({keras.backend.backend()} backend)")
+          f"{x.shape[1]} features, " + (f"{split:.0%} held out for early stopping" if split else
+                                        "none held out (--validation-split 0: early stopping on the training loss)")
+          + f" ({keras.backend.backend()} backend)")
     det.fit(x)
     det.save(out)
     hist = det.history_
-    best = min(hist["val_loss"])
+    best = min(hist["val_loss" if split else "loss"])
     print(f"Saved {out}: {det.model.hidden_units} -> {det.model.latent_dim} code, stopped after "
-          f"{len(hist['loss'])} epochs (best held-out reconstruction loss {best:.4g}, the mean squared error of "
+          f"{len(hist['loss'])} epochs (best {'held-out' if split else 'training'} reconstruction loss {best:.4g}, "
+          "the mean squared error of "
           f"the standardized features); anomaly score: {TABULAR_SCORE_UNITS.get(det.scoring_, det.scoring_)}; "
           f"training median {np.median(det.decision_scores_):.6g}; threshold {det.threshold_:.6g} (95th percentile "
           "of the training scores)")
 
 
 TABULAR_SCORE_UNITS = {
+    "knn+forest": "mean distance to the 5 nearest training rows (standardized) plus twice IsolationForest's score, "
+                  "each divided by its interquartile range on the training rows",
+    "knn+code+forest": "mean distance to the 5 nearest training rows (standardized), that of the code to theirs, "
+                       "and twice IsolationForest's score, each divided by its interquartile range on the "
+                       "training rows",
     "knn+code": "mean distance to the 5 nearest training rows (standardized) plus that of the code to theirs, each "
                 "divided by its median on the training rows",
     "knn+mse": "mean distance to the 5 nearest training rows (standardized) plus the squared error, each divided "
