@@ -201,44 +201,6 @@ def test_save_never_writes_a_file_load_refuses(mnist_sample, tmp_path):
     assert not os.path.exists(tmp_path / "empty.keras")
 
 
-def test_a_knn_detector_file_holds_its_reference_rows(knn_file, tmp_path):
-    """Format 3: the kNN reference rows are a .npy member beside the settings; a missing or wrong member is
-    refused naming the file and the member, and an older keras-ae is told to upgrade."""
-    back = TabularDetector.load(knn_file)
-    assert back.scoring_ == "knn+code" and back.reference_.shape == (30, 5) and back.reference_.dtype == np.float32
-    assert describe_detector_file(knn_file)["format"] == 3
-    with zipfile.ZipFile(knn_file) as z:
-        members = {name: z.read(name) for name in z.namelist()}
-    reference = "keras_ae_detector_reference.npy"
-    assert reference in members
-
-    def without(target, replace=None):
-        with zipfile.ZipFile(target, "w") as z:
-            for name, data in members.items():
-                if name != reference:
-                    z.writestr(name, data)
-                elif replace is not None:
-                    z.writestr(name, replace)
-        return str(target)
-
-    with pytest.raises(ValueError, match=r"missing\.keras: the member 'keras_ae_detector_reference\.npy' .* is missing"):
-        TabularDetector.load(without(tmp_path / "missing.keras"))
-    import io
-
-    short = io.BytesIO()
-    np.save(short, np.zeros((29, 5), "float32"))
-    with pytest.raises(ValueError, match=r"must be a float32 array of shape \(30, 5\), finite. Received: shape \(29, 5\)"):
-        TabularDetector.load(without(tmp_path / "short.keras", short.getvalue()))
-    nan = io.BytesIO()
-    np.save(nan, np.full((30, 5), np.nan, "float32"))
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        TabularDetector.load(without(tmp_path / "nan.keras", nan.getvalue()))
-    with pytest.raises(ValueError, match="'tabular.reference_rows' must be"):
-        AnomalyDetector.load(rewrite(knn_file, tmp_path / "rows.keras", edited(tabular__reference_rows=...)))
-    with pytest.raises(ValueError, match="settings format 5 was written by a newer keras-ae"):
-        AnomalyDetector.load(rewrite(knn_file, tmp_path / "newer.keras", edited(format=5)))
-
-
 def _replaced(source, target, name, data):
     """A copy of the zip `source` with its member `name` replaced by `data` (left out if `None`)."""
     with zipfile.ZipFile(source) as z:
@@ -258,6 +220,29 @@ def _npy(array):
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
+
+
+def test_a_knn_detector_file_holds_its_reference_rows(knn_file, tmp_path):
+    """Format 3: the kNN reference rows are a .npy member beside the settings; a missing or wrong member is
+    refused naming the file and the member, and an older keras-ae is told to upgrade."""
+    back = TabularDetector.load(knn_file)
+    assert back.scoring_ == "knn+code" and back.reference_.shape == (30, 5) and back.reference_.dtype == np.float32
+    assert describe_detector_file(knn_file)["format"] == 3
+    reference = "keras_ae_detector_reference.npy"
+    with zipfile.ZipFile(knn_file) as z:
+        assert reference in z.namelist()
+    with pytest.raises(ValueError, match=r"missing\.keras: the member 'keras_ae_detector_reference\.npy' .* is missing"):
+        TabularDetector.load(_replaced(knn_file, tmp_path / "missing.keras", reference, None))
+    with pytest.raises(ValueError, match=r"must be a float32 array of shape \(30, 5\), finite. Received: shape \(29, 5\)"):
+        TabularDetector.load(_replaced(knn_file, tmp_path / "short.keras", reference,
+                                       _npy(np.zeros((29, 5), "float32"))))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        TabularDetector.load(_replaced(knn_file, tmp_path / "nan.keras", reference,
+                                       _npy(np.full((30, 5), np.nan, "float32"))))
+    with pytest.raises(ValueError, match="'tabular.reference_rows' must be"):
+        AnomalyDetector.load(rewrite(knn_file, tmp_path / "rows.keras", edited(tabular__reference_rows=...)))
+    with pytest.raises(ValueError, match="settings format 5 was written by a newer keras-ae"):
+        AnomalyDetector.load(rewrite(knn_file, tmp_path / "newer.keras", edited(format=5)))
 
 
 def test_a_forest_detector_file_holds_its_trees_as_arrays(forest_file, tmp_path):
