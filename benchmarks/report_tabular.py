@@ -25,6 +25,11 @@ PROTOCOLS = {
 }
 
 
+def _times(ratio):
+    """A ratio as "24x", or "0.35x" below 1 (where "0x" would say nothing)."""
+    return f"{ratio:.0f}x" if ratio >= 9.5 else f"{ratio:.2g}x"
+
+
 def _protocol_lines(s, detectors):
     rows = []
     for name, d in s["per_dataset"].items():
@@ -34,7 +39,7 @@ def _protocol_lines(s, detectors):
     rows.append(["**mean over data sets**", "", "", str(s["tasks"])] + [f"**{m[k]:.4f}**" for k in detectors])
     rows.append(["fit seconds, all tasks", "", "", ""] + [f"{s['fit_seconds'][k]:.0f}" for k in detectors])
     ours = s["fit_seconds"]["keras_ae"]
-    ratios = ", ".join(f"{ours / max(s['fit_seconds'][k], 1e-9):.0f}x {NAMES[k]}'s" for k in detectors
+    ratios = ", ".join(f"{_times(ours / max(s['fit_seconds'][k], 1e-9))} {NAMES[k]}'s" for k in detectors
                        if k != "keras_ae")
     wins = ", ".join(f"{NAMES[k]} on {n} of {s['datasets']}" for k, n in s["wins"].items())
     return [_table(["data set", "features", "training rows", "tasks"] + [NAMES[k] for k in detectors], rows), "",
@@ -78,7 +83,7 @@ def tabular_section(t, run=None):
                   "table (all digits), and on their first 20 principal components. Seconds:", "",
                   _table(["table", "rows x features"] + [NAMES[k] for k in detectors], rows), "",
                   f"TabularDetector took {', '.join(f'{v:.1f}' for v in ours)} s: "
-                  + ", ".join(f"{v['keras_ae'] / max(v['isolation_forest'], 1e-9):.0f}x IsolationForest's"
+                  + ", ".join(f"{_times(v['keras_ae'] / max(v['isolation_forest'], 1e-9))} IsolationForest's"
                               for v in times.values()) + ".", ""]
     if t.get("pyod_autoencoder_small_batch"):
         lines += [f"PyOD's `AutoEncoder` with its default batch of 32 fails on tables of "
