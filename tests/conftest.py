@@ -48,3 +48,15 @@ def _no_network(monkeypatch):
 
 def rng(seed=0):
     return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def unsigned_zoo(tmp_path, monkeypatch):
+    """An empty zoo folder (`$KERAS_AE_ZOO`) with no signing key and no trusted keys in the environment."""
+    from keras_ae import zoo
+    from keras_ae.zoo import keys
+
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
+    monkeypatch.delenv(keys.ENV_SIGNING_KEY, raising=False)
+    monkeypatch.delenv(keys.ENV_TRUSTED_KEYS, raising=False)
+    return tmp_path

@@ -10,7 +10,6 @@ import pytest
 import keras_ae
 from keras_ae import cli, samplers, zoo
 from keras_ae.models.code_prior import CodePriorSampler
-from keras_ae.zoo import keys
 
 NAME = "vqvae.tiny"
 PRIOR = dict(filters=4, num_layers=2, first_kernel_size=3, kernel_size=3, epochs=1, batch_size=16)
@@ -35,14 +34,11 @@ def _fitted(model, weights_dtype="float32", seed=0):
 
 
 @pytest.fixture
-def vq_zoo(tmp_path, monkeypatch):
-    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
-    monkeypatch.delenv(keys.ENV_SIGNING_KEY, raising=False)
-    monkeypatch.delenv(keys.ENV_TRUSTED_KEYS, raising=False)
+def vq_zoo(unsigned_zoo):
     model = _vq()
     sampler = _fitted(model, "float16")
-    zoo.save_entry(NAME, model, {"description": "test"}, directory=str(tmp_path), sampler=sampler)
-    return tmp_path, model, sampler
+    zoo.save_entry(NAME, model, {"description": "test"}, directory=str(unsigned_zoo), sampler=sampler)
+    return unsigned_zoo, model, sampler
 
 
 def test_the_kind_registers_with_the_models_and_checks_its_settings():

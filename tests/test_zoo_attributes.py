@@ -8,7 +8,6 @@ import pytest
 
 import keras_ae
 from keras_ae import latent, zoo
-from keras_ae.zoo import keys
 from keras_ae.zoo.attributes import attribute_vectors
 
 NAME = "vae.tiny_faces"
@@ -28,13 +27,10 @@ def faces():
 
 
 @pytest.fixture
-def face_zoo(tmp_path, monkeypatch):
-    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path))
-    monkeypatch.delenv(keys.ENV_SIGNING_KEY, raising=False)
-    monkeypatch.delenv(keys.ENV_TRUSTED_KEYS, raising=False)
+def face_zoo(unsigned_zoo):
     model = _vae()
-    zoo.save_entry(NAME, model, {"description": "test"}, directory=str(tmp_path))
-    return tmp_path, model
+    zoo.save_entry(NAME, model, {"description": "test"}, directory=str(unsigned_zoo))
+    return unsigned_zoo, model
 
 
 def test_vectors_are_mean_code_differences(face_zoo, faces):
