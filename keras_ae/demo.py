@@ -124,13 +124,12 @@ def run(out_dir="keras_ae_demo", quick=False):
 
     licences = {}
     for name in [n for n in GENERATORS if n in set(zoo.list_models())]:
-        written.append(_generated(name, out_dir, n=16 if quick else 32))
+        paths = [_generated(name, out_dir, n=16 if quick else 32)]
         if "Smiling" in (zoo.info(name).get("attributes") or {}).get("names", []):
-            written.append(_smiles(name, out_dir, n=6))
+            paths.append(_smiles(name, out_dir, n=6))
+        written += paths
         if "non-commercial" in (zoo.info(name).get("licence") or "").lower():
-            licences.update({path: f"{name}: {zoo.info(name)['licence']}" for path in written[-2:]
-                             if path not in licences and os.path.basename(path) in (GENERATORS[name][0],
-                                                                                      "smile_vector.png")})
+            licences.update(dict.fromkeys(paths, f"{name}: {zoo.info(name)['licence']}"))
 
     print("\nMeasured on this run:")
     for name, values in metrics.items():
