@@ -29,4 +29,7 @@ def conditional_section(c, run=None):
                 "CVAE sq. error", "VAE sq. error"], rows), "",
         "Conditional accuracy per requested class:", "",
         _table(["data"] + [str(k) for k in range(len(first["per_class"]))], per_class), "",
-        "Targets (issue 39):", "", *verdicts, ""]
+        "Targets (issue 39):", "", *verdicts, "",
+        "Tried for Fashion-MNIST: a 16-D code first (the judge found the requested class in 0.59 of the samples "
+        "on both data sets; those entries were not shipped), then the 2-D code shipped. Not tried: a stronger "
+        "judge (its own test accuracy is 0.855) or a longer recipe.", ""]
