@@ -126,10 +126,15 @@ def as_float(x):
 # ## Entries
 
 def entries_on(dataset):
-    """The shipped zoo entries trained on `dataset`, by their manifests' data set."""
+    """The shipped zoo entries trained on `dataset`, by their manifests' data set.
+
+    Conditional entries (`cvae.*`) are left out: they decode under a class label, and
+    `python -m benchmarks --conditional` measures them.
+    """
     from keras_ae.zoo.index import entry_dataset
 
-    return [name for name in zoo.list_models() if entry_dataset(zoo.info(name))[0] == dataset]
+    return [name for name in zoo.list_models() if entry_dataset(zoo.info(name))[0] == dataset
+            and not getattr(zoo.model_class(name), "conditional", False)]
 
 
 def expected_entries(dataset):
@@ -142,7 +147,7 @@ def expected_entries(dataset):
 
     out = []
     for name, recipe in RECIPES.items():
-        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment"):
+        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment") or recipe.get("conditional"):
             continue
         out.append({"name": name, "generative": bool(VARIANTS[recipe["variant"]].generative),
                     "code_size": recipe["kwargs"].get("latent_dim")})
