@@ -10,6 +10,7 @@ import pytest
 import keras_ae
 from keras_ae import zoo
 from keras_ae.samplers import GaussianMixtureSampler, GaussianSampler, NotFittedError
+from keras_ae.models.registry import VARIANTS
 from keras_ae.zoo.recipes import RECIPES
 
 NAME = "vae.tiny"
@@ -217,6 +218,9 @@ def test_the_image_recipes_ship_a_gmm_and_the_mnist_ones_do_not():
             assert recipe["sampler"]["kind"] == "code_prior", name
             continue
         if recipe.get("conditional"):  # a CVAE draws z from the prior under the labels asked: no sampler
+            assert recipe.get("sampler") is None, name
+            continue
+        if not VARIANTS[recipe["variant"]].decodes_from_code_alone:  # colorization: its decoder needs the image
             assert recipe.get("sampler") is None, name
             continue
         assert recipe.get("sampler") == (None if on_mnist else {"kind": "gmm", "n_components": 10}), name

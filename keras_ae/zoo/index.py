@@ -372,10 +372,28 @@ _IMAGE_COLUMNS = (
 )
 
 
-def _image_table(entries):
+# A colorization entry's columns (keras_ae.zoo.colorization): its error beside the gray copy's and the
+# mean colour's, and its ratio to the better of the two (below 1: better than both).
+_COLOUR_COLUMNS = (
+    ("squared error", "---:", lambda m: _fmt(m["squared_error"]) if "squared_error" in m else ""),
+    ("PSNR (dB)", "---:", lambda m: _fmt(m["psnr_db"]) if "psnr_db" in m else ""),
+    ("gray copy squared error", "---:", lambda m: _fmt(m["gray_squared_error"]) if "gray_squared_error" in m else ""),
+    ("gray copy PSNR (dB)", "---:", lambda m: _fmt(m["gray_psnr_db"]) if "gray_psnr_db" in m else ""),
+    ("mean colour squared error", "---:",
+     lambda m: _fmt(m["mean_colour_squared_error"]) if "mean_colour_squared_error" in m else ""),
+    ("mean colour PSNR (dB)", "---:", lambda m: _fmt(m["mean_colour_psnr_db"]) if "mean_colour_psnr_db" in m else ""),
+    ("model / better baseline", "---:", lambda m: f"{m['colour_ratio']:.2f}×" if "colour_ratio" in m else ""),
+)
+
+
+def _is_colorization(entry):
+    return "gray_squared_error" in entry.get("metrics", {}).get("test", {})
+
+
+def _image_table(entries, all_columns=_IMAGE_COLUMNS):
     """A table of image entries' test metrics: squared error and PSNR beside PCA's, a VAE's −ELBO."""
     metrics = [entry.get("metrics", {}).get("test", {}) for _, entry in entries]
-    columns = [c for c in _IMAGE_COLUMNS if any(c[2](m) for m in metrics)]
+    columns = [c for c in all_columns if any(c[2](m) for m in metrics)]
     counts = {m.get("n_test") for m in metrics} - {None}
     if len(counts) == 1:
         n = counts.pop()
@@ -397,7 +415,9 @@ def markdown_table(pattern="*"):
     set's licence below it (`entry_dataset`). MNIST's table keeps its columns
     (one test metric, the PCA baseline, the ratio); the other image data sets'
     show the squared error and PSNR beside PCA's with as many components as
-    the code, and for VAEs the −ELBO, bits per dimension and decoder scale.
+    the code, and for VAEs the −ELBO, bits per dimension and decoder scale. Colorization
+    entries get a table of their own below it: their error beside the gray copy's and the
+    mean colour's (`keras_ae.zoo.colorization`).
     """
     groups = {}
     for name in list_models(pattern):
@@ -410,10 +430,14 @@ def markdown_table(pattern="*"):
     for key in order:
         title = datasets[key].source.name if key in datasets else (key or "Data set not recorded")
         licences = list(dict.fromkeys(lic for _, _, lic in groups[key] if lic))
-        entries = [(name, entry) for name, entry, _ in groups[key]]
-        table = _mnist_table(entries) if key == "mnist" else _image_table(entries)
+        entries = [(name, entry) for name, entry, _ in groups[key] if not _is_colorization(entry)]
+        colour = [(name, entry) for name, entry, _ in groups[key] if _is_colorization(entry)]
+        tables = [_mnist_table(entries) if key == "mnist" else _image_table(entries)] if entries else []
+        if colour:
+            tables += ["Colorization (luminance in, colour out), against the gray copy and the training set's "
+                       "mean colour added to the luminance:", _image_table(colour, _COLOUR_COLUMNS)]
         blocks.append("\n\n".join([f"### {title}", *([f"Licence: {'; '.join(licences)}"] if licences else []),
-                                     table]))
+                                     *tables]))
     return "\n\n".join(blocks)
 
 

@@ -64,6 +64,16 @@ METRIC_DEFINITIONS = {
     "prior_bits_per_code": "a VQ-VAE's shipped prior (a gated PixelCNN over the code grid): its negative "
                            "log-likelihood of the images' codes, in bits per code position (log2 K: a uniform "
                            "guess)",
+    "gray_squared_error": "a colorization entry's baseline: the squared error (as squared_error) of the gray copy, "
+                          "each image's BT.601 luminance Y = 0.299 R + 0.587 G + 0.114 B in all three channels "
+                          "(`keras_ae.zoo.colorization`)",
+    "gray_psnr_db": "the same baseline's PSNR (as psnr_db)",
+    "mean_colour_squared_error": "a colorization entry's other baseline: the squared error of Y + c clipped to [0, 1], "
+                                 "c the per-channel mean over all training pixels of (RGB - Y), one colour cast "
+                                 "for every pixel of every image",
+    "mean_colour_psnr_db": "the same baseline's PSNR",
+    "colour_ratio": "a colorization entry's squared_error / the smaller of gray_squared_error and "
+                    "mean_colour_squared_error (issue 38's target on CelebA test faces: at most 0.5)",
     "nll_k5000": "test negative log-likelihood in nats, importance sampled with 5,000 samples of z per image "
                  "(seed 0), on the images binarized once (seed 0); the figure of benchmarks/RESULTS.md's NLL table",
 }

@@ -84,7 +84,8 @@ def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True, y_test=N
     """The metrics recorded for an entry, measured on `x_test` (PCA fitted on `x_train`).
 
     A recipe on another data set than MNIST is measured by `keras_ae.zoo.images.measure_images`
-    (`pca=False` leaves out the PCA baseline there, for the probe images).
+    (`pca=False` leaves out the PCA baseline there, for the probe images); a colorization model by
+    `keras_ae.zoo.colorization.measure_colorization` (the mean-colour baseline needs `x_train`).
     A binarized recipe's importance-sampled NLL (`nll_k{K}`) is measured when `nll_samples` is given:
     a zoo entry's recipe gives the benchmark's k = 5000 for the test set only (the costliest metric),
     with the protocol and seeds of `benchmarks --quality --parts vae_nll`, so the two agree.
@@ -92,6 +93,10 @@ def measure(model, recipe, x_train, x_test, nll_samples=None, pca=True, y_test=N
     """
     if recipe.get("conditional"):
         return measure_conditional(model, x_test, y_test)
+    if hasattr(_variant(recipe), "colorize"):  # gray in, colour out: against the two baselines of issue 38
+        from keras_ae.zoo.colorization import measure_colorization
+
+        return measure_colorization(model, x_train, x_test)
     if recipe_dataset(recipe) != "mnist":
         from keras_ae.zoo.images import measure_images
 

@@ -1,0 +1,102 @@
+"""Colorization zoo entries (issue 38, item 3): the two baselines by hand, and a recipe end to end on a fixture."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+from keras_ae import zoo
+from keras_ae.data.registry import DATASETS
+from keras_ae.zoo import colorization, images
+
+RED, BLUE = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
+# Y = 0.299 R + 0.587 G + 0.114 B: red 0.299, blue 0.114. RGB - Y: red (0.701, -0.299, -0.299),
+# blue (-0.114, -0.114, 0.886); their mean is the training set's chroma offset.
+CHROMA = (0.2935, -0.2065, 0.2935)
+
+
+def test_mean_chroma_by_hand_for_floats_and_uint8():
+    x = np.array([[[RED, BLUE]]], "float32")  # one 1 x 2 training image
+    np.testing.assert_allclose(colorization.mean_chroma(x), CHROMA, atol=1e-6)
+    np.testing.assert_allclose(colorization.mean_chroma((x * 255).astype("uint8")), CHROMA, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(n, height, width, 3\)"):
+        colorization.mean_chroma(np.zeros((2, 4, 4, 1)))
+
+
+class _GrayModel:
+    """Stands in for a model that puts back no colour at all: its output is the gray copy."""
+
+    def reconstruct(self, x, batch_size=128):
+        return colorization.gray_copy(x)
+
+
+def test_the_baselines_and_the_ratio_by_hand():
+    # One 1 x 2 test image: mid gray, and yellow (Y = 0.886; Y + CHROMA clips to (1, 0.6795, 1)).
+    test = np.array([[[(0.5, 0.5, 0.5), (1.0, 1.0, 0.0)]]], "float32")
+    np.testing.assert_allclose(colorization.gray_copy(test)[0, 0, 1], [0.886] * 3, atol=1e-6)
+    np.testing.assert_allclose(colorization.mean_colour(test, CHROMA)[0, 0],
+                               [(0.7935, 0.2935, 0.7935), (1.0, 0.6795, 1.0)], atol=1e-6)
+    gray = 2 * 0.114 ** 2 + 0.886 ** 2  # the gray pixel is exact
+    tinted = (0.2935 ** 2 + 0.2065 ** 2 + 0.2935 ** 2) + (0.3205 ** 2 + 1.0)
+    train = np.array([[[RED, BLUE]]], "float32")
+    m = colorization.measure_colorization(_GrayModel(), train, test)
+    assert m["n_test"] == 1
+    assert m["gray_squared_error"] == pytest.approx(gray, abs=1e-4)
+    assert m["mean_colour_squared_error"] == pytest.approx(tinted, abs=1e-4)
+    assert m["gray_psnr_db"] == pytest.approx(10 * math.log10(6 / gray), abs=1e-3)
+    assert m["mean_colour_psnr_db"] == pytest.approx(10 * math.log10(6 / tinted), abs=1e-3)
+    assert m["squared_error"] == m["gray_squared_error"] and m["colour_ratio"] == 1.0  # the gray copy wins here
+    # Without training images (the probe patches) only the gray copy is a baseline.
+    assert set(colorization.measure_colorization(_GrayModel(), None, test)) == {
+        "n_test", "squared_error", "psnr_db", "gray_squared_error", "gray_psnr_db"}
+
+
+def _fake_dataset(name, n_train=96, n_test=24):
+    """Random colour images in the data set's shape; a red cast, so the mean colour beats the gray copy."""
+    rng = np.random.default_rng(0)
+    x = rng.random((n_train + n_test,) + DATASETS[name].image_shape) * 0.6
+    x[..., 0] += 0.4
+    return (x[:n_train] * 255).astype("uint8"), (x[n_train:] * 255).astype("uint8"), "path:fixture", DATASETS[name]
+
+
+@pytest.mark.slow  # 3-7 s: a TensorFlow training and a float32 copy of the model
+def test_the_celeba_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeypatch):
+    """The shipped recipe's settings (mixed precision, flips, float16 weights) with tiny layers, on faked faces."""
+    from keras_ae.zoo import train as zoo_train
+
+    monkeypatch.setattr(images, "load_images", lambda name: _fake_dataset(name))
+    monkeypatch.setattr(images, "dataset_record", lambda info, source, n_train, n_test: {
+        "name": info.name, "source": "fixture", "licence": info.licence, "train_images": n_train,
+        "test_images": n_test})
+    recipe = zoo_train.RECIPES["conv_colorization.celeba64"]
+    assert "non-commercial" in recipe["description"].lower()
+    name = "conv_colorization.tiny_celeba"
+    monkeypatch.setitem(zoo_train.RECIPES, name, dict(recipe, kwargs=dict(filters=[4, 4, 4, 4], latent_filters=4),
+                                                      epochs=1, batch_size=32))
+    entry = zoo_train.train(name, work_dir=str(tmp_path / "runs"), out_dir=str(tmp_path / "zoo"), verbose=0)
+    assert entry["recipe"]["command"].startswith("KERAS_BACKEND=tensorflow KERAS_AE_CELEBA=/path/to/")
+    assert entry["recipe"]["weights_dtype"] == "float16" and entry["recipe"]["dtype_policy"] == "mixed_bfloat16"
+    assert "non-commercial" in entry["licence"].lower()
+    test = entry["metrics"]["test"]
+    assert set(test) == {"n_test", "squared_error", "psnr_db", "gray_squared_error", "gray_psnr_db",
+                         "mean_colour_squared_error", "mean_colour_psnr_db", "colour_ratio"}
+    assert test["n_test"] == 24 and test["mean_colour_squared_error"] < test["gray_squared_error"]
+    assert test["colour_ratio"] == pytest.approx(test["squared_error"] / test["mean_colour_squared_error"], rel=1e-3)
+    assert set(entry["metrics"]["probe"]) == {"n_test", "squared_error", "psnr_db", "gray_squared_error",
+                                              "gray_psnr_db"}
+    assert "sampler" not in entry  # its decoder needs the image's luminance: nothing to sample
+    defined = set(zoo.METRIC_DEFINITIONS)
+    for subset, metrics in entry["metrics"].items():
+        assert subset in defined and set(metrics) <= defined, (subset, set(metrics) - defined)
+
+    monkeypatch.setenv(zoo.ENV_ZOO, str(tmp_path / "zoo"))
+    model = zoo.load(name)
+    probe = zoo_train.measure(model, zoo_train.RECIPES[name], None, images.probe_images((64, 64, 3)), pca=False)
+    assert probe == entry["metrics"]["probe"]
+    assert not os.path.exists(tmp_path / "runs" / name)
+    # The README's zoo table: a colorization table of its own under the data set, with both baselines.
+    table = zoo.markdown_table()
+    assert table.startswith("### CelebA") and "Colorization (luminance in, colour out)" in table
+    assert "| name | params | squared error (24 test images) | PSNR (dB) | gray copy squared error |" in table
+    assert f"| {test['colour_ratio']:.2f}× |" in table and "PCA" not in table
