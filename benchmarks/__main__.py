@@ -21,6 +21,12 @@ mnist.npz), else Keras's cache. FID needs `pip install keras-ae[fid]`; each FID 
 takes 30-90 minutes on a 2-core CPU, so `--datasets` runs some data sets only and `--no-fid`
 skips FID; the reference statistics are cached (`--fid-cache`). A run replaces only the data sets
 and parts it measured.
+
+`--quality --parts one_class_images` (benchmarks/one_class_images.py) runs the one-class protocol of
+the MNIST part `one_class` on Fashion-MNIST and CIFAR-10 (JPEG copy): the plain autoencoder, the
+RestorationDetector and the nearest-neighbour baseline, with the settings chosen on held-out training
+images. `--datasets fashion_mnist` or `--datasets cifar10` runs one (about 25 and 60 minutes here with
+KERAS_BACKEND=jax); the other's figures stay.
 """
 
 import argparse
@@ -91,7 +97,8 @@ def main(argv=None):
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
-                        help="comma-separated data sets for --images (mnist: FID of conv_vae.mnist_z16 only)")
+                        help="comma-separated data sets for --images (mnist: FID of conv_vae.mnist_z16 only), or "
+                             "for --parts one_class_images (fashion_mnist, cifar10; default both)")
     parser.add_argument("--no-fid", action="store_true",
                         help="--images without FID (each FID of 10,000 images is 30-90 min)")
     parser.add_argument("--fid-samples", type=int, default=10000, help="generated images per FID (--images)")
@@ -108,7 +115,8 @@ def main(argv=None):
     parser.add_argument("--one-class-epochs", type=int, default=30)
     parser.add_argument("--parts", default=None,
                         help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
-                             "one_class_knn, linear_probe; the others are kept from results.json")
+                             "one_class_knn, linear_probe, one_class_images (Fashion-MNIST and CIFAR-10, not "
+                             "run unless named); the others are kept from results.json")
     parser.add_argument("--nll-models", default=None,
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
@@ -129,6 +137,17 @@ def main(argv=None):
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
                                             ("--fid-samples", args.fid_samples != parser.get_default("fid_samples")))
                      if given]
+    chosen_parts = args.parts.split(",") if args.quality and args.parts else []
+    one_class_images = "one_class_images" in chosen_parts
+    if one_class_images:
+        from benchmarks.one_class_images import DATASETS as ONE_CLASS_DATASETS
+
+        if args.datasets == parser.get_default("datasets"):
+            datasets = list(ONE_CLASS_DATASETS)
+        elif set(datasets) - set(ONE_CLASS_DATASETS):
+            parser.error(f"--parts one_class_images runs on {list(ONE_CLASS_DATASETS)}. Received: --datasets "
+                         f"{args.datasets}")
+        image_options = [opt for opt in image_options if opt != "--datasets"]
     if image_options and not args.images:
         parser.error(f"{', '.join(image_options)} need{'s' if len(image_options) == 1 else ''} --images. "
                      "Received: no --images")
@@ -137,6 +156,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from benchmarks import quality, report, speed, tabular
+    from benchmarks.one_class_images import run_one_class_images
 
     nll_models = tuple(quality.NLL_MODELS)
     if args.nll_models:
@@ -171,8 +191,10 @@ def main(argv=None):
                                                    log, digits=[0, 1] if args.quick else range(10)),
             "one_class_knn": lambda: quality.one_class_knn(((x, y), (xt, yt)), log),
             "linear_probe": lambda: quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
+            "one_class_images": lambda: run_one_class_images(datasets, log, quick=args.quick),
         }
-        chosen = args.parts.split(",") if args.parts else list(parts)
+        # one_class_images (Fashion-MNIST and CIFAR-10, about an hour) runs only when --parts names it
+        chosen = args.parts.split(",") if args.parts else [p for p in parts if p != "one_class_images"]
         unknown = sorted(set(chosen) - set(parts))
         if unknown:
             parser.error(f"unknown --parts {unknown}; expected some of {list(parts)}")
@@ -180,7 +202,13 @@ def main(argv=None):
         results["quality"]["hinton_2006"] = quality.HINTON_2006
         import keras  # imported by the parts already: the backend they ran on
 
-        runs.update({name: {**run, "backend": keras.backend.backend()} for name in chosen})
+        runs.update({name: {**run, "backend": keras.backend.backend()} for name in chosen
+                     if name != "one_class_images"})
+        if "one_class_images" in chosen:  # one record per data set: --datasets reruns one, the other stays
+            from benchmarks.report_one_class_images import run_key
+
+            runs.update({run_key(name): {**run, "backend": keras.backend.backend()}
+                         for name in results["quality"]["one_class_images"]["datasets"]})
     if args.speed:
         backends = args.backends.split(",")
         unknown = sorted(set(backends) - set(speed.BACKENDS))

@@ -183,16 +183,17 @@ def one_class(data, epochs, log, digits=range(10)):
             "per_digit_source": ONE_CLASS_PER_DIGIT_SOURCE}
 
 
-def knn_cosine_distance(x_reference, x, k=3, sigma=1.0, block=2048):
+def knn_cosine_distance(x_reference, x, k=3, sigma=1.0, block=2048, image_shape=(28, 28)):
     """Mean cosine distance of each image in `x` to its `k` nearest images in `x_reference`, both blurred by a
-    Gaussian of `sigma` px first (flat 28x28 images; 0: any flat rows as they are). `block` rows of `x` at a
-    time."""
+    Gaussian of `sigma` px first (images of `image_shape`, `(height, width[, channels])`, flat or not; each
+    channel blurred on its own; 0: any rows as they are). `block` rows of `x` at a time."""
     from scipy.ndimage import gaussian_filter
 
     def unit(a):
         a = np.asarray(a, "float32")
         if sigma:
-            a = gaussian_filter(a.reshape(-1, 28, 28), sigma=(0, sigma, sigma))
+            a = a.reshape((-1,) + tuple(image_shape))
+            a = gaussian_filter(a, sigma=(0, sigma, sigma) + (0,) * (len(image_shape) - 2))
         a = a.reshape(len(a), -1)
         return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 

@@ -11,6 +11,7 @@ import os
 from benchmarks.report_conditional import conditional_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
+from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
@@ -47,6 +48,9 @@ def write(results, out_dir):
         if "quality" in old and "quality" in results:  # quality parts can be rerun one at a time
             merged["quality"] = {**old["quality"], **results["quality"]}
             keep_unmeasured_nll_rows(old["quality"], merged["quality"])
+            if "one_class_images" in results["quality"]:  # one data set at a time (--datasets)
+                merged["quality"]["one_class_images"] = merge_one_class_images(
+                    old["quality"].get("one_class_images"), results["quality"]["one_class_images"])
         if "speed" in results:
             carry_previous_speed(old, results)
         if "images" in results:  # a data set's parts can be rerun one data set at a time
@@ -77,6 +81,8 @@ def render(results, out_dir):
         lines += ["**Quick run**: tiny sizes, to check that the harness works. These figures mean nothing.", ""]
     if "quality" in results:
         lines += quality_section(results["quality"], runs)
+        if "one_class_images" in results["quality"]:
+            lines += one_class_images_sections(results["quality"]["one_class_images"], runs)
     if "speed" in results:
         lines += speed_section(results["speed"], runs.get("speed"))
     if "tabular" in results:

@@ -24,6 +24,7 @@ EXPECTED = {
     "latent_arithmetic.py": ["interpolation_linear.png", "interpolation_slerp.png", "thickness_vector.png"],
     "anomaly_detection.py": ["score_histogram.png", "roc.png", "most_anomalous.png"],
     "anomaly_maps.py": ["anomaly_maps.png"],
+    "one_class_images.py": ["roc_three_detectors.png", "most_and_least_abnormal.png"],
     "vqvae.py": ["reconstructions.png", "codebook_usage.png", "samples_t10.png", "samples_t07.png", "prior_grids.png"],
     "ae_vs_pca.py": ["ae_vs_pca.png", "ae_vs_pca_images.png"],
     "image_retrieval.py": ["retrieval.png"],
