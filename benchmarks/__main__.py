@@ -26,7 +26,8 @@ and parts it measured.
 the MNIST part `one_class` on Fashion-MNIST and CIFAR-10 (JPEG copy): the plain autoencoder, the
 RestorationDetector and the nearest-neighbour baseline, with the settings chosen on held-out training
 images. `--datasets fashion_mnist` or `--datasets cifar10` runs one (about 25 and 60 minutes here with
-KERAS_BACKEND=jax); the other's figures stay.
+KERAS_BACKEND=jax); the other's figures stay. `--one-class-classes 0,1,2` runs some classes; a later run of
+the others with the same settings joins them.
 """
 
 import argparse
@@ -117,6 +118,9 @@ def main(argv=None):
                         help="comma-separated quality parts to (re)run: zoo_vs_pca, vae_nll, one_class, "
                              "one_class_knn, linear_probe, one_class_images (Fashion-MNIST and CIFAR-10, not "
                              "run unless named); the others are kept from results.json")
+    parser.add_argument("--one-class-classes", default=None,
+                        help="comma-separated normal classes for --parts one_class_images (default all ten); a run "
+                             "of some classes joins the classes measured before with the same settings")
     parser.add_argument("--nll-models", default=None,
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
@@ -148,6 +152,15 @@ def main(argv=None):
             parser.error(f"--parts one_class_images runs on {list(ONE_CLASS_DATASETS)}. Received: --datasets "
                          f"{args.datasets}")
         image_options = [opt for opt in image_options if opt != "--datasets"]
+    one_class_classes = None
+    if args.one_class_classes:
+        if not one_class_images:
+            parser.error("--one-class-classes needs --quality --parts one_class_images. Received: "
+                         + (f"--parts {args.parts}" if args.quality and args.parts else "no such part"))
+        try:
+            one_class_classes = [int(c) for c in args.one_class_classes.split(",")]
+        except ValueError:
+            parser.error(f"--one-class-classes takes class numbers, e.g. 0,1,2. Received: {args.one_class_classes}")
     if image_options and not args.images:
         parser.error(f"{', '.join(image_options)} need{'s' if len(image_options) == 1 else ''} --images. "
                      "Received: no --images")
@@ -191,7 +204,8 @@ def main(argv=None):
                                                    log, digits=[0, 1] if args.quick else range(10)),
             "one_class_knn": lambda: quality.one_class_knn(((x, y), (xt, yt)), log),
             "linear_probe": lambda: quality.linear_probe(x, y, xt, yt, log, n_train=1000 if args.quick else 10000),
-            "one_class_images": lambda: run_one_class_images(datasets, log, quick=args.quick),
+            "one_class_images": lambda: run_one_class_images(datasets, log, quick=args.quick,
+                                                             classes=one_class_classes),
         }
         # one_class_images (Fashion-MNIST and CIFAR-10, about an hour) runs only when --parts names it
         chosen = args.parts.split(",") if args.parts else [p for p in parts if p != "one_class_images"]

@@ -179,15 +179,23 @@ def mean(table):
     return float(np.mean(list(table.values())))
 
 
-def one_class_images(dataset, log, quick=False):
-    """The test measurement of `CHOSEN[dataset]`: one record for results.json's `one_class_images`."""
+def one_class_images(dataset, log, quick=False, classes_arg=None):
+    """The test measurement of `CHOSEN[dataset]`: one record for results.json's `one_class_images`.
+
+    `classes_arg`: the normal classes to run (default all; `report_one_class_images.merge_one_class_images` joins
+    runs of some classes each, made with the same settings)."""
     import keras
 
     data = load(dataset, quick)
     (x, y), (xt, yt), image_shape, classes, source = data
-    chosen = CHOSEN[dataset]
+    only, chosen = classes_arg, CHOSEN[dataset]
     epochs = {"ae": 1 if quick else AE_EPOCHS, "restoration": 1 if quick else 15}
-    labels = [0, 1] if quick else range(len(classes))
+    labels = [0, 1] if quick else list(range(len(classes)))
+    if only is not None:
+        unknown = sorted(set(only) - set(range(len(classes))))
+        if unknown:
+            raise ValueError(f"{dataset} has classes 0-{len(classes) - 1}. Received: {unknown}")
+        labels = [label for label in labels if label in set(only)]
     log(f"one-class {dataset}: {len(x)} training / {len(xt)} test images, {source}")
     got = measure(((x, y), (xt, yt)), image_shape, labels, "test", [chosen["ae"]], [chosen["restoration"]],
                   [chosen["knn"]], epochs, log)
@@ -213,9 +221,9 @@ def one_class_images(dataset, log, quick=False):
     return record
 
 
-def run_one_class_images(datasets, log, quick=False):
+def run_one_class_images(datasets, log, quick=False, classes=None):
     """`{"datasets": {name: record}}` for results.json's quality part `one_class_images`."""
-    return {"datasets": {name: one_class_images(name, log, quick) for name in datasets}}
+    return {"datasets": {name: one_class_images(name, log, quick, classes) for name in datasets}}
 
 
 def shown_command(argv):

@@ -106,10 +106,36 @@ def test_report_section_states_the_target_and_what_was_tried(ocb, tmp_path):
     assert "0.870 or more, best keras-ae detector: met (0.900)" in met
 
 
+def test_runs_of_some_classes_join_when_their_settings_match():
+    from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
+
+    def part(aurocs, model="M"):
+        r = record(0.0, 0.0)
+        for f in ("ae", "restoration", "knn"):
+            r[f] = {**r[f], "model": model, "auroc": dict(aurocs), "mean_auroc": float(np.mean(list(aurocs.values())))}
+        return {"datasets": {"cifar10": r}}
+
+    first = merge_one_class_images(None, part({"0": 0.6}))["datasets"]["cifar10"]
+    text = "\n".join(one_class_images_sections({"datasets": {"cifar10": first}}))
+    assert "| mean of the classes measured | 0.600 (1 of 2 classes)" in text and "not measured on every class" in text
+    assert "classes 1" in text
+    joined = merge_one_class_images({"datasets": {"cifar10": first}}, part({"1": 0.8}))["datasets"]["cifar10"]
+    assert joined["ae"]["auroc"] == {"0": 0.6, "1": 0.8} and joined["ae"]["mean_auroc"] == pytest.approx(0.7)
+    assert joined["ae"]["seconds"] == pytest.approx(120.0)
+    text = "\n".join(one_class_images_sections({"datasets": {"cifar10": joined}}))
+    assert "| mean | 0.700 | 0.700 | 0.700 |" in text and "**not met** (0.700, 0.170 short)" in text
+    other = merge_one_class_images({"datasets": {"cifar10": first}}, part({"1": 0.8}, model="N"))
+    assert other["datasets"]["cifar10"]["ae"]["auroc"] == {"1": 0.8}  # other settings: replaced, not joined
+
+
 @pytest.mark.parametrize("args, message", [
     (["--quality", "--parts", "one_class_images", "--datasets", "celeba"],
      "--parts one_class_images runs on ['fashion_mnist', 'cifar10']. Received: --datasets celeba"),
     (["--quality", "--parts", "one_class", "--datasets", "cifar10"], "--datasets needs --images"),
+    (["--quality", "--parts", "one_class", "--one-class-classes", "1"],
+     "--one-class-classes needs --quality --parts one_class_images. Received: --parts one_class"),
+    (["--quality", "--parts", "one_class_images", "--one-class-classes", "a"],
+     "--one-class-classes takes class numbers, e.g. 0,1,2. Received: a"),
 ])
 def test_cli_refuses_data_sets_the_part_does_not_run_on(args, message, capsys, monkeypatch):
     monkeypatch.syspath_prepend(ROOT)
