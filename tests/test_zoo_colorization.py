@@ -2,6 +2,8 @@
 
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -100,3 +102,24 @@ def test_the_celeba_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeyp
     assert table.startswith("### CelebA") and "Colorization (luminance in, colour out)" in table
     assert "| name | params | squared error (24 test images) | PSNR (dB) | gray copy squared error |" in table
     assert f"| {test['colour_ratio']:.2f}× |" in table and "PCA" not in table
+
+    # The lecture script colours one's own photos with the entry: gray input / colorized / original.
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for k in range(2):
+        Image.fromarray((np.random.default_rng(k).random((80, 300, 3)) * 255).astype("uint8")).save(folder / f"{k}.png")
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_AE_CELEBA", "DISPLAY")}
+    env.update(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3", KERAS_HOME=str(tmp_path / "keras_home"),
+               KERAS_AE_ZOO=str(tmp_path / "zoo"))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "colorization.py")
+    proc = subprocess.run([sys.executable, script, "--quick", "--zoo", name, "--images", str(folder), "--out",
+                           str(tmp_path / "fig")], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"zoo entry {name}" in proc.stdout and "non-commercial" in proc.stdout
+    assert (tmp_path / "fig" / "colorization.png").read_bytes()[:4] == b"\x89PNG"
+    # Without the data set, --zoo NAME alone says what is missing and how to give it.
+    proc = subprocess.run([sys.executable, script, "--quick", "--zoo", name, "--out", str(tmp_path / "fig")],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode != 0 and "its test photos are not on this machine" in proc.stderr, proc.stderr[-3000:]
