@@ -54,6 +54,19 @@ def test_the_baselines_and_the_ratio_by_hand():
         "n_test", "squared_error", "psnr_db", "gray_squared_error", "gray_psnr_db"}
 
 
+def test_baselines_of_a_data_set_by_hand(monkeypatch, capsys):
+    """`python -m keras_ae.zoo.colorization DATASET`: the baselines on the test split before any model."""
+    train = (np.array([[[RED, BLUE]]]) * 255).astype("uint8")
+    test = np.array([[[(255, 255, 0)]]], "uint8")  # yellow: Y = 0.886, Y + CHROMA clips to (1, 0.6795, 1)
+    monkeypatch.setattr(images, "load_images", lambda name: (train, test, "fixture", DATASETS[name]))
+    colorization.main(["celeba"])
+    out = colorization.baselines("celeba")
+    assert out["mean_chroma"] == pytest.approx(CHROMA, abs=1e-4)
+    assert out["gray_squared_error"] == pytest.approx(2 * 0.114 ** 2 + 0.886 ** 2, abs=1e-4)
+    assert out["mean_colour_squared_error"] == pytest.approx(0.3205 ** 2 + 1.0, abs=1e-4)
+    assert capsys.readouterr().out.startswith("celeba {'n_test': 1, 'mean_chroma': [0.2935, -0.2065, 0.2935]")
+
+
 def _fake_dataset(name, n_train=96, n_test=24):
     """Random colour images in the data set's shape; a red cast, so the mean colour beats the gray copy."""
     rng = np.random.default_rng(0)

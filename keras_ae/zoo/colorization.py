@@ -77,3 +77,32 @@ def measure_colorization(model, x_train, x_test, batch_size=128):
         if better > 0:  # both are 0 only for test images without any colour
             out["colour_ratio"] = out["squared_error"] / better
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def baselines(dataset):
+    """The two baselines on a data set's test split, before any model: `{"mean_chroma": [...], "gray_...": ...}`."""
+    from keras_ae.zoo.images import load_images, psnr_per_image
+
+    x_train, x_test, _, _ = load_images(dataset)
+    chroma = mean_chroma(x_train)
+    x_test = x_test.astype("float32") / 255.0
+    out = {"n_test": int(len(x_test)), "mean_chroma": [round(float(c), 4) for c in chroma]}
+    for key, guess in (("gray", gray_copy(x_test)), ("mean_colour", mean_colour(x_test, chroma))):
+        out[f"{key}_squared_error"] = round(_squared_error(x_test, guess), 4)
+        out[f"{key}_psnr_db"] = round(float(np.mean(psnr_per_image(x_test, guess))), 4)
+    return out
+
+
+def main(argv=None):
+    """`python -m keras_ae.zoo.colorization DATASET [...]`: print the baselines a colorization entry must beat."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The gray-copy and mean-colour baselines on a data set's test split "
+                                                 "(the data set's variable, e.g. $KERAS_AE_CELEBA, must be set).")
+    parser.add_argument("datasets", nargs="+", choices=("cifar10", "celeba"))
+    for dataset in parser.parse_args(argv).datasets:
+        print(dataset, baselines(dataset), flush=True)
+
+
+if __name__ == "__main__":
+    main()
