@@ -165,14 +165,15 @@ RECIPES = {
         weights_dtype="float16", sampler=dict(kind="gmm", n_components=10)),
     # Colorization (issue 38, item 3): luminance in, colour out, trained on colour images alone and measured
     # against the gray copy and the training set's mean colour (keras_ae.zoo.colorization). Sized for about an
-    # hour each on the 2-core CPU: ~100 ms/step (CIFAR-10, batch 128) and ~240 ms/step (CelebA, batch 64)
-    # under mixed_bfloat16 on TensorFlow, timed over 50 steps with another training running (docs/zoo_recipes.md).
+    # hour each on the 2-core CPU: 100-145 ms/step (CIFAR-10, batch 128, 391 steps an epoch) and 225-260 ms/step
+    # (CelebA, batch 64, 422 steps) under mixed_bfloat16 on TensorFlow, timed over 50 steps on a busy machine
+    # (docs/zoo_recipes.md; float32 was 2.5-3x slower).
     "conv_colorization.cifar10": dict(
         variant="conv_colorization", dataset="cifar10",
         kwargs=dict(filters=[32, 64, 128], latent_filters=256),
         description="Colorization autoencoder (luminance in; 32-64-128 conv + pooling, a 4x4x256 spatial code; "
                     "the decoder adds a per-channel change to the luminance), on CIFAR-10 (JPEG copy).",
-        epochs=80, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16", weights_dtype="float16"),
+        epochs=60, batch_size=128, lr=1e-3, flip=True, dtype_policy="mixed_bfloat16", weights_dtype="float16"),
     "conv_colorization.celeba64": dict(
         variant="conv_colorization", dataset="celeba",
         kwargs=dict(filters=[32, 64, 128, 256], latent_filters=256),
