@@ -221,8 +221,10 @@ def main(argv=None):
         if "one_class_images" in chosen:  # one record per data set: --datasets reruns one, the other stays
             from benchmarks.report_one_class_images import run_key
 
-            runs.update({run_key(name): {**run, "backend": keras.backend.backend()}
-                         for name in results["quality"]["one_class_images"]["datasets"]})
+            for name, record in results["quality"]["one_class_images"]["datasets"].items():
+                runs[run_key(name)] = {**run, "backend": keras.backend.backend()}
+                # which classes this run measured: runs of other classes join it (report.write)
+                record["runs"] = [{**runs[run_key(name)], "classes": sorted(record["ae"]["auroc"], key=int)}]
     if args.speed:
         backends = args.backends.split(",")
         unknown = sorted(set(backends) - set(speed.BACKENDS))

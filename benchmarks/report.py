@@ -50,7 +50,8 @@ def write(results, out_dir):
             keep_unmeasured_nll_rows(old["quality"], merged["quality"])
             if "one_class_images" in results["quality"]:  # one data set at a time (--datasets)
                 merged["quality"]["one_class_images"] = merge_one_class_images(
-                    old["quality"].get("one_class_images"), results["quality"]["one_class_images"])
+                    old["quality"].get("one_class_images"), results["quality"]["one_class_images"],
+                    old.get("runs"))
         if "speed" in results:
             carry_previous_speed(old, results)
         if "images" in results:  # a data set's parts can be rerun one data set at a time

@@ -53,13 +53,17 @@ def run_key(dataset):
 FAMILIES = ("ae", "restoration", "knn")
 
 
-def merge_one_class_images(old, new):
+def merge_one_class_images(old, new, old_runs=None):
     """A data set's record replaces its own only: `--datasets` reruns one at a time. A run of some classes
     (`--one-class-classes`) joins the record before it, class by class, when both used the same settings
-    and data; otherwise it replaces it."""
+    and data; otherwise it replaces it. `old_runs`: results.json's `runs` before, for a record that does
+    not list its own runs."""
     datasets = dict((old or {}).get("datasets") or {})
     for name, record in new["datasets"].items():
         before = datasets.get(name)
+        if before and "runs" not in before and (old_runs or {}).get(run_key(name)):
+            before = {**before, "runs": [{**old_runs[run_key(name)],
+                                          "classes": sorted(before["ae"]["auroc"], key=int)}]}
         same = before and all(f in before and before[f].get("model") == record[f].get("model") for f in FAMILIES) \
             and before.get("data_source") == record.get("data_source")
         if same and len(record["ae"]["auroc"]) < len(record["classes"]):
@@ -80,6 +84,11 @@ def join_classes(before, record):
         joined[f] = {**record[f], "auroc": dict(sorted(auroc.items(), key=lambda kv: int(kv[0]))),
                      "mean_auroc": statistics.mean(auroc.values()),
                      "seconds": record[f]["seconds"] + share * before[f]["seconds"]}
+    # the runs before, less the classes this one measured again, then this one
+    measured = set(record["ae"]["auroc"])
+    kept_runs = [{**run, "classes": [c for c in run["classes"] if c not in measured]}
+                 for run in before.get("runs", [])]
+    joined["runs"] = [run for run in kept_runs if run["classes"]] + list(record.get("runs", []))
     return joined
 
 
@@ -142,7 +151,9 @@ def one_class_images_sections(part, runs=None, dev_folder=None):
         best = max(r["ae"]["mean_auroc"], r["restoration"]["mean_auroc"])
         target = r["target"]
         lines += [f"### One-class {title(dataset, r)} (Ruff et al. 2018 protocol), AUROC", "",
-                  made_by(runs.get(run_key(dataset))), "",
+                  made_by(*[(run, ("class " if len(run["classes"]) == 1 else "classes ") + ", ".join(run["classes"]))
+                           for run in r["runs"]])
+                  if len(r.get("runs", [])) > 1 else made_by(runs.get(run_key(dataset))), "",
                   f"Each class normal in turn: trained on that class's {title(dataset)} training images only, "
                   "AUROC on the whole test set with the other nine classes as anomalies. Data: "
                   f"{r['data_source']}.", "",

@@ -111,6 +111,7 @@ def test_runs_of_some_classes_join_when_their_settings_match():
 
     def part(aurocs, model="M"):
         r = record(0.0, 0.0)
+        r["runs"] = [{"command": "python -m benchmarks C" + "".join(aurocs), "date": "D", "classes": list(aurocs)}]
         for f in ("ae", "restoration", "knn"):
             r[f] = {**r[f], "model": model, "auroc": dict(aurocs), "mean_auroc": float(np.mean(list(aurocs.values())))}
         return {"datasets": {"cifar10": r}}
@@ -124,6 +125,9 @@ def test_runs_of_some_classes_join_when_their_settings_match():
     assert joined["ae"]["seconds"] == pytest.approx(120.0)
     text = "\n".join(one_class_images_sections({"datasets": {"cifar10": joined}}))
     assert "| mean | 0.700 | 0.700 | 0.700 |" in text and "**not met** (0.700, 0.170 short)" in text
+    assert "Made by `python -m benchmarks C0` on D (class 0); `python -m benchmarks C1` on D (class 1)." in text
+    again = merge_one_class_images({"datasets": {"cifar10": joined}}, part({"1": 0.9}))["datasets"]["cifar10"]
+    assert [run["classes"] for run in again["runs"]] == [["0"], ["1"]] and again["ae"]["mean_auroc"] == 0.75
     other = merge_one_class_images({"datasets": {"cifar10": first}}, part({"1": 0.8}, model="N"))
     assert other["datasets"]["cifar10"]["ae"]["auroc"] == {"1": 0.8}  # other settings: replaced, not joined
 
