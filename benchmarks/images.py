@@ -129,12 +129,15 @@ def entries_on(dataset):
     """The shipped zoo entries trained on `dataset`, by their manifests' data set.
 
     Conditional entries (`cvae.*`) are left out: they decode under a class label, and
-    `python -m benchmarks --conditional` measures them.
+    `python -m benchmarks --conditional` measures them. So are colorization entries
+    (`conv_colorization.*`): their decoder needs the image's luminance, and their manifest
+    records them against their own baselines (`keras_ae.zoo.colorization`).
     """
     from keras_ae.zoo.index import entry_dataset
 
     return [name for name in zoo.list_models() if entry_dataset(zoo.info(name))[0] == dataset
-            and not getattr(zoo.model_class(name), "conditional", False)]
+            and not getattr(zoo.model_class(name), "conditional", False)
+            and getattr(zoo.model_class(name), "decodes_from_code_alone", True)]
 
 
 def expected_entries(dataset):
@@ -147,7 +150,8 @@ def expected_entries(dataset):
 
     out = []
     for name, recipe in RECIPES.items():
-        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment") or recipe.get("conditional"):
+        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment") or recipe.get("conditional") \
+                or not VARIANTS[recipe["variant"]].decodes_from_code_alone:
             continue
         out.append({"name": name, "generative": bool(VARIANTS[recipe["variant"]].generative),
                     "code_size": recipe["kwargs"].get("latent_dim")})

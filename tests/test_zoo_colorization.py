@@ -115,6 +115,11 @@ def test_the_celeba_recipe_trains_measures_and_writes_an_entry(tmp_path, monkeyp
     assert table.startswith("### CelebA") and "Colorization (luminance in, colour out)" in table
     assert "| name | params | squared error (24 test images) | PSNR (dB) | gray copy squared error |" in table
     assert f"| {test['colour_ratio']:.2f}× |" in table and "PCA" not in table
+    # `python -m benchmarks --images` compares decoders with PCA: a colorization entry is not one.
+    from benchmarks.images import entries_on, expected_entries
+
+    assert entries_on("celeba") == [] and "resnet_vae.celeba64_z128" in {e["name"] for e in expected_entries("celeba")}
+    assert not [e for e in expected_entries("celeba") if e["name"].startswith("conv_colorization")]
 
     # The lecture script colours one's own photos with the entry: gray input / colorized / original.
     from PIL import Image
