@@ -146,8 +146,8 @@ def one_class_images_sections(part, runs=None, dev_folder=None):
         n = {f: len(r[f]["auroc"]) for f, _ in families}
         complete = all(k == len(classes) for k in n.values())
         rows.append(["mean" if complete else "mean of the classes measured"]
-                    + [_f(r[f]["mean_auroc"], "{:.3f}") + ("" if n[f] == len(classes) else f" ({n[f]} of {len(classes)} classes)")
-                       for f, _ in families])
+                    + [_f(r[f]["mean_auroc"], "{:.3f}")
+                       + ("" if n[f] == len(classes) else f" ({n[f]} of {len(classes)} classes)") for f, _ in families])
         best = max(r["ae"]["mean_auroc"], r["restoration"]["mean_auroc"])
         target = r["target"]
         lines += [f"### One-class {title(dataset, r)} (Ruff et al. 2018 protocol), AUROC", "",
