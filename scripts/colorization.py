@@ -143,12 +143,13 @@ else:
 # ## Gray input, the model's colours, the original
 
 # %%
-show = np.sort(rng.choice(len(x_test), size=min(8, len(x_test)), replace=False))
-x_show = x_test[show]
-gray = gray_copy(x_show)
-colour = model.colorize(gray[..., :1])
-mse, mse_gray = float(np.mean((colour - x_show) ** 2)), float(np.mean((gray - x_show) ** 2))
-print(f"these {len(show)} {what}, mean squared error per value: colorized {mse:.5f}, gray copy {mse_gray:.5f}")
+gray_all = gray_copy(x_test)
+colour_all = model.colorize(gray_all[..., :1])
+mse, mse_gray = float(np.mean((colour_all - x_test) ** 2)), float(np.mean((gray_all - x_test) ** 2))
+print(f"{what} ({len(x_test)}), mean squared error per value: colorized {mse:.5f}, grayscale copy {mse_gray:.5f} "
+      f"(baseline / model = {mse_gray / mse:.2f}; above 1, the model puts back more colour than it gets wrong)")
+show = np.arange(min(8, len(x_test)))  # the first ones: the same figure on every run
+gray, colour, x_show = gray_all[show], colour_all[show], x_test[show]
 if name and "mean_colour_squared_error" in recorded:
     title = (f"{name} on {what}: gray input / colorized / original\nwhole test split, squared error per image: "
              f"model {recorded['squared_error']:.1f}, gray copy {recorded['gray_squared_error']:.1f}, mean colour "
