@@ -34,9 +34,9 @@ SELECTION_NOTES = {
     "cifar10": "No setting was chosen on CIFAR-10 itself. A held-out sweep (`python -m benchmarks.one_class_images "
                "--dataset cifar10`) took 3 to 7 minutes per class for each family of variants on this shared "
                "2-core machine and was stopped after its first class, so that the test run had the time: the "
-               "three detectors use the settings chosen on MNIST's held-out training images (the section "
-               "above): MNIST's 256-64-16 autoencoder, `RestorationDetector()`'s defaults (cosine error, "
-               "smoothing 1 px, 15 epochs) and nearest neighbours with k = 3, σ = 1 px. They were fixed before "
+               "three detectors use the settings chosen on MNIST's held-out training images (the "
+               "one-class MNIST section above): MNIST's 256-64-16 autoencoder, `RestorationDetector()`'s "
+               "defaults (cosine error, smoothing 1 px, 15 epochs) and nearest neighbours with k = 3, σ = 1 px. They were fixed before "
                "any CIFAR-10 test image was scored.",
 }
 
@@ -162,8 +162,8 @@ def one_class_images_sections(part, runs=None, dev_folder=None):
                   f"`{r['restoration']['model']}` (512-256-128-32, the four rotations of each normal image turned "
                   "upright). Nearest neighbours: a baseline with no autoencoder and no training, the "
                   f"{r['knn']['model']} (`benchmarks.quality.knn_cosine_distance`). All on {r['backend']}; time "
-                  "for all classes: " + ", ".join(f"{label} {r[f]['seconds'] / 60:.1f} min"
-                                                  for f, label in families) + ".", "",
+                  "for all classes (where runs of some classes were joined, about): "
+                  + ", ".join(f"{label} {r[f]['seconds'] / 60:.1f} min" for f, label in families) + ".", "",
                   _table(["normal class"] + [label for _, label in families], rows), ""]
         anchors = ANCHORS.get(dataset, [])
         if anchors:
