@@ -36,8 +36,8 @@ SELECTION_NOTES = {
                "2-core machine and was stopped after its first class, so that the test run had the time: the "
                "three detectors use the settings chosen on MNIST's held-out training images (the "
                "one-class MNIST section above): MNIST's 256-64-16 autoencoder, `RestorationDetector()`'s "
-               "defaults (cosine error, smoothing 1 px, 15 epochs) and nearest neighbours with k = 3, σ = 1 px. They were fixed before "
-               "any CIFAR-10 test image was scored.",
+               "defaults (cosine error, smoothing 1 px, 15 epochs) and nearest neighbours with k = 3, σ = 1 px. "
+               "They were fixed before any CIFAR-10 test image was scored.",
 }
 
 
