@@ -39,6 +39,13 @@ def test_benchmarks_quick(tmp_path):
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
     (["--quality", "--parts", "one_class", "--nll-models", "vae.binarized_mnist_iwae"],
      "--nll-models needs --quality with the vae_nll part. Received: --parts one_class"),
+    (["--quality", "--parts", "one_class_images", "--datasets", "celeba"],
+     "--parts one_class_images runs on ['fashion_mnist', 'cifar10']. Received: --datasets celeba"),
+    (["--quality", "--parts", "one_class", "--datasets", "cifar10"], "--datasets needs --images"),
+    (["--quality", "--parts", "one_class", "--one-class-classes", "1"],
+     "--one-class-classes needs --quality --parts one_class_images. Received: --parts one_class"),
+    (["--quality", "--parts", "one_class_images", "--one-class-classes", "a"],
+     "--one-class-classes takes class numbers, e.g. 0,1,2. Received: a"),
 ])
 def test_benchmarks_need_a_choice(args, message, capsys, monkeypatch):
     # In this process (argparse exits 2 before anything is measured); `python -m benchmarks` is the same main.

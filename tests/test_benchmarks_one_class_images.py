@@ -132,24 +132,6 @@ def test_runs_of_some_classes_join_when_their_settings_match():
     assert other["datasets"]["cifar10"]["ae"]["auroc"] == {"1": 0.8}  # other settings: replaced, not joined
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--quality", "--parts", "one_class_images", "--datasets", "celeba"],
-     "--parts one_class_images runs on ['fashion_mnist', 'cifar10']. Received: --datasets celeba"),
-    (["--quality", "--parts", "one_class", "--datasets", "cifar10"], "--datasets needs --images"),
-    (["--quality", "--parts", "one_class", "--one-class-classes", "1"],
-     "--one-class-classes needs --quality --parts one_class_images. Received: --parts one_class"),
-    (["--quality", "--parts", "one_class_images", "--one-class-classes", "a"],
-     "--one-class-classes takes class numbers, e.g. 0,1,2. Received: a"),
-])
-def test_cli_refuses_data_sets_the_part_does_not_run_on(args, message, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(ROOT)
-    from benchmarks.__main__ import main
-
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 2 and message in capsys.readouterr().err
-
-
 @pytest.mark.slow
 def test_one_class_images_trains_all_three_detectors(ocb, monkeypatch):
     """The test measurement end to end on the fixture: one epoch of each model, two classes (as `--quick`)."""
