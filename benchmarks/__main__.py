@@ -28,6 +28,9 @@ RestorationDetector and the nearest-neighbour baseline, with the settings chosen
 images. `--datasets fashion_mnist` or `--datasets cifar10` runs one (about 25 and 60 minutes here with
 KERAS_BACKEND=jax); the other's figures stay. `--one-class-classes 0,1,2` runs some classes; a later run of
 the others with the same settings joins them.
+
+`--colorization` (benchmarks/colorization.py) measures every shipped `conv_colorization` entry on its data
+set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEBA for CelebA).
 """
 
 import argparse
@@ -95,6 +98,9 @@ def main(argv=None):
     parser.add_argument("--conditional", action="store_true",
                         help="the CVAE entries: conditional accuracy by a judge CNN, −ELBO against the VAE of the "
                              "same layers (trains two VAEs and two judges, about 15 min)")
+    parser.add_argument("--colorization", action="store_true",
+                        help="the colorization entries against the gray copy and the mean colour, on each test "
+                             "split (CelebA: about 30 s here)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -126,16 +132,19 @@ def main(argv=None):
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
     if args.render:
-        if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional or args.quick:
-            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces "
-                         "or --quick")
+        if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional \
+                or args.colorization or args.quick:
+            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces, "
+                         "--conditional, --colorization or --quick")
         from benchmarks import report
 
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional):
-        parser.error("choose --quality, --speed, --tabular, --images, --faces, --conditional or several")
+    if not (args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
+            or args.colorization):
+        parser.error("choose --quality, --speed, --tabular, --images, --faces, --conditional, --colorization or "
+                     "several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
@@ -264,6 +273,13 @@ def main(argv=None):
 
         results["conditional"] = conditional.run_conditional(log, quick=args.quick)
         runs["conditional"] = {**run, "backend": keras.backend.backend()}
+    if args.colorization:
+        import keras
+
+        from benchmarks import colorization
+
+        results["colorization"] = colorization.run_colorization(log, quick=args.quick)
+        runs["colorization"] = {**run, "backend": keras.backend.backend()}
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)

@@ -8,6 +8,7 @@ Re-render RESULTS.md from results.json without measuring anything: `python -m be
 import json
 import os
 
+from benchmarks.report_colorization import colorization_section
 from benchmarks.report_conditional import conditional_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
@@ -94,6 +95,8 @@ def render(results, out_dir):
         lines += faces_section(results["faces"], runs.get("faces"))
     if "conditional" in results:
         lines += conditional_section(results["conditional"], runs.get("conditional"))
+    if "colorization" in results:
+        lines += colorization_section(results["colorization"], runs.get("colorization"))
     text = "\n".join(lines)
 
     def write_text(tmp):

@@ -35,7 +35,9 @@ def test_benchmarks_quick(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "choose --quality, --speed, --tabular, --images, --faces, --conditional or several"),
+    ([], "choose --quality, --speed, --tabular, --images, --faces, --conditional, --colorization or several"),
+    (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
+                                     "--images, --faces, --conditional, --colorization or --quick"),
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
     (["--quality", "--parts", "one_class", "--nll-models", "vae.binarized_mnist_iwae"],
      "--nll-models needs --quality with the vae_nll part. Received: --parts one_class"),
