@@ -69,7 +69,7 @@ def _entry_lines(row):
         lines += [f"Target (issue 38): {target}.", ""]
     if row["name"] in FIGURES:
         figure, command = FIGURES[row["name"]]
-        lines += [f"Figure: [`{figure}`](../{figure}) (gray input / colorized / original test images), drawn by "
+        lines += [f"Figure: `{figure}` (gray input / colorized / original test images), drawn by "
                   f"`{command}`.", ""]
     if row.get("recipe"):
         lines += [tried_text(row["recipe"]), ""]
