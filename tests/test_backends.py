@@ -32,6 +32,7 @@ def run_python(code, env=None, timeout=600):
     return [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("RESULT")]
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 @needs_jax
 def test_import_and_train_without_tensorflow():
     # `None` in sys.modules makes every `import tensorflow` fail, as if it were not installed.

@@ -96,6 +96,7 @@ def test_demo_quick(tmp_path, capsys):
     assert "smile_vector.png  (resnet_vae.celeba64_z128: CelebA / CelebA-HQ are for non-commercial" in out
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_console_script_entry_point():
     proc = subprocess.run([sys.executable, "-m", "keras_ae.cli", "list", "nothing-matches-*"],
                           capture_output=True, text=True, timeout=300)
@@ -126,6 +127,7 @@ def test_help_and_version_answer_without_importing_keras():
     assert "invalid choice: 'trian'" in proc.stderr
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_commands_print_no_backend_lines_unless_verbose():
     proc = _script(["list", "nothing-*"], env={"KERAS_BACKEND": "tensorflow"})
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr

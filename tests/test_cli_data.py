@@ -104,6 +104,7 @@ def celeba_folder(root, numbers=(1, 2, 3, 27001, 27002)):
     return root
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_training_on_celeba_prints_its_licence_once(home, capsys, monkeypatch):
     monkeypatch.setenv("KERAS_AE_CELEBA", str(celeba_folder(home / "celeba")))
     code, out, err = run(["train", "undercomplete", "--data", "celeba", "--epochs", "1", "--latent-dim", "2",

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -24,6 +26,7 @@ def test_import_keras_ae_imports_no_keras():
     assert "HEAVY []" in proc.stdout and "DIR True True" in proc.stdout
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_names_load_on_first_use_and_keras_files_load_after_import(tmp_path):
     """The user's own `import keras` after keras_ae holds back the backend's lines and registers the classes."""
     path = str(tmp_path / "m.keras")

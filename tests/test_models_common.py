@@ -71,6 +71,7 @@ def test_convolutional_defaults_follow_the_course_with_a_real_bottleneck():
     assert any(type(layer).__name__ == "Conv2DTranspose" for layer in t.decoder.layers)
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_progress_is_one_line_per_epoch_in_a_pipe():
     """Keras draws its bar with carriage returns on any POSIX system; logs and pipes get lines."""
     import subprocess

@@ -40,6 +40,7 @@ def test_presets_block_runs():
     assert namespace["vae"].latent_dim == 2 and namespace["half"].dtype_policy.name == "mixed_float16"
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
     import numpy as np
 
@@ -62,6 +63,7 @@ def test_detector_blocks_run(tmp_path, monkeypatch, mnist_sample):
     assert np.asarray(namespace["x_eval"]).shape[1] == 30
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_quickstart_prints_no_backend_lines(tmp_path):
     """In a fresh process (TF: its C++ start-up lines and the cuInit error are held back), stderr holds only
     keras-ae's own warning about the MNIST sample."""

@@ -103,6 +103,7 @@ def test_restart_starts_afresh_and_removes_only_the_checkpoints_files(workdir, m
     assert os.listdir("m.keras.checkpoint") == ["notes.txt"] and os.path.exists("m.keras")
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_restart_without_a_checkpoint_just_trains(workdir, capsys):
     code, out, err = _run(TRAIN + ["--data", "a.npy", "--restart"], capsys)
     assert code == 0, err
