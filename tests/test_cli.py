@@ -138,6 +138,7 @@ def test_commands_print_no_backend_lines_unless_verbose():
     assert keras_ae_cli.main(["info", "nope", "--quiet"]) == 1
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_train_and_score_a_table(tmp_path, capsys):
     import numpy as np
     from sklearn.datasets import load_breast_cancer

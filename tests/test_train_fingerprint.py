@@ -128,6 +128,7 @@ def test_the_callback_refuses_a_checkpoint_of_another_run(tmp_path, x_small):
     assert os.path.exists(os.path.join(folder, "training_metadata.json"))  # refused, not set aside as corrupt
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_a_run_in_progress_keeps_its_checkpoint_from_a_restart(workdir, monkeypatch, capsys):
     # While one `keras-ae train --out m.keras` runs (here: another process holds its lock), a second one
     # with --restart is refused before it removes anything, and names the folder and the holder.

@@ -244,6 +244,7 @@ def test_encode_images_converts_uint8_a_chunk_at_a_time(monkeypatch):
     np.testing.assert_allclose(codes, real(x.astype("float32") / 255.0), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_an_image_recipe_with_a_sampler_ships_it(tmp_path, monkeypatch):
     """A recipe on CIFAR-10 (faked, as in test_zoo_images.py) with `sampler`: fitted to every training code."""
     from keras_ae.zoo import images, recipe_sampler
@@ -279,6 +280,7 @@ def test_an_image_recipe_with_a_sampler_ships_it(tmp_path, monkeypatch):
     np.testing.assert_allclose(np.sort(refit.weights_), np.sort(sampler.weights_), atol=1e-4)
 
 
+@pytest.mark.slow  # out of the default run's 10-minute budget; .ci/run's slow block runs it
 def test_the_sample_command_draws_with_the_shipped_sampler(vae_zoo, capsys):
     # `keras-ae sample` draws from the entry's sampler unless told `--sampler prior`; an entry without
     # one falls back to the prior, and `--sampler entry` on it is a one-line error.
