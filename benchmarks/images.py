@@ -125,6 +125,11 @@ def as_float(x):
 
 # ## Entries
 
+def _measured_here(cls):
+    """Whether this part measures a model class: not a conditional one, and one that decodes from its code."""
+    return not getattr(cls, "conditional", False) and getattr(cls, "decodes_from_code_alone", True)
+
+
 def entries_on(dataset):
     """The shipped zoo entries trained on `dataset`, by their manifests' data set.
 
@@ -136,8 +141,7 @@ def entries_on(dataset):
     from keras_ae.zoo.index import entry_dataset
 
     return [name for name in zoo.list_models() if entry_dataset(zoo.info(name))[0] == dataset
-            and not getattr(zoo.model_class(name), "conditional", False)
-            and getattr(zoo.model_class(name), "decodes_from_code_alone", True)]
+            and _measured_here(zoo.model_class(name))]
 
 
 def expected_entries(dataset):
@@ -150,8 +154,8 @@ def expected_entries(dataset):
 
     out = []
     for name, recipe in RECIPES.items():
-        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment") or recipe.get("conditional") \
-                or not VARIANTS[recipe["variant"]].decodes_from_code_alone:
+        if recipe.get("dataset", "mnist") != dataset or recipe.get("experiment") \
+                or not _measured_here(VARIANTS[recipe["variant"]]):
             continue
         out.append({"name": name, "generative": bool(VARIANTS[recipe["variant"]].generative),
                     "code_size": recipe["kwargs"].get("latent_dim")})
