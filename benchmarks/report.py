@@ -16,6 +16,7 @@ from benchmarks.report_one_class_images import merge_one_class_images, one_class
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
+from benchmarks.report_targets import targets_section
 from keras_ae._io import atomic_write, write_json_atomic
 
 
@@ -81,6 +82,8 @@ def render(results, out_dir):
                "made it, and when.", ""]
     if results.get("quick"):
         lines += ["**Quick run**: tiny sizes, to check that the harness works. These figures mean nothing.", ""]
+    if not results.get("quick") and any(k in results for k in ("quality", "faces", "colorization")):
+        lines += targets_section(results)
     if "quality" in results:
         lines += quality_section(results["quality"], runs)
         if "one_class_images" in results["quality"]:

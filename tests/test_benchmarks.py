@@ -290,12 +290,38 @@ def test_every_section_says_which_command_made_it(monkeypatch, tmp_path):
     lines = text.split("\n")
     speed_at = lines.index("## Speed on every backend")
     sections = [i for i, line in enumerate(lines) if (line.startswith("### ") and i < speed_at)
-                or (line.startswith("## ") and line != "## Quality")]
+                or (line.startswith("## ") and line not in ("## Quality", TARGETS_HEADING))]
     assert len(sections) >= 7
     for i in sections:
         assert lines[i + 2].startswith("Made by `python -m benchmarks "), lines[i]
         assert "not recorded" not in lines[i + 2]
     assert "then `python -m benchmarks" not in text
+
+
+TARGETS_HEADING = "## Issue 38's targets at a glance"
+
+
+def test_targets_summary_reads_each_figure_from_its_section(monkeypatch):
+    """The summary at the top of RESULTS takes its figures from the parts that measure them: it agrees with
+    them, says which are met and by how much, and says "not measured yet" for a part never run."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks.report_targets import targets_section
+
+    results = {"quality": {"one_class": {"mean_auroc": 0.97, "restoration": {"mean_auroc": 0.992}},
+                           "one_class_images": {"datasets": {"fashion_mnist": {
+                               "ae": {"mean_auroc": 0.91}, "restoration": {"mean_auroc": 0.94}}}}},
+               "faces": {"read_smiling": {"faces": 0.08, "alpha = 1": 0.85}},
+               "colorization": {"rows": [{"dataset": "celeba", "trained": True, "colour_ratio": 0.6},
+                                         {"dataset": "cifar10", "trained": False}]}}
+    lines = targets_section(results)
+    assert lines[0] == TARGETS_HEADING
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[3:5] for line in lines if line.startswith("| ") and
+            not line.startswith("| measure |")}
+    assert rows["one-class MNIST mean AUROC, best keras-ae detector"] == ["0.992", "met, 0.002 over"]
+    assert rows["one-class Fashion-MNIST mean AUROC, best keras-ae detector"] == ["0.940", "**not met**, missed by 0.010"]
+    assert rows["one-class CIFAR-10 (JPEG copy) mean AUROC, best keras-ae detector"] == ["not measured yet", "—"]
+    assert rows["smile vector: non-smiling test faces read as smiling after adding it once"] == ["0.850", "met, 0.050 over"]
+    assert rows["colorization error on CelebA test faces, ÷ the better baseline"] == ["0.600", "**not met**, missed by 0.100"]
 
 
 def test_faces_section_reads_the_target_at_alpha_1(monkeypatch):
