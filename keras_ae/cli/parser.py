@@ -114,7 +114,11 @@ def build_parser():
                     "settings; a rerun with others is refused (--restart starts afresh).")
     p.add_argument("variant", nargs="?", default=None,
                    help="e.g. undercomplete, denoising, vae, conv_vae; default: undercomplete, or the "
-                        "tabular recipe (keras_ae.anomaly.TabularDetector) for tables")
+                        "tabular recipe (keras_ae.anomaly.TabularDetector) for tables. cvae (conditional) "
+                        "trains on images with their class labels: a data set with classes (its 10), or a .npz "
+                        "with integer labels beside the images (y beside x, y_train beside x_train, labels "
+                        "beside data; max label + 1 classes); it saves the model alone, for keras-ae sample "
+                        "--labels")
     p.add_argument("--data", default=None,
                    help="a data set by name: mnist (the default), fashion_mnist, cifar10 or celeba "
                         "(keras_ae.data.DATASETS, found as keras_ae.data.load_dataset finds it; "
