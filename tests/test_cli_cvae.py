@@ -60,6 +60,8 @@ def test_train_cvae_on_a_labelled_npz_then_sample_a_class(workdir, capsys):
     assert (workdir / "s.png").read_bytes()[:4] == b"\x89PNG"
     code, out, err = _run(["sample", "c.keras", "--labels", "4", "--out", "s.png"], capsys)
     assert code == 1 and "has classes 0 to 3; received [4]" in err, err
+    code, out, err = _run(["reconstruct", "c.keras", "--data", "digits.npz", "--out", "r.png"], capsys)
+    assert code == 1 and "c.keras is conditional: it reconstructs an image only with its class label" in err, err
 
 
 @pytest.mark.slow  # about 5 s (two runs); .ci/run's slow block runs it

@@ -170,6 +170,10 @@ def cmd_reconstruct(args):
     model = load_model_or_zoo(args.model)
     if not callable(getattr(model, "reconstruct", None)):
         raise CLIError(f"{args.model} holds a {type(model).__name__}, not a keras-ae autoencoder (no reconstruct())")
+    if getattr(model, "conditional", False):
+        raise CLIError(f"{args.model} is conditional: it reconstructs an image only with its class label, which "
+                       "`keras-ae reconstruct` does not take; in Python: model.reconstruct(x, y). "
+                       f"`keras-ae sample {args.model} --labels 3` draws a class")
     x, where = _images_to_reconstruct(args, model)
     noisy = model.corrupt(x) if hasattr(model, "corrupt") else None
     recon = model.reconstruct(noisy if noisy is not None else x)
