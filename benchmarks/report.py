@@ -10,6 +10,7 @@ import os
 
 from benchmarks.report_colorization import colorization_section
 from benchmarks.report_conditional import conditional_section
+from benchmarks.report_conv_speed import conv_speed_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
@@ -90,6 +91,8 @@ def render(results, out_dir):
             lines += one_class_images_sections(results["quality"]["one_class_images"], runs)
     if "speed" in results:
         lines += speed_section(results["speed"], runs.get("speed"))
+    if "conv_speed" in results:
+        lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"))
     if "tabular" in results:
         lines += tabular_section(results["tabular"], runs.get("tabular"))
     if "images" in results:

@@ -1,0 +1,112 @@
+"""The RESULTS.md section of `python -m benchmarks --conv-speed` (benchmarks/conv_speed.py): the zoo's
+residual conv VAEs as keras-ae `fit` against pythae's `TrainingPipeline`, and their FLOP rate against the
+backend's conv peak timed in the same process."""
+
+import statistics
+
+from benchmarks.report_format import _table, _verdict, made_by
+
+PEER_TARGET = 1.5  # keras-ae on its best backend ÷ pythae (issue 40)
+PEAK_TARGET = 0.50  # conv VAE FLOP rate ÷ the backend's conv peak, best backend (issue 40)
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+DIFFERENCES = [
+    "Layout: PyTorch's NCHW against keras-ae's NHWC (Keras's own choice on every backend); the flattened map "
+    "is ordered (C, H, W) instead of (H, W, C), a permutation of the dense weights.",
+    "The stride-2 convolutions pad one pixel on each side in PyTorch, only bottom and right in Keras "
+    "(\"same\"): same sizes and FLOPs, the grid shifted by a pixel.",
+    "Initial weights from the same distribution (Glorot uniform, zero biases), not the same values.",
+    "Batch norm with Keras's epsilon 1e-3 and momentum 0.99 on both sides.",
+    "pythae's `VAE` has no Gaussian decoder with a learned scale (its \"mse\" is a fixed variance), so its "
+    "`loss_function` is overridden with keras-ae's (`keras_ae.losses.gaussian_nll` and the closed-form KL); "
+    "pythae's trainer, data loader and Adam are its own. pythae's time includes what its trainer does every "
+    "epoch (a copy of the best model so far).",
+]
+
+
+def _mean_sd(values):
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def _elbo(values):
+    m, sd = _mean_sd(values)
+    return f"{m:.1f} ± {sd:.1f}"
+
+
+def _row_name(r):
+    return f"{BACKEND_NAMES.get(r['backend'], r['backend'])}, {r['dtype_policy']}"
+
+
+def _model_lines(m):
+    arch = m["arch"]
+    h, w, c = arch["input_shape"]
+    rows = [[_row_name(r), f"{r['keras_ae_samples_per_s']:.1f}", f"{r['pythae_samples_per_s']:.1f}",
+             f"{r['ratio']:.2f}", f"{r['ratio_min']:.2f}–{r['ratio_max']:.2f} ({r['pairs']} pairs)",
+             _elbo(r["keras_ae_test_neg_elbo_seeds"]), _elbo(r["pythae_test_neg_elbo_seeds"]),
+             f"{r['gflops']:.1f}", f"{r['conv_peak_gflops']:.1f} / {r['conv_peak_after_gflops']:.1f}",
+             f"{r['fraction_of_peak']:.1%}"] for r in m["rows"]]
+    data = m["data"]
+    lines = [f"### {m['name']}: {'-'.join(str(f) for f in arch['filters'])} filters, "
+             f"{arch['blocks_per_stage']} block per stage, {arch['latent_dim']}-D latent, {h}x{w}x{c}"
+             + (f" (the zoo's `{m['recipe']}`)" if m.get("recipe") else ""), "",
+             f"Batch {m['batch_size']}, Adam {m['lr']:g}, {m['steps_per_epoch']} steps an epoch on the first "
+             f"{data['train_images']:,} images of {data['title']}; {m['warmup_epochs']} untimed epoch(s), then "
+             f"{m['timed_epochs']} timed. Test -ELBO on {data['test_images']:,} test images after that training "
+             "(one z per image, fixed seed), mean ± sd over the pairs' seeds. Training FLOPs per image: "
+             f"{m['rows'][0]['train_flops_per_sample'] / 1e9:.3f} G." if m["rows"] else "", "",
+             _table(["keras-ae backend, policy", "keras-ae samples/s", "pythae samples/s", "median ratio",
+                     "pair range", "keras-ae test -ELBO", "pythae test -ELBO", "keras-ae GFLOP/s",
+                     "conv peak before / after (GFLOP/s)", "of peak"], rows), ""]
+    if not m["rows"]:
+        return lines
+    f32 = [r for r in m["rows"] if r["dtype_policy"] == "float32"]
+    verdicts = []
+    if f32:
+        best = max(f32, key=lambda r: r["ratio"])
+        verdicts.append(f"keras-ae on its best backend ≥ {PEER_TARGET}× pythae, in float32 (pythae's arithmetic): "
+                        f"{_verdict(best['ratio'] >= PEER_TARGET)} ({_row_name(best)}, {best['ratio']:.2f}×"
+                        + (f", short by {PEER_TARGET - best['ratio']:.2f}" if best["ratio"] < PEER_TARGET else "")
+                        + ").")
+    other = [r for r in m["rows"] if r["dtype_policy"] != "float32"]
+    if other:
+        best = max(other, key=lambda r: r["ratio"])
+        verdicts.append(f"Under the zoo's {best['dtype_policy']} (other arithmetic than pythae's float32): "
+                        f"{best['ratio']:.2f}× ({_row_name(best)}).")
+    top = max(m["rows"], key=lambda r: r["fraction_of_peak"])
+    verdicts.append(f"FLOP rate ≥ {PEAK_TARGET:.0%} of the conv peak on the best backend: "
+                    f"{_verdict(top['fraction_of_peak'] >= PEAK_TARGET)} ({_row_name(top)}, "
+                    f"{top['fraction_of_peak']:.1%}"
+                    + (f", short by {(PEAK_TARGET - top['fraction_of_peak']) * 100:.1f} points"
+                       if top["fraction_of_peak"] < PEAK_TARGET else "") + ").")
+    return lines + ["Targets: " + " ".join(verdicts), ""]
+
+
+def conv_speed_section(record, run=None):
+    """The section for results.json's `conv_speed` record; `run` names the command that made it."""
+    head = ["## Conv VAE speed against pythae and against the conv peak", "", made_by(run), ""]
+    if "skipped" in record:
+        return head + [f"Skipped: {record['skipped']}.", ""]
+    models = record.get("models", [])
+    first = next((r for m in models for r in m["rows"]), None)
+    if first is None:
+        return head + ["No keras-ae backend ran.", ""]
+    pv, peak = first["pythae_versions"], first["conv_peak"]
+    s = peak["shape"]
+    lines = head + [
+        "The same residual conv VAE trained by keras-ae `fit` and by pythae "
+        f"{pv.get('pythae')} `TrainingPipeline` (torch {pv.get('torch')}, {pv.get('torch_threads')} threads) "
+        "with the same layers rebuilt as PyTorch modules (`benchmarks/conv_pythae.py`). Each pair runs both in "
+        "fresh processes, back to back, alternating which goes first, both seeded with the pair's number; "
+        "samples/s are over the timed epochs only, each from the trainer's epoch-begin to its epoch-end "
+        "callback. The ratio is keras-ae ÷ pythae per pair, then the median of the pairs.", "",
+        "Fraction of peak: keras-ae's training FLOP rate (samples/s × FLOPs per image, counted from the layers "
+        "by `benchmarks/conv_flops.py`: 2·H_out·W_out·k²·C_in·C_out per convolution, 2·in·out per dense layer, "
+        "3× the forward pass for training) ÷ the best rate of one 3x3 \"same\" convolution through "
+        f"`keras.ops.conv`, NHWC, {s['batch']}×{s['size']}×{s['size']}×{s['channels']} to {s['channels']} "
+        "channels, in the model's compute dtype, best of "
+        f"{peak['repeats']} calls, timed in the same process right before `fit`; the peak timed right after "
+        "`fit` is shown beside it, to show how much the machine moved meanwhile. Medians over the pairs.", ""]
+    for m in models:
+        lines += _model_lines(m)
+    lines += ["What differs between the two sides:", ""] + [f"- {d}" for d in DIFFERENCES] + [""]
+    return lines
