@@ -38,6 +38,9 @@ against its backend's conv peak timed right before `fit`. It reads the data sets
 
 `--colorization` (benchmarks/colorization.py) measures every shipped `conv_colorization` entry on its data
 set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEBA for CelebA).
+
+`--restoration` (benchmarks/restoration.py) denoises and inpaints each data set's test split with the zoo's conv
+models of CelebA and CIFAR-10, against the corrupted input and a classical filter (PSNR).
 """
 
 import argparse
@@ -111,6 +114,9 @@ def main(argv=None):
     parser.add_argument("--conv-speed", action="store_true",
                         help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
                              "conv peak (fresh processes in pairs; about 1.5 h here)")
+    parser.add_argument("--restoration", action="store_true",
+                        help="denoising and inpainting with the conv entries of CelebA and CIFAR-10, against the "
+                             "corrupted input and a classical filter (PSNR; CelebA: a few minutes here)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -146,9 +152,9 @@ def main(argv=None):
         parser.error("--render measures nothing: it takes no --conv-speed")
     if args.render:
         if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional \
-                or args.colorization or args.quick:
+                or args.colorization or args.restoration or args.quick:
             parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces, "
-                         "--conditional, --colorization or --quick")
+                         "--conditional, --colorization, --restoration or --quick")
         from benchmarks import report
 
         report.render_folder(args.out)
@@ -156,10 +162,10 @@ def main(argv=None):
         return
     if not (args.conv_speed
             or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
-            or args.colorization):
+            or args.colorization or args.restoration):
         parser.error("choose --conv-speed, "
-                     "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization or "
-                     "several")
+                     "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
+                     "--restoration or several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
@@ -295,6 +301,13 @@ def main(argv=None):
 
         results["colorization"] = colorization.run_colorization(log, quick=args.quick)
         runs["colorization"] = {**run, "backend": keras.backend.backend()}
+    if args.restoration:
+        import keras
+
+        from benchmarks import restoration
+
+        results["restoration"] = restoration.run_restoration(log, quick=args.quick)
+        runs["restoration"] = {**run, "backend": keras.backend.backend()}
     if args.conv_speed:
         from benchmarks import conv_speed
 

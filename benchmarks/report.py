@@ -15,6 +15,7 @@ from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
+from benchmarks.report_restoration import restoration_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
 from benchmarks.report_targets import targets_section
@@ -103,6 +104,8 @@ def render(results, out_dir):
         lines += conditional_section(results["conditional"], runs.get("conditional"))
     if "colorization" in results:
         lines += colorization_section(results["colorization"], runs.get("colorization"))
+    if "restoration" in results:
+        lines += restoration_section(results["restoration"], runs.get("restoration"))
     text = "\n".join(lines)
 
     def write_text(tmp):

@@ -244,3 +244,50 @@ def restore(model, x_corrupted, mask=None, iterations=5, start="mean", batch_siz
         recon = np.clip(model.reconstruct(current, batch_size=batch_size), 0.0, 1.0)
         current = np.where(hole, recon, x).astype("float32")
     return current
+
+
+# ## All three, measured
+
+# Per data set, the zoo's convolutional entries in order of preference: the plain autoencoder, then the VAE.
+ZOO_ENTRIES = {"celeba": ("resnet.celeba64_z128", "resnet_vae.celeba64_z128"),
+               "cifar10": ("resnet.cifar10_z64", "resnet_vae.cifar10_z128")}
+SETTINGS = {"sigma": 0.1, "amount": 0.1, "iterations": 5, "seed": 0}  # issue 38's settings; the square: side / 4
+CORRUPTIONS = ("gaussian", "salt_and_pepper", "square")
+
+
+def corrupt(x, kind, sigma=0.1, amount=0.1, size=None, seed=0):
+    """`(corrupted, mask)` for one of `CORRUPTIONS` (`mask` is None for the noises; `size` defaults to side / 4)."""
+    if kind == "gaussian":
+        return gaussian_noise(x, sigma, seed=seed), None
+    if kind == "salt_and_pepper":
+        return salt_and_pepper(x, amount, seed=seed), None
+    if kind == "square":
+        x = check_images(x)
+        return mask_square(x, size or max(1, min(x.shape[1:3]) // 4), seed=seed)
+    raise ValueError(f"`kind` must be one of {list(CORRUPTIONS)}. Received: kind={kind!r}")
+
+
+def compare(model, x, sigma=0.1, amount=0.1, size=None, iterations=5, seed=0, batch_size=256, keep=0):
+    """PSNR (dB, mean over the images) of the corrupted input, the classical filter and the model, per corruption.
+
+    Returns:
+        `(psnr, shown)`. `psnr[kind]` holds `corrupted`, `classical`, `model` and, for the square,
+        `model_from_harmonic` (`restore(..., start="harmonic")`), each over the whole image, and the
+        same inside the hole as `*_hole`. `shown[kind]` holds the first `keep` images of each
+        (`corrupted`, `classical`, `model`) for a figure.
+    """
+    x = check_images(x)
+    psnr_out, shown = {}, {}
+    for kind in CORRUPTIONS:
+        bad, mask = corrupt(x, kind, sigma=sigma, amount=amount, size=size, seed=seed)
+        answers = {"corrupted": bad, "classical": classical(bad, mask),
+                   "model": restore(model, bad, mask=mask, iterations=iterations, batch_size=batch_size)}
+        if mask is not None:
+            answers["model_from_harmonic"] = restore(model, bad, mask=mask, iterations=iterations, start="harmonic",
+                                                     batch_size=batch_size)
+        row = {k: round(float(psnr(x, v).mean()), 4) for k, v in answers.items()}
+        if mask is not None:
+            row.update({f"{k}_hole": round(float(psnr(x, v, mask).mean()), 4) for k, v in answers.items()})
+        psnr_out[kind] = row
+        shown[kind] = {k: v[:keep] for k, v in answers.items()}
+    return psnr_out, shown
