@@ -111,12 +111,12 @@ def main(argv=None):
     parser.add_argument("--colorization", action="store_true",
                         help="the colorization entries against the gray copy and the mean colour, on each test "
                              "split (CelebA: about 30 s here)")
-    parser.add_argument("--conv-speed", action="store_true",
-                        help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
-                             "conv peak (fresh processes in pairs; about 1.5 h here)")
     parser.add_argument("--restoration", action="store_true",
                         help="denoising and inpainting with the conv entries of CelebA and CIFAR-10, against the "
                              "corrupted input and a classical filter (PSNR; CelebA: a few minutes here)")
+    parser.add_argument("--conv-speed", action="store_true",
+                        help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
+                             "conv peak (fresh processes in pairs; about 1.5 h here)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -125,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--no-fid", action="store_true",
                         help="--images without FID (each FID of 10,000 images is 30-90 min)")
     parser.add_argument("--fid-samples", type=int, default=10000, help="generated images per FID (--images)")
+    parser.add_argument("--record-in-zoo", action="store_true",
+                        help="--images: also write each FID into its zoo entry's manifest (metrics.test.fid_*)")
     parser.add_argument("--fid-cache", default=None,
                         help="folder of cached reference statistics for FID (default: "
                              "$KERAS_HOME or ~/.keras, then keras_ae/fid_stats)")
@@ -194,6 +196,11 @@ def main(argv=None):
     if image_options and not args.images:
         parser.error(f"{', '.join(image_options)} need{'s' if len(image_options) == 1 else ''} --images. "
                      "Received: no --images")
+    if args.record_in_zoo and (not args.images or args.no_fid or args.quick):
+        parser.error("--record-in-zoo writes measured FID into the zoo: it needs --images with FID and without "
+                     "--quick. Received: " + ", ".join(o for o, on in (("no --images", not args.images),
+                                                                    ("--no-fid", args.no_fid),
+                                                                    ("--quick", args.quick)) if on))
     if args.fid_samples < 2:
         parser.error(f"--fid-samples must be at least 2 (a covariance). Received: {args.fid_samples}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -277,6 +284,8 @@ def main(argv=None):
             fid._load_model()  # fails now, naming the extra, rather than after the PCA figures
         results["images"] = images.run_images(datasets, log, fid=not args.no_fid, fid_samples=args.fid_samples,
                                               cache_dir=args.fid_cache, quick=args.quick)
+        if args.record_in_zoo:
+            images.record_in_zoo(results["images"], log)
         for dataset, record in results["images"]["datasets"].items():
             runs.update({run_key(dataset, part): {**run, "backend": keras.backend.backend()}
                          for part in PARTS if part in record})

@@ -3,6 +3,7 @@
     python -m benchmarks --images --no-fid                       # squared error, PSNR, -ELBO against PCA
     python -m benchmarks --images --datasets celeba,cifar10      # the same plus FID, two data sets
     python -m benchmarks --images --fid-samples 10000            # every data set, FID included (hours)
+    python -m benchmarks --images --datasets mnist --record-in-zoo  # and write each FID into its manifest
 
 1. Every shipped zoo entry whose data set is Fashion-MNIST, CIFAR-10 or CelebA, on that data set's
    test split: squared error per image and PSNR (`keras_ae.zoo.images`), next to PCA with as many
@@ -312,6 +313,49 @@ def measure_fid(dataset, x_train, x_test, digest, n_samples, cache_dir, features
     return {"samples": int(n_samples), "seed": FID_SEED, "features": features.name,
             "references": [{k: v for k, v in r.items() if k != "stats"} for r in references], "rows": rows,
             **({"targets": FID_TARGETS[dataset]} if dataset in FID_TARGETS else {})}
+
+
+def fid_metrics(fid_record):
+    """`{entry: {metric: value}}`: a data set's FID rows as the manifest metrics `fid_<sampler>` (against the
+    test split) and `fid_<sampler>_train10k` (against the first 10,000 training images), plus `fid_samples`."""
+    out = {}
+    for row in fid_record.get("rows", []):
+        if not row.get("trained"):
+            continue
+        metrics = {"fid_samples": int(fid_record["samples"])}
+        for s in row["samplers"]:
+            for ref in fid_record["references"]:
+                count = ref["count"]
+                suffix = ("" if ref["split"] == "test" else
+                          f"_{ref['split']}" + (f"{count // 1000}k" if count % 1000 == 0 else str(count)))
+                metrics[f"fid_{s['sampler']}{suffix}"] = float(s["fid"][ref["key"]])
+        out[row["name"]] = metrics
+    return out
+
+
+def record_in_zoo(images_part, log, directory=None):
+    """Write each measured FID into its entry's manifest (`keras_ae.zoo.writer.record_metrics`, part `test`).
+
+    Only figures of the Inception features count: a run with other features (tests) is refused. A metric
+    without a definition in METRIC_DEFINITIONS is left out, and said."""
+    from keras_ae.zoo.manifest import METRIC_DEFINITIONS
+    from keras_ae.zoo.writer import record_metrics
+
+    written = {}
+    for dataset, record in images_part["datasets"].items():
+        if "fid" not in record:
+            continue
+        if record["fid"]["features"] != INCEPTION.name:
+            raise ValueError(f"--record-in-zoo records FID of the Inception features only. Received: features "
+                             f"{record['fid']['features']!r} for {dataset}")
+        for name, metrics in fid_metrics(record["fid"]).items():
+            unknown = sorted(set(metrics) - set(METRIC_DEFINITIONS))
+            if unknown:
+                log(f"{name}: not recorded in the zoo (no definition): {', '.join(unknown)}")
+            kept = {k: v for k, v in metrics.items() if k in METRIC_DEFINITIONS}
+            written[name] = record_metrics(name, kept, directory=directory)
+            log(f"{name}: recorded in its manifest: " + ", ".join(f"{k} {v:g}" for k, v in kept.items()))
+    return written
 
 
 # ## The part

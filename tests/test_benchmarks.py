@@ -48,6 +48,9 @@ def test_benchmarks_quick(tmp_path):
      "--one-class-classes needs --quality --parts one_class_images. Received: --parts one_class"),
     (["--quality", "--parts", "one_class_images", "--one-class-classes", "a"],
      "--one-class-classes takes class numbers, e.g. 0,1,2. Received: a"),
+    (["--images", "--no-fid", "--record-in-zoo"], "it needs --images with FID and without --quick. Received: "
+                                                  "--no-fid"),
+    (["--quality", "--record-in-zoo", "--quick"], "Received: no --images, --quick"),
 ])
 def test_benchmarks_need_a_choice(args, message, capsys, monkeypatch):
     # In this process (argparse exits 2 before anything is measured); `python -m benchmarks` is the same main.

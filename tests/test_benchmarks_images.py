@@ -281,3 +281,41 @@ def test_real_inception_features_on_a_few_images(env):
     fid = result["datasets"]["fashion_mnist"]["fid"]
     assert fid["features"] == images.INCEPTION.name
     assert all(np.isfinite(s["fid"]["test"]) and s["fid"]["test"] > 0 for s in fid["rows"][0]["samplers"])
+
+
+def test_fid_goes_into_the_manifests_with_record_in_zoo(env, full_run, tmp_path, monkeypatch):
+    """`--record-in-zoo`: each VAE's FID lands in its manifest's test metrics, defined, and the entry still loads
+    (metrics sit outside the signature); a run of other features than Inception is refused."""
+    import copy
+    import shutil
+
+    from keras_ae.zoo.writer import record_metrics
+
+    part = copy.deepcopy(full_run[0])
+    fashion = part["datasets"]["fashion_mnist"]["fid"]
+    metrics = images.fid_metrics(fashion)["resnet_vae.fashion_mnist_z32"]
+    by_sampler = {s["sampler"]: s["fid"]["test"] for s in fashion["rows"][0]["samplers"]}
+    assert metrics == {"fid_samples": 30, "fid_prior": by_sampler["prior"], "fid_gmm": by_sampler["gmm"]}
+    with pytest.raises(ValueError, match="Inception features only. Received: features 'quadrants'"):
+        images.record_in_zoo(part, print)
+
+    folder = tmp_path / "zoo_copy"
+    shutil.copytree(os.environ[zoo.ENV_ZOO], folder)
+    for record in part["datasets"].values():
+        record["fid"]["features"] = images.INCEPTION.name
+    said = []
+    written = images.record_in_zoo(part, said.append, directory=str(folder))
+    assert sorted(written) == ["conv_vae.mnist_z16", "resnet_vae.fashion_mnist_z32"]
+    with open(folder / "resnet_vae.fashion_mnist_z32.json", encoding="utf-8") as f:
+        test = json.load(f)["metrics"]["test"]
+    assert test["fid_gmm"] == by_sampler["gmm"] and test["fid_samples"] == 30
+    monkeypatch.setenv(zoo.ENV_ZOO, str(folder))
+    zoo.clear_cache()
+    assert zoo.info("resnet_vae.fashion_mnist_z32")["metrics"]["test"]["fid_prior"] == by_sampler["prior"]
+    zoo.load("resnet_vae.fashion_mnist_z32")  # the signature still holds: metrics are outside it
+    for bad, message in (({"fid_typo": 1.0}, "undefined: fid_typo"), ({"fid_prior": float("nan")}, "finite"),
+                         ({"fid_prior": "12"}, "finite")):
+        with pytest.raises(zoo.ZooError, match=message):
+            record_metrics("resnet_vae.fashion_mnist_z32", bad, directory=str(folder))
+    with pytest.raises(zoo.ZooError, match="No zoo entry 'vae.nowhere'"):
+        record_metrics("vae.nowhere", {"fid_prior": 1.0}, directory=str(folder))

@@ -74,6 +74,15 @@ METRIC_DEFINITIONS = {
     "mean_colour_psnr_db": "the same baseline's PSNR",
     "colour_ratio": "a colorization entry's squared_error / the smaller of gray_squared_error and "
                     "mean_colour_squared_error (issue 38's target on CelebA test faces: at most 0.5)",
+    "fid_samples": "how many images each FID compares: samples drawn with seed 0, against the test split (CelebA-HQ "
+                   "64x64: its 3,000 test faces) (`python -m benchmarks --images`; the Inception pool3 features of "
+                   "keras_ae.fid)",
+    "fid_prior": "Frechet Inception distance of fid_samples samples from the prior N(0, I), decoded and rounded to "
+                 "8-bit pixels, against the test split's images (lower is better)",
+    "fid_gmm": "the same with the entry's Gaussian-mixture sampler (the shipped one; for an entry that ships none, "
+               "a 10-component mixture fitted by the benchmark to the training codes, pythae's setting)",
+    "fid_prior_train10k": "fid_prior against the first 10,000 training images instead of the test split (CelebA)",
+    "fid_gmm_train10k": "fid_gmm against the first 10,000 training images instead of the test split (CelebA)",
     "nll_k5000": "test negative log-likelihood in nats, importance sampled with 5,000 samples of z per image "
                  "(seed 0), on the images binarized once (seed 0); the figure of benchmarks/RESULTS.md's NLL table",
 }

@@ -53,6 +53,37 @@ def sign_manifest(name, directory=None, signing_key=None):
     return entry["signature"]
 
 
+def record_metrics(name, metrics, part="test", directory=None):
+    """Merge measured `metrics` into entry `name`'s manifest under `metrics[part]` (atomically, locked).
+
+    For figures measured after an entry was written, such as FID (`python -m benchmarks --images
+    --record-in-zoo`). Metrics are metadata, outside the signatures (`keras_ae.zoo.keys`), so no key is
+    needed; the weights and signature are untouched. Every name must be defined in METRIC_DEFINITIONS
+    and every value a finite number, so a manifest never holds a figure nobody can read.
+
+    Returns the entry's `metrics[part]` as written.
+    """
+    import math
+
+    undefined = sorted(set(metrics) - set(METRIC_DEFINITIONS))
+    if undefined:
+        raise ZooError(f"Metrics of {name!r} must be defined in keras_ae.zoo.manifest.METRIC_DEFINITIONS. "
+                       f"Received undefined: {', '.join(undefined)}")
+    bad = {k: v for k, v in metrics.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)}
+    if bad:
+        raise ZooError(f"Metrics of {name!r} must be finite numbers. Received: {bad}")
+    path = os.path.join(directory, name + ".json") if directory else _manifest_path(name)
+    if not os.path.exists(path):
+        raise ZooError(f"No zoo entry {name!r}: {path} does not exist")
+    with file_lock(path):
+        entry = read_manifest(path)
+        check_signature(name, entry, path)
+        entry.setdefault("metrics", {}).setdefault(part, {}).update(metrics)
+        write_json_atomic(path, entry)
+    return entry["metrics"][part]
+
+
 def write_metric_definitions(directory=None):
     """Write `metrics.json` (METRIC_DEFINITIONS) into the zoo folder, if it differs."""
     directory = directory or zoo_dir()
