@@ -22,7 +22,6 @@ batch norm + ReLU and a 3x3 convolution to the channels with a sigmoid. What dif
 
 import math
 import tempfile
-import time
 
 import numpy as np
 import torch
@@ -147,12 +146,15 @@ def neg_elbo(model, x_nchw, seed=0, batch_size=256):
 
 
 def run_pythae(spec, x, xt):
-    """Train with pythae's `TrainingPipeline` on NHWC `x`; epoch times, test -ELBO on `xt`, versions."""
+    """Train one epoch with pythae's `TrainingPipeline` on NHWC `x`: samples/s over the steps after
+    `spec["warmup_steps"]` (`benchmarks.conv_worker.StepClock`), test -ELBO on `xt`, versions."""
     from importlib import metadata
 
     from pythae.pipelines import TrainingPipeline
     from pythae.trainers import BaseTrainerConfig
     from pythae.trainers.training_callbacks import TrainingCallback
+
+    from benchmarks.step_clock import StepClock
 
     arch, seed = spec["arch"], spec["seed"]
     torch.manual_seed(seed)
@@ -160,25 +162,20 @@ def run_pythae(spec, x, xt):
     x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     xt_nchw = np.ascontiguousarray(xt.transpose(0, 3, 1, 2))
 
-    class EpochTimes(TrainingCallback):
-        def __init__(self):
-            self.times = []
+    clock = StepClock(spec["warmup_steps"], len(x) // spec["batch_size"])
 
-        def on_epoch_begin(self, training_config, **kwargs):
-            self.start = time.perf_counter()
+    class Clock(TrainingCallback):  # pythae's trainer reads each step's loss with .item(): already in sync
+        def on_train_step_end(self, training_config, **kwargs):
+            clock.step_end()
 
-        def on_epoch_end(self, training_config, **kwargs):
-            self.times.append(time.perf_counter() - self.start)
-
-    timer = EpochTimes()
     with tempfile.TemporaryDirectory() as out:
         config = BaseTrainerConfig(output_dir=out, learning_rate=spec["lr"],
                                    per_device_train_batch_size=spec["batch_size"],
-                                   per_device_eval_batch_size=spec["batch_size"], num_epochs=spec["epochs"],
+                                   per_device_eval_batch_size=spec["batch_size"], num_epochs=1,
                                    optimizer_cls="Adam", steps_saving=None, no_cuda=True, seed=seed)
         TrainingPipeline(training_config=config, model=model)(train_data=x_nchw, eval_data=None,
-                                                              callbacks=[timer])
-    return {"epoch_seconds": timer.times, "test_neg_elbo": neg_elbo(model, xt_nchw),
+                                                              callbacks=[Clock()])
+    return {"samples_per_s": clock.rate(spec["batch_size"]), "test_neg_elbo": neg_elbo(model, xt_nchw),
             "decoder_scale": float(torch.exp(MIN_LOG_SCALE + nn.functional.softplus(
                 model.log_scale.detach() - MIN_LOG_SCALE))),
             "versions": {"pythae": metadata.version("pythae"), "torch": torch.__version__,

@@ -5,7 +5,7 @@ keras-ae `fit` on each backend and dtype policy of `KERAS_RUNS` is paired with p
 `TrainingPipeline` on the same layers rebuilt in PyTorch (`benchmarks.conv_pythae`): each pair runs
 both in fresh processes (`benchmarks.conv_worker`), back to back, alternating which goes first, both
 seeded with the pair's number, on the same images. The ratio is keras-ae's samples/s over the timed
-epochs ÷ pythae's, per pair; the row reports the median of the pairs. The keras-ae process also times
+steps ÷ pythae's, per pair; the row reports the median of the pairs. The keras-ae process also times
 its backend's conv peak right before (and after) `fit`: its FLOP rate ÷ that peak is the row's
 fraction of peak.
 """
@@ -27,9 +27,9 @@ DATASETS = {"cifar10": "cifar10", "celeba64": "celeba"}  # benchmarks.images dat
 # the policy the zoo trains these recipes under on TensorFlow (pythae's trainer has no bf16 on CPU).
 KERAS_RUNS = (("tensorflow", "float32"), ("torch", "float32"), ("tensorflow", "mixed_bfloat16"))
 PAIRS = 5
-# Each run: one untimed epoch (compilation, first allocations), then TIMED_EPOCHS epochs of STEPS steps.
-STEPS, TIMED_EPOCHS, WARMUP_EPOCHS, N_TEST = 30, 2, 1, 1000
-QUICK = dict(steps=2, timed_epochs=1, warmup_epochs=1, n_test=16, batch_size=8, pairs=1,
+# Each run: one epoch of WARMUP_STEPS untimed steps (compilation, first allocations) and TIMED_STEPS timed.
+WARMUP_STEPS, TIMED_STEPS, N_TEST = 5, 40, 1000
+QUICK = dict(warmup_steps=1, timed_steps=2, n_test=16, batch_size=8, pairs=1,
              peak=dict(batch=2, size=16, channels=32, repeats=1))
 
 
@@ -117,13 +117,12 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
         backends: keras-ae's backends; `KERAS_RUNS` rows on other backends are left out.
         archs: `{name: arch}` to time instead of `ARCHS` (tests use a tiny one); each arch is a dict of
             input_shape, filters, latent_dim, blocks_per_stage, and optionally batch_size.
-        settings: overrides of steps, timed_epochs, warmup_epochs, n_test, batch_size, pairs, peak.
+        settings: overrides of warmup_steps, timed_steps, n_test, batch_size, pairs, peak.
         real_data: load the data sets (default: not when quick).
     """
     if importlib.util.find_spec("pythae") is None:
         return {"skipped": "pythae is not installed (pip install -e '.[bench]')"}
-    s = dict(steps=STEPS, timed_epochs=TIMED_EPOCHS, warmup_epochs=WARMUP_EPOCHS, n_test=N_TEST, pairs=PAIRS,
-             peak={})
+    s = dict(warmup_steps=WARMUP_STEPS, timed_steps=TIMED_STEPS, n_test=N_TEST, pairs=PAIRS, peak={})
     s.update(QUICK if quick else {})
     s.update(settings or {})
     if archs is None:
@@ -136,7 +135,8 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
     with tempfile.TemporaryDirectory() as tmp:
         for name, arch in archs.items():
             batch = s.get("batch_size") or arch.get("batch_size", 128)
-            x, xt, data = images(name, arch, s["steps"] * batch, s["n_test"],
+            steps = s["warmup_steps"] + s["timed_steps"]
+            x, xt, data = images(name, arch, steps * batch, s["n_test"],
                                  (not quick) if real_data is None else real_data, log)
             path = os.path.join(tmp, f"{name}.npz")
             np.savez(path, x_train=x, x_test=xt)
@@ -144,12 +144,11 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
             spec = {"arch": {k: arch[k] for k in ("input_shape", "filters", "latent_dim")}
                     | {"blocks_per_stage": arch.get("blocks_per_stage", 1)},
                     "data": path, "batch_size": batch, "lr": arch.get("lr", 1e-3),
-                    "epochs": s["warmup_epochs"] + s["timed_epochs"], "warmup_epochs": s["warmup_epochs"],
-                    "peak": s["peak"]}
-            log(f"conv {name}: {spec['arch']}, batch {batch}, {s['steps']} steps an epoch, "
-                f"{s['warmup_epochs']} untimed + {s['timed_epochs']} timed epochs, {s['pairs']} pairs")
+                    "warmup_steps": s["warmup_steps"], "peak": s["peak"]}
+            log(f"conv {name}: {spec['arch']}, batch {batch}, {s['warmup_steps']} untimed + {s['timed_steps']} "
+                f"timed steps, {s['pairs']} pairs")
             models.append({"name": name, "recipe": arch.get("recipe"), "arch": spec["arch"], "batch_size": batch,
-                           "lr": spec["lr"], "steps_per_epoch": s["steps"], "timed_epochs": s["timed_epochs"],
-                           "warmup_epochs": s["warmup_epochs"], "data": data,
+                           "lr": spec["lr"], "warmup_steps": s["warmup_steps"], "timed_steps": s["timed_steps"],
+                           "data": data,
                            "rows": pair_rows(name, spec, keras_runs, s["pairs"], log, tmp)})
     return {"models": models}

@@ -4,12 +4,14 @@
     python -m benchmarks.conv_worker pythae OUT.json SPEC.json
 
 SPEC (JSON) names the architecture (`arch`: input_shape, filters, latent_dim, blocks_per_stage), the
-data (`data`: an .npz of NHWC float32 `x_train`, `x_test`), `batch_size`, `epochs`, `warmup_epochs`,
-`lr`, `seed`, and for keras-ae its `dtype_policy` and the `peak` convolution's shape.
+data (`data`: an .npz of NHWC float32 `x_train`, `x_test`), `batch_size`, `warmup_steps`, `lr`, `seed`,
+and for keras-ae its `dtype_policy` and the `peak` convolution's shape.
 
-Both train the same model on the same images, `len(x_train) / batch_size` steps an epoch, shuffled,
-Adam; the first `warmup_epochs` epochs are untimed (compilation, first allocations), the others are
-timed each from the trainer's epoch-begin to its epoch-end callback. keras-ae also times the backend's
+Both train the same model on the same images for one epoch of `len(x_train) / batch_size` steps,
+shuffled, Adam. The time runs from the end of step `warmup_steps` (compilation and first allocations
+are before it) to the end of the last step, each read in the trainer's own end-of-step callback, so
+what a trainer does once per epoch or per call is left out on both sides (a real epoch has hundreds of
+steps over which to spread it). keras-ae also times the backend's
 conv peak (`benchmarks.conv_flops.conv_peak`) right before `fit` and right after, and counts the model's
 training FLOPs from its layers. Writes a JSON object.
 """
@@ -17,17 +19,10 @@ training FLOPs from its layers. Writes a JSON object.
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
-
-def timed_rate(epoch_seconds, warmup_epochs, images):
-    """Samples/s over the timed epochs (those after `warmup_epochs`)."""
-    timed = epoch_seconds[warmup_epochs:]
-    if not timed:
-        raise ValueError(f"no timed epoch: {len(epoch_seconds)} epochs ran, {warmup_epochs} of them warm-up")
-    return images * len(timed) / sum(timed)
+from benchmarks.step_clock import StepClock
 
 
 def run_keras_ae(spec, x, xt):
@@ -45,24 +40,17 @@ def run_keras_ae(spec, x, xt):
                                seed=seed, dtype=policy)
     model.compile(optimizer=keras.optimizers.Adam(spec["lr"]))
 
-    class EpochTimes(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
+    clock = StepClock(spec["warmup_steps"], len(x) // spec["batch_size"])
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            [float(v) for v in (logs or {}).values()]  # the epoch's steps are done (JAX dispatches ahead)
-            self.times.append(time.perf_counter() - self.start)
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock.step_end(lambda: [float(v) for v in (logs or {}).values()])
 
     compute = model.dtype_policy.compute_dtype
     peak_before = conv_peak(compute, **spec.get("peak", {}))
-    timer = EpochTimes()
-    model.fit(x, batch_size=spec["batch_size"], epochs=spec["epochs"], shuffle=True, verbose=0, callbacks=[timer])
+    model.fit(x, batch_size=spec["batch_size"], epochs=1, shuffle=True, verbose=0, callbacks=[Clock()])
     peak_after = conv_peak(compute, **spec.get("peak", {}))
-    return {"epoch_seconds": timer.times, "test_neg_elbo": float(-np.mean(model.elbo(xt, num_samples=1, seed=0))),
+    return {"samples_per_s": clock.rate(spec["batch_size"]), "test_neg_elbo": float(-np.mean(model.elbo(xt, num_samples=1, seed=0))),
             "decoder_scale": model.decoder_scale, "train_flops_per_sample": train_flops_per_sample(model),
             "conv_peak": peak_before, "conv_peak_after_gflops": peak_after["gflops"],
             "versions": {"keras": keras.__version__, "backend": keras.backend.backend(), "dtype_policy": policy,
@@ -82,9 +70,8 @@ def main(kind, out, spec_path):
         result = run_keras_ae(spec, x, xt)
     else:
         raise ValueError(f"benchmarks.conv_worker: KIND must be keras_ae or pythae. Received: {kind!r}")
-    result.update(kind=kind, seed=spec["seed"], images=int(len(x)), epochs=spec["epochs"],
-                  warmup_epochs=spec["warmup_epochs"],
-                  samples_per_s=timed_rate(result["epoch_seconds"], spec["warmup_epochs"], len(x)))
+    result.update(kind=kind, seed=spec["seed"], images=int(len(x)), steps=len(x) // spec["batch_size"],
+                  warmup_steps=spec["warmup_steps"])
     if "train_flops_per_sample" in result:
         gflops = result["samples_per_s"] * result["train_flops_per_sample"] / 1e9
         result.update(gflops=gflops, fraction_of_peak=gflops / result["conv_peak"]["gflops"])

@@ -19,8 +19,7 @@ DIFFERENCES = [
     "Batch norm with Keras's epsilon 1e-3 and momentum 0.99 on both sides.",
     "pythae's `VAE` has no Gaussian decoder with a learned scale (its \"mse\" is a fixed variance), so its "
     "`loss_function` is overridden with keras-ae's (`keras_ae.losses.gaussian_nll` and the closed-form KL); "
-    "pythae's trainer, data loader and Adam are its own. pythae's time includes what its trainer does every "
-    "epoch (a copy of the best model so far).",
+    "pythae's trainer, data loader and Adam are its own.",
 ]
 
 
@@ -49,9 +48,8 @@ def _model_lines(m):
     lines = [f"### {m['name']}: {'-'.join(str(f) for f in arch['filters'])} filters, "
              f"{arch['blocks_per_stage']} block per stage, {arch['latent_dim']}-D latent, {h}x{w}x{c}"
              + (f" (the zoo's `{m['recipe']}`)" if m.get("recipe") else ""), "",
-             f"Batch {m['batch_size']}, Adam {m['lr']:g}, {m['steps_per_epoch']} steps an epoch on the first "
-             f"{data['train_images']:,} images of {data['title']}; {m['warmup_epochs']} untimed epoch(s), then "
-             f"{m['timed_epochs']} timed. Test -ELBO on {data['test_images']:,} test images after that training "
+             f"Batch {m['batch_size']}, Adam {m['lr']:g}, one epoch on the first {data['train_images']:,} images "
+             f"of {data['title']}: {m['warmup_steps']} untimed steps, then {m['timed_steps']} timed. Test -ELBO on {data['test_images']:,} test images after that training "
              "(one z per image, fixed seed), mean ± sd over the pairs' seeds. Training FLOPs per image: "
              f"{m['rows'][0]['train_flops_per_sample'] / 1e9:.3f} G." if m["rows"] else "", "",
              _table(["keras-ae backend, policy", "keras-ae samples/s", "pythae samples/s", "median ratio",
@@ -97,8 +95,10 @@ def conv_speed_section(record, run=None):
         f"{pv.get('pythae')} `TrainingPipeline` (torch {pv.get('torch')}, {pv.get('torch_threads')} threads) "
         "with the same layers rebuilt as PyTorch modules (`benchmarks/conv_pythae.py`). Each pair runs both in "
         "fresh processes, back to back, alternating which goes first, both seeded with the pair's number; "
-        "samples/s are over the timed epochs only, each from the trainer's epoch-begin to its epoch-end "
-        "callback. The ratio is keras-ae ÷ pythae per pair, then the median of the pairs.", "",
+        "samples/s are over the timed steps, from the end of the last untimed step to the end of the last "
+        "step, each read in the trainer's own end-of-step callback (so what either trainer does once per "
+        "epoch, e.g. pythae's copy of the best model, is left out: a real epoch spreads it over hundreds of "
+        "steps). The ratio is keras-ae ÷ pythae per pair, then the median of the pairs.", "",
         "Fraction of peak: keras-ae's training FLOP rate (samples/s × FLOPs per image, counted from the layers "
         "by `benchmarks/conv_flops.py`: 2·H_out·W_out·k²·C_in·C_out per convolution, 2·in·out per dense layer, "
         "3× the forward pass for training) ÷ the best rate of one 3x3 \"same\" convolution through "

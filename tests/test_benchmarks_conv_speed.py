@@ -91,8 +91,8 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     record = {"models": [{"name": "cifar10", "recipe": "resnet_vae.cifar10_z128",
                           "arch": {"input_shape": [32, 32, 3], "filters": [32, 64, 128], "latent_dim": 128,
                                    "blocks_per_stage": 1},
-                          "batch_size": 128, "lr": 1e-3, "steps_per_epoch": 30, "timed_epochs": 2, "warmup_epochs": 1,
-                          "data": {"title": "CIFAR-10 (JPEG copy)", "train_images": 3840, "test_images": 1000},
+                          "batch_size": 128, "lr": 1e-3, "warmup_steps": 5, "timed_steps": 40,
+                          "data": {"title": "CIFAR-10 (JPEG copy)", "train_images": 5760, "test_images": 1000},
                           "rows": [_row("tensorflow", "float32", 1.62, 0.31), _row("torch", "float32", 0.8, 0.12),
                                    _row("tensorflow", "mixed_bfloat16", 2.9, 0.2)]}]}
     run = {"command": "python -m benchmarks --conv-speed", "date": "2026-12-05T12:00:00"}
@@ -126,11 +126,11 @@ def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     record = conv_speed.run_conv_speed(
         lines.append, backends=("tensorflow",), real_data=False,
         archs={"tiny": {"input_shape": [8, 8, 3], "filters": [4], "latent_dim": 2, "batch_size": 4}},
-        settings=dict(steps=2, timed_epochs=1, warmup_epochs=1, n_test=4, pairs=1,
+        settings=dict(warmup_steps=1, timed_steps=2, n_test=4, pairs=1,
                       peak=dict(batch=1, size=8, channels=8, repeats=1)))
     (model,) = record["models"]
     (row,) = model["rows"]
-    assert model["data"]["name"] == "uniform noise" and model["data"]["train_images"] == 8
+    assert model["data"]["name"] == "uniform noise" and model["data"]["train_images"] == 12
     assert row["keras_ae_samples_per_s"] > 0 and row["pythae_samples_per_s"] > 0
     assert row["ratio"] == pytest.approx(row["keras_ae_samples_per_s"] / row["pythae_samples_per_s"])
     assert row["train_flops_per_sample"] == conv_flops.train_flops_per_sample(
@@ -147,3 +147,32 @@ def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     assert "## Conv VAE speed against pythae and against the conv peak" in text and "| TensorFlow, float32 |" in text
     assert json.loads((tmp_path / "results.json").read_text())["conv_speed"]["models"][0]["name"] == "tiny"
     assert os.path.exists(tmp_path / "results.json")
+
+
+def test_dense_flop_section_shows_the_peak_paired_with_each_timing():
+    from benchmarks.report_speed import _flop_lines
+
+    row = {"variant": "undercomplete", "train_flops_per_sample": 2.0e6, "samples_per_s": 30000.0,
+           "best_path": "arrays, batch 1024", "gflops": 60.0, "fraction_of_peak": 0.6}
+    text = "\n".join(_flop_lines({"jax": {"flop_fraction": [{**row, "paired_peak_gflops": 100.0}]}}))
+    assert "| JAX | undercomplete | 2.00 M | 30000 | arrays, batch 1024 | 60.0 | 100.0 | 60.0% |" in text
+    assert "paired with a matmul peak timed right before it" in text and "met (JAX, 60.0%)" in text
+    old = "\n".join(_flop_lines({"jax": {"flop_fraction": [row]}}))  # a record from before the pairing
+    assert "| JAX | undercomplete | 2.00 M | 30000 | arrays, batch 1024 | 60.0 | 60.0% |" in old
+    assert "timed once, when the backend's process starts" in old
+
+
+def test_step_clock_times_the_steps_after_the_warm_up():
+    from benchmarks.step_clock import StepClock
+
+    synced = []
+    clock = StepClock(2, 4)
+    for step in range(4):
+        clock.step_end(lambda: synced.append(clock.done))
+    assert synced == [2, 4] and clock.rate(8) == pytest.approx(16 / (clock.marks[1] - clock.marks[0]))
+    short = StepClock(2, 4)
+    short.step_end()
+    with pytest.raises(RuntimeError, match="ran 1 steps; expected 4"):
+        short.rate(8)
+    with pytest.raises(ValueError, match="Received: warmup_steps=4, steps=4"):
+        StepClock(4, 4)
