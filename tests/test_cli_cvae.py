@@ -54,7 +54,7 @@ def test_train_cvae_on_a_labelled_npz_then_sample_a_class(workdir, capsys):
     assert "144 train, 16 validation samples" in out and "a ConditionalVAE of 4 classes" in out, out
     assert sorted(os.listdir(workdir)) == ["c.keras", "digits.npz"]  # the checkpoint is removed once saved
     model = keras.models.load_model("c.keras")
-    assert model.conditional and model.num_classes == 4 and model.input_shape == (784,)  # max label + 1
+    assert model.conditional and model.num_classes == 4 and model.input_shape == (28, 28, 1)  # max label + 1
     code, out, err = _run(["sample", "c.keras", "--labels", "2", "-n", "4", "--out", "s.png"], capsys)
     assert code == 0 and "classes 2" in out, err
     assert (workdir / "s.png").read_bytes()[:4] == b"\x89PNG"

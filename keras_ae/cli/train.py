@@ -91,17 +91,18 @@ def _load_named(dataset, image, labels=False):
 def _split_labelled(args, x, image, variant, dataset, label_key):
     """`_split` with the class labels: `(x_train, x_validation or None, source, y_train, y_validation,
     num_classes)`. A named data set's own labels and class count; a .npz file's `label_key` array, split as
-    its images are, with `max + 1` classes."""
+    its images are, with `max + 1` classes. Images keep their shape (the dense model flattens them
+    itself), so that its samples are drawn as images of that shape (colour ones too)."""
     from keras_ae.cli import conditional
     from keras_ae.data import DATASETS
 
     if x is None:
-        x, xv, source, y, yv = _load_named(dataset, image, labels=True)
+        x, xv, source, y, yv = _load_named(dataset, True, labels=True)
         k = DATASETS[dataset].num_classes
         return (x, xv, source, conditional.check_labels(y, len(x), f"{dataset}'s training labels", k),
                 conditional.check_labels(yv, len(xv), f"{dataset}'s test labels", k), k)
     y = conditional.read_labels(args.data, label_key, len(x))
-    x, xv, source = _split(args, x, image, variant)
+    x, xv, source = _split(args, x, image or x.ndim == 4, variant)
     num_classes = int(y.max()) + 1
     conditional.warn_if_classes_unseen(y[:len(x)], num_classes, f"{args.data} ({label_key!r})")
     return x, xv, source, y[:len(x)], None if xv is None else y[len(x):], num_classes
