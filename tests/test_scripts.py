@@ -30,6 +30,7 @@ EXPECTED = {
     "image_retrieval.py": ["retrieval.png"],
     "latent_explorer.py": ["latent_explorer.png"],
     "colorization.py": ["colorization.png"],
+    "colour_restoration.py": ["restoration.png"],
     "face_attributes.py": ["smile_vector.png", "attribute_vectors.png"],
     "conditional_vae.py": ["training_curves.png", "conditional_grid.png", "style_transfer.png"],
     "face_generation.py": ["samples_prior_vs_mixture.png", "morph_linear.png", "morph_slerp.png", "arithmetic.png",
@@ -68,6 +69,16 @@ def test_script_quick(name, tmp_path):
 def test_script_pretrained(name, tmp_path):
     run_script(name, tmp_path, "--pretrained")
     assert any(tmp_path.glob("*.png"))
+
+
+@pytest.mark.slow  # trains a small conv autoencoder for one epoch (30-70 s on 2 busy cores)
+def test_colour_restoration_prints_its_psnr_table(tmp_path, monkeypatch):
+    for variable in ("KERAS_AE_CELEBA", "KERAS_AE_CIFAR10"):  # the offline path: patches of scikit-learn's photos
+        monkeypatch.delenv(variable, raising=False)
+    proc = run_script("colour_restoration.py", tmp_path)
+    out = proc.stdout
+    assert "PSNR in dB against the original" in out and "inside the 8x8 hole" in out, out[-2000:]
+    assert (tmp_path / "restoration.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_quick_figures_say_they_are_smoke_tests(tmp_path, monkeypatch):
