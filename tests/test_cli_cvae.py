@@ -5,6 +5,7 @@ labels, and labels that are not one integer class id per image, are refused with
 file draws a requested class with `keras-ae sample`; the checkpoint's sha256 covers the labels too.
 """
 
+import json
 import os
 
 import numpy as np
@@ -67,6 +68,9 @@ def test_train_cvae_on_a_labelled_npz_then_sample_a_class(workdir, capsys):
 @pytest.mark.slow  # about 5 s (two runs); .ci/run's slow block runs it
 def test_a_rerun_on_other_labels_is_refused_and_the_same_one_resumes(workdir, monkeypatch, capsys):
     _killed_run(monkeypatch, capsys, TRAIN + ["--data", "digits.npz"])
+    with open("c.keras.checkpoint/training_metadata.json", encoding="utf-8") as f:
+        recorded = json.load(f)["fingerprint"]
+    assert recorded["variant"] == "cvae" and recorded["num_classes"] == 4 and len(recorded["data_sha256"]) == 64
     with np.load("digits.npz") as f:
         x, y = f["x_train"], f["y_train"]
     np.savez("relabelled.npz", x_train=x, y_train=y[::-1])  # the same images, other labels
