@@ -82,6 +82,21 @@ def test_a_rerun_on_other_labels_is_refused_and_the_same_one_resumes(workdir, mo
     assert not os.path.exists("c.keras.checkpoint")
 
 
+@pytest.mark.slow  # about 3 s; .ci/run's slow block runs it
+def test_a_diverged_training_stops_and_saves_nothing(workdir, monkeypatch, capsys):
+    from keras_ae.cli import conditional
+
+    real = conditional.labelled_batches
+
+    def poisoned(x, *args, shuffle=True, **kwargs):  # NaN training images: the loss is NaN at once
+        return real(np.full(x.shape, np.nan, "float32") if shuffle else x, *args, shuffle=shuffle, **kwargs)
+
+    monkeypatch.setattr(conditional, "labelled_batches", poisoned)
+    code, out, err = _run(TRAIN + ["--data", "digits.npz"], capsys)
+    assert code == 1 and "The training diverged: the loss was nan in epoch 1. Nothing was saved" in err, err
+    assert not os.path.exists("c.keras")
+
+
 @pytest.mark.parametrize("make, data, message", [
     (lambda x, y: np.savez("d.npz", x_train=x), "d.npz",
      "received --data d.npz, with the arrays ['x_train']: its image array 'x_train' has no 'y_train' beside it"),
