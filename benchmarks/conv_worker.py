@@ -50,11 +50,23 @@ def run_keras_ae(spec, x, xt):
     peak_before = conv_peak(compute, **spec.get("peak", {}))
     model.fit(x, batch_size=spec["batch_size"], epochs=1, shuffle=True, verbose=0, callbacks=[Clock()])
     peak_after = conv_peak(compute, **spec.get("peak", {}))
-    return {"samples_per_s": clock.rate(spec["batch_size"]), "test_neg_elbo": float(-np.mean(model.elbo(xt, num_samples=1, seed=0))),
+    neg_elbo = float(-np.mean(model.elbo(xt, num_samples=1, seed=0)))
+    return {"samples_per_s": clock.rate(spec["batch_size"]), "test_neg_elbo": neg_elbo,
             "decoder_scale": model.decoder_scale, "train_flops_per_sample": train_flops_per_sample(model),
             "conv_peak": peak_before, "conv_peak_after_gflops": peak_after["gflops"],
             "versions": {"keras": keras.__version__, "backend": keras.backend.backend(), "dtype_policy": policy,
-                         "compute_dtype": compute}}
+                         "compute_dtype": compute, **_torch_threads()}}
+
+
+def _torch_threads():
+    """PyTorch's intra-op threads when Keras runs on it (an oversubscribed CPU slows PyTorch's thread pool most)."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return {}
+    import torch
+
+    return {"torch_threads": torch.get_num_threads()}
 
 
 def main(kind, out, spec_path):

@@ -23,6 +23,10 @@ DIFFERENCES = [
 ]
 
 
+def _n(count, noun):
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _mean_sd(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -40,7 +44,7 @@ def _model_lines(m):
     arch = m["arch"]
     h, w, c = arch["input_shape"]
     rows = [[_row_name(r), f"{r['keras_ae_samples_per_s']:.1f}", f"{r['pythae_samples_per_s']:.1f}",
-             f"{r['ratio']:.2f}", f"{r['ratio_min']:.2f}–{r['ratio_max']:.2f} ({r['pairs']} pairs)",
+             f"{r['ratio']:.2f}", f"{r['ratio_min']:.2f}–{r['ratio_max']:.2f} ({_n(r['pairs'], 'pair')})",
              _elbo(r["keras_ae_test_neg_elbo_seeds"]), _elbo(r["pythae_test_neg_elbo_seeds"]),
              f"{r['gflops']:.1f}", f"{r['conv_peak_gflops']:.1f} / {r['conv_peak_after_gflops']:.1f}",
              f"{r['fraction_of_peak']:.1%}"] for r in m["rows"]]
@@ -49,7 +53,8 @@ def _model_lines(m):
              f"{arch['blocks_per_stage']} block per stage, {arch['latent_dim']}-D latent, {h}x{w}x{c}"
              + (f" (the zoo's `{m['recipe']}`)" if m.get("recipe") else ""), "",
              f"Batch {m['batch_size']}, Adam {m['lr']:g}, one epoch on the first {data['train_images']:,} images "
-             f"of {data['title']}: {m['warmup_steps']} untimed steps, then {m['timed_steps']} timed. Test -ELBO on {data['test_images']:,} test images after that training "
+             f"of {data['title']}: {_n(m['warmup_steps'], 'untimed step')}, then {m['timed_steps']} timed. "
+             f"Test -ELBO on {data['test_images']:,} test images after that training "
              "(one z per image, fixed seed), mean ± sd over the pairs' seeds. Training FLOPs per image: "
              f"{m['rows'][0]['train_flops_per_sample'] / 1e9:.3f} G." if m["rows"] else "", "",
              _table(["keras-ae backend, policy", "keras-ae samples/s", "pythae samples/s", "median ratio",
@@ -103,9 +108,9 @@ def conv_speed_section(record, run=None):
         "by `benchmarks/conv_flops.py`: 2·H_out·W_out·k²·C_in·C_out per convolution, 2·in·out per dense layer, "
         "3× the forward pass for training) ÷ the best rate of one 3x3 \"same\" convolution through "
         f"`keras.ops.conv`, NHWC, {s['batch']}×{s['size']}×{s['size']}×{s['channels']} to {s['channels']} "
-        "channels, in the model's compute dtype, best of "
-        f"{peak['repeats']} calls, timed in the same process right before `fit`; the peak timed right after "
-        "`fit` is shown beside it, to show how much the machine moved meanwhile. Medians over the pairs.", ""]
+        f"channels, in the model's compute dtype, best of {_n(peak['repeats'], 'call')}, timed in the same "
+        "process right before `fit`; the peak timed right after `fit` is shown beside it, to show how much the "
+        "machine moved meanwhile. Medians over the pairs.", ""]
     for m in models:
         lines += _model_lines(m)
     lines += ["What differs between the two sides:", ""] + [f"- {d}" for d in DIFFERENCES] + [""]

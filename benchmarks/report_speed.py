@@ -178,12 +178,14 @@ def _peer_lines(peer):
 def _flop_lines(runs, previous=None):
     rows, und = [], {}
     before = (previous or {}).get("fraction_of_peak", {})
+    paired = all("paired_peak_gflops" in f for r in runs.values() for f in r.get("flop_fraction", []))
     for b, r in runs.items():
         for f in r.get("flop_fraction", []):
             p = before.get(b, {}).get(f["variant"])
             rows.append([BACKEND_NAMES[b], f["variant"], f"{f['train_flops_per_sample'] / 1e6:.2f} M",
-                         f"{f['samples_per_s']:.0f}", f["best_path"], f"{f['gflops']:.1f}",
-                         f"{f['fraction_of_peak']:.1%}"] + ([f"{p:.1%}" if p is not None else ""] if before else []))
+                         f"{f['samples_per_s']:.0f}", f["best_path"], f"{f['gflops']:.1f}"]
+                        + ([f"{f['paired_peak_gflops']:.1f}"] if paired else [])
+                        + [f"{f['fraction_of_peak']:.1%}"] + ([f"{p:.1%}" if p is not None else ""] if before else []))
             if f["variant"] == "undercomplete":
                 und[b] = f["fraction_of_peak"]
     if not und:
@@ -192,7 +194,8 @@ def _flop_lines(runs, previous=None):
     return ["### Dense models' training FLOP rate against the same backend's matmul peak", "",
             "FLOPs are counted from the Dense kernels: 6 per weight per sample (2 forward, 4 backward). Each rate "
             "is the best of batch 256 and 1024 over the input paths above.", "",
-            _table(["backend", "variant", "FLOPs/sample", "samples/s", "best path", "GFLOP/s", "of peak"]
+            _table(["backend", "variant", "FLOPs/sample", "samples/s", "best path", "GFLOP/s"]
+                   + (["paired peak (GFLOP/s)"] if paired else []) + ["of peak"]
                    + (["of peak, previous run"] if before else []), rows), "",
             f"Target: the dense undercomplete autoencoder at ≥ {PEAK_FRACTION_TARGET:.0%} of peak on its best "
             f"backend: {_verdict(und[best] >= PEAK_FRACTION_TARGET)} ({BACKEND_NAMES[best]}, {und[best]:.1%}"
@@ -200,9 +203,12 @@ def _flop_lines(runs, previous=None):
                else "") + ")" + _previous_best(before) + ". Tried for each model: batch 256 and 1024, each with "
             "plain arrays, `training_dataset`, and `training_dataset` with `steps_per_execution=8` (not on "
             "PyTorch, whose trainer runs one step per call); the table shows the best.", "",
-            "The peak is timed once, when the backend's process starts, and the models' rates minutes later, "
-            "one timing each: on this shared machine the fraction moves from run to run more than the "
-            "training ratios do, which are paired.", "",
+            ("Each timing is paired with a matmul peak timed right before it in the same process (best of five "
+             "2048×2048 products); a fraction divides the best timing's rate by its own paired peak."
+             if paired else
+             "The peak is timed once, when the backend's process starts, and the models' rates minutes later, "
+             "one timing each: on this shared machine the fraction moves from run to run more than the "
+             "training ratios do, which are paired."), "",
             "What holds the models back: the layers are small (at most 784×512), so a step is a chain of thin "
             "matmuls plus element-wise work (activations, the loss, Adam's update of every weight) and a fixed "
             "per-step cost of the framework, all with little arithmetic per byte moved; the 2048×2048 peak "

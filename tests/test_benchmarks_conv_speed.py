@@ -98,10 +98,12 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     run = {"command": "python -m benchmarks --conv-speed", "date": "2026-12-05T12:00:00"}
     text = "\n".join(conv_speed_section(record, run))
     assert "Made by `python -m benchmarks --conv-speed` on 2026-12-05T12:00:00." in text
-    assert "| TensorFlow, float32 | 486.0 | 300.0 | 1.62 | 1.52–1.72 (3 pairs) | -905.0 ± 5.0 | -885.0 ± 5.0 |" in text
+    assert ("| TensorFlow, float32 | 486.0 | 300.0 | 1.62 | 1.52–1.72 (3 pairs) | -905.0 ± 5.0 | -885.0 ± 5.0 |"
+            in text)
     assert "in float32 (pythae's arithmetic): met (TensorFlow, float32, 1.62×)" in text
     assert "Under the zoo's mixed_bfloat16 (other arithmetic than pythae's float32): 2.90×" in text
-    assert "of the conv peak on the best backend: **not met** (TensorFlow, float32, 31.0%, short by 19.0 points)" in text
+    assert ("of the conv peak on the best backend: **not met** (TensorFlow, float32, 31.0%, short by 19.0 points)"
+            in text)
     assert "the zoo's `resnet_vae.cifar10_z128`" in text and "2.500 G" in text
     record["models"][0]["rows"] = [_row("torch", "float32", 1.2, 0.6)]
     text = "\n".join(conv_speed_section(record, run))
