@@ -1,7 +1,7 @@
 """Conv VAE speed against pythae and against the backend's conv peak (`python -m benchmarks --conv-speed`).
 
 For each of the zoo's residual conv VAE architectures (`ARCHS`: CIFAR-10's and CelebA-64's recipes),
-keras-ae `fit` on each backend and dtype policy of `KERAS_RUNS` is paired with pythae's
+keras-ae `fit` on each backend in float32 (and in the policies of `EXTRA_POLICIES`) is paired with pythae's
 `TrainingPipeline` on the same layers rebuilt in PyTorch (`benchmarks.conv_pythae`): each pair runs
 both in fresh processes (`benchmarks.conv_worker`), back to back, alternating which goes first, both
 seeded with the pair's number, on the same images. The ratio is keras-ae's samples/s over the timed
@@ -23,9 +23,10 @@ from benchmarks.speed import _run
 # The zoo's recipes whose architectures are timed, by the name RESULTS.md uses.
 ARCHS = {"cifar10": "resnet_vae.cifar10_z128", "celeba64": "resnet_vae.celeba64_z128"}
 DATASETS = {"cifar10": "cifar10", "celeba64": "celeba"}  # benchmarks.images data sets
-# keras-ae's side of each pair: (backend, dtype policy). float32 is pythae's arithmetic; mixed_bfloat16 is
-# the policy the zoo trains these recipes under on TensorFlow (pythae's trainer has no bf16 on CPU).
-KERAS_RUNS = (("tensorflow", "float32"), ("torch", "float32"), ("tensorflow", "mixed_bfloat16"))
+# keras-ae runs every backend in float32, pythae's arithmetic, and a backend named here in these policies
+# too: mixed_bfloat16 is what the zoo trains these recipes under on TensorFlow (pythae's trainer has no
+# bf16 on CPU).
+EXTRA_POLICIES = {"tensorflow": ("mixed_bfloat16",)}
 PAIRS = 5
 # Each run: one epoch of WARMUP_STEPS untimed steps (compilation, first allocations) and TIMED_STEPS timed.
 WARMUP_STEPS, TIMED_STEPS, N_TEST = 5, 40, 1000
@@ -58,6 +59,8 @@ def images(name, arch, n_train, n_test, real, log):
             if tuple(x.shape[1:]) == tuple(arch["input_shape"]) and len(x) >= n_train:
                 return as_float(x[:n_train]), as_float(xt[:n_test]), data_record(
                     DATASETS[name], source, info, n_train, min(n_test, len(xt)))
+            log(f"conv {name}: {DATASETS[name]} has {len(x)} images of {tuple(x.shape[1:])}, not {n_train} of "
+                f"{tuple(arch['input_shape'])}; timing on uniform noise")
     rng = np.random.default_rng(0)
     shape = tuple(arch["input_shape"])
     return (rng.random((n_train,) + shape, dtype="float32"), rng.random((n_test,) + shape, dtype="float32"),
@@ -114,7 +117,7 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
     Args:
         log: progress lines.
         quick: tiny sizes (`QUICK`), the CIFAR-10 architecture only, uniform noise: checks the harness.
-        backends: keras-ae's backends; `KERAS_RUNS` rows on other backends are left out.
+        backends: keras-ae's backends, each in float32 and in its `EXTRA_POLICIES`.
         archs: `{name: arch}` to time instead of `ARCHS` (tests use a tiny one); each arch is a dict of
             input_shape, filters, latent_dim, blocks_per_stage, and optionally batch_size.
         settings: overrides of warmup_steps, timed_steps, n_test, batch_size, pairs, peak.
@@ -130,7 +133,7 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
         for name, recipe in list(ARCHS.items())[:1 if quick else None]:
             arch, batch, lr = arch_of(recipe)
             archs[name] = {**arch, "batch_size": batch, "lr": lr, "recipe": recipe}
-    keras_runs = [(b, p) for b, p in KERAS_RUNS if b in backends]
+    keras_runs = [(b, p) for b in backends for p in ("float32", *EXTRA_POLICIES.get(b, ()))]
     models = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, arch in archs.items():

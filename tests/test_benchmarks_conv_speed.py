@@ -123,7 +123,7 @@ def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     pytest.importorskip("pythae")
     from benchmarks import conv_speed, report
 
-    monkeypatch.setattr(conv_speed, "KERAS_RUNS", (("tensorflow", "float32"),))
+    monkeypatch.setattr(conv_speed, "EXTRA_POLICIES", {})
     lines = []
     record = conv_speed.run_conv_speed(
         lines.append, backends=("tensorflow",), real_data=False,
