@@ -145,6 +145,16 @@ def export_part(model, part="scorer"):
     if _is_detector(model):
         model = model.model
     _check_model(model)
+    name = getattr(model, "variant", None) or type(model).__name__
+    if getattr(model, "conditional", False):
+        raise ValueError(f"export takes one input per part; a conditional model ({name}) reads the class label "
+                         f"beside x and z, in its encoder and its decoder. Received: part={part!r} of a "
+                         f"{type(model).__name__}; call model.encode(x, y) / model.decode(z, y) in Python instead")
+    if part != "encoder" and not getattr(model, "decodes_from_code_alone", True):
+        raise ValueError(f"part={part!r} needs a model whose output is decoded from the code alone; {name} also "
+                         "reads its input directly (colorization adds the decoder's colour to the input's "
+                         f"luminance), so its decoder alone is not its output. Received: {type(model).__name__}; "
+                         "export part='encoder', or save the whole model")
     if part == "decoder":
         inp = keras.Input(model.code_shape, name="z")
         return keras.Model(inp, model.decoder(inp, training=False), name=f"{model.name}_decoder")

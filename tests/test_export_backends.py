@@ -142,6 +142,23 @@ def test_part_detector_needs_a_fitted_detector(tmp_path, capsys):
     assert os.listdir(tmp_path) == ["plain.keras"]
 
 
+def test_parts_that_are_not_the_models_output_are_refused_clearly():
+    """A conditional model reads the label in both halves, and a colorization model adds its decoder's colour to
+    the input's luminance: a one-input part would be a different model, so export says why instead of a Keras
+    error (or, for colorization, a 'scorer' that scores the colour change)."""
+    cvae = small_model("cvae")
+    for part in ("encoder", "decoder", "scorer"):
+        with pytest.raises(ValueError, match="a conditional model \\(cvae\\) reads the class label"):
+            ex.export_part(cvae, part)
+    colour = small_model("conv_colorization")
+    for part in ("decoder", "scorer"):
+        with pytest.raises(ValueError, match=f"part='{part}' needs a model whose output is decoded from the code"):
+            ex.export_part(colour, part)
+    encoder = ex.export_part(colour, "encoder")
+    x = small_inputs(colour, n=2)
+    close(numpy(encoder(x)), colour.encode(x))
+
+
 def test_the_scoring_model_is_the_reconstruction_detector(tmp_path):
     for variant, scoring in (("undercomplete", "mse"), ("vae", "bce")):
         model = small_model(variant)
