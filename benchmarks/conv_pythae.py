@@ -147,7 +147,7 @@ def neg_elbo(model, x_nchw, seed=0, batch_size=256):
 
 def run_pythae(spec, x, xt):
     """Train one epoch with pythae's `TrainingPipeline` on NHWC `x`: samples/s over the steps after
-    `spec["warmup_steps"]` (`benchmarks.conv_worker.StepClock`), test -ELBO on `xt`, versions."""
+    `spec["warmup_steps"]` (`benchmarks.step_clock.StepClock`), test -ELBO on `xt`, versions."""
     from importlib import metadata
 
     from pythae.pipelines import TrainingPipeline

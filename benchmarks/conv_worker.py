@@ -70,6 +70,7 @@ def _torch_threads():
 
 
 def main(kind, out, spec_path):
+    load = os.getloadavg()[0]  # before this process adds its own: how busy the machine was
     with open(spec_path) as f:
         spec = json.load(f)
     with np.load(spec["data"]) as d:
@@ -82,7 +83,7 @@ def main(kind, out, spec_path):
         result = run_keras_ae(spec, x, xt)
     else:
         raise ValueError(f"benchmarks.conv_worker: KIND must be keras_ae or pythae. Received: {kind!r}")
-    result.update(kind=kind, seed=spec["seed"], images=int(len(x)), steps=len(x) // spec["batch_size"],
+    result.update(kind=kind, load_average=load, seed=spec["seed"], images=int(len(x)), steps=len(x) // spec["batch_size"],
                   warmup_steps=spec["warmup_steps"])
     if "train_flops_per_sample" in result:
         gflops = result["samples_per_s"] * result["train_flops_per_sample"] / 1e9

@@ -81,7 +81,13 @@ def _model_lines(m):
                     f"{top['fraction_of_peak']:.1%}"
                     + (f", short by {(PEAK_TARGET - top['fraction_of_peak']) * 100:.1f} points"
                        if top["fraction_of_peak"] < PEAK_TARGET else "") + ").")
-    return lines + ["Targets: " + " ".join(verdicts), ""]
+    lines += ["Targets: " + " ".join(verdicts), ""]
+    loads = [v for r in m["rows"] for v in r.get("load_averages", [])]
+    if loads:
+        lines += [f"The machine's 1-minute load average as each training process started: {min(loads):.1f}–"
+                  f"{max(loads):.1f} (near 0 when the run had the CPUs to itself; PyTorch's thread pool slows "
+                  "most when they are shared).", ""]
+    return lines
 
 
 def conv_speed_section(record, run=None):
