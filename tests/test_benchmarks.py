@@ -35,7 +35,7 @@ def test_benchmarks_quick(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "choose --quality, --speed, --tabular, --images, --faces, --conditional, --colorization or several"),
+    ([], "choose --conv-speed, --quality, --speed, --tabular, --images, --faces, --conditional, --colorization"),
     (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
                                      "--images, --faces, --conditional, --colorization or --quick"),
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
