@@ -127,19 +127,22 @@ def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     monkeypatch.setattr(conv_speed, "EXTRA_POLICIES", {})
     lines = []
     record = conv_speed.run_conv_speed(
-        lines.append, backends=("tensorflow",), real_data=False,
+        lines.append, backends=("tensorflow", "torch"), real_data=False,
         archs={"tiny": {"input_shape": [8, 8, 3], "filters": [4], "latent_dim": 2, "batch_size": 4}},
         settings=dict(warmup_steps=1, timed_steps=2, n_test=4, pairs=1,
                       peak=dict(batch=1, size=8, channels=8, repeats=1)))
     (model,) = record["models"]
-    (row,) = model["rows"]
     assert model["data"]["name"] == "uniform noise" and model["data"]["train_images"] == 12
-    assert row["keras_ae_samples_per_s"] > 0 and row["pythae_samples_per_s"] > 0
-    assert row["ratio"] == pytest.approx(row["keras_ae_samples_per_s"] / row["pythae_samples_per_s"])
-    assert row["train_flops_per_sample"] == conv_flops.train_flops_per_sample(
-        keras_ae.ResNetVAE(input_shape=(8, 8, 3), filters=(4,), latent_dim=2, seed=0))
-    assert 0 < row["fraction_of_peak"] and np.isfinite(row["keras_ae_test_neg_elbo_seeds"]).all()
-    assert np.isfinite(row["pythae_test_neg_elbo_seeds"]).all() and len(row["load_averages"]) == 2
+    assert [(r["backend"], r["keras_ae_versions"]["backend"]) for r in model["rows"]] == [
+        ("tensorflow", "tensorflow"), ("torch", "torch")]
+    flops = conv_flops.train_flops_per_sample(keras_ae.ResNetVAE(input_shape=(8, 8, 3), filters=(4,), latent_dim=2,
+                                                                 seed=0))
+    for row in model["rows"]:
+        assert row["keras_ae_samples_per_s"] > 0 and row["pythae_samples_per_s"] > 0
+        assert row["ratio"] == pytest.approx(row["keras_ae_samples_per_s"] / row["pythae_samples_per_s"])
+        assert row["train_flops_per_sample"] == flops
+        assert 0 < row["fraction_of_peak"] and np.isfinite(row["keras_ae_test_neg_elbo_seeds"]).all()
+        assert np.isfinite(row["pythae_test_neg_elbo_seeds"]).all() and len(row["load_averages"]) == 2
     assert any("keras-ae / pythae" in line for line in lines)
     results = {"date": "2026-12-05T12:00:00", "quick": True, "command": "python -m benchmarks --conv-speed --quick",
                "machine": {"cpus": 2, "platform": "test", "python": "3", "keras_ae": keras_ae.__version__},
