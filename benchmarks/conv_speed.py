@@ -155,4 +155,4 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
                            "lr": spec["lr"], "warmup_steps": s["warmup_steps"], "timed_steps": s["timed_steps"],
                            "data": data,
                            "rows": pair_rows(name, spec, keras_runs, s["pairs"], log, tmp)})
-    return {"models": models}
+    return {"cpus": os.cpu_count(), "models": models}

@@ -40,7 +40,7 @@ def _row_name(r):
     return f"{BACKEND_NAMES.get(r['backend'], r['backend'])}, {r['dtype_policy']}"
 
 
-def _model_lines(m):
+def _model_lines(m, cpus=None):
     arch = m["arch"]
     h, w, c = arch["input_shape"]
     rows = [[_row_name(r), f"{r['keras_ae_samples_per_s']:.1f}", f"{r['pythae_samples_per_s']:.1f}",
@@ -86,7 +86,9 @@ def _model_lines(m):
     if loads:
         lines += [f"The machine's 1-minute load average as each training process started: {min(loads):.1f}–"
                   f"{max(loads):.1f} (near 0 when the run had the CPUs to itself; PyTorch's thread pool slows "
-                  "most when they are shared).", ""]
+                  "most when they are shared)."
+                  + (f" **The machine was busy** (load ≥ half of its {cpus} CPUs): these are not the figures of a "
+                     "quiet machine that the targets ask for." if cpus and max(loads) >= cpus / 2 else ""), ""]
     return lines
 
 
@@ -118,6 +120,6 @@ def conv_speed_section(record, run=None):
         "process right before `fit`; the peak timed right after `fit` is shown beside it, to show how much the "
         "machine moved meanwhile. Medians over the pairs.", ""]
     for m in models:
-        lines += _model_lines(m)
+        lines += _model_lines(m, record.get("cpus"))
     lines += ["What differs between the two sides:", ""] + [f"- {d}" for d in DIFFERENCES] + [""]
     return lines

@@ -88,7 +88,7 @@ def _row(backend, policy, ratio, fraction):
 
 
 def test_report_renders_verdicts_from_a_fabricated_record():
-    record = {"models": [{"name": "cifar10", "recipe": "resnet_vae.cifar10_z128",
+    record = {"cpus": 2, "models": [{"name": "cifar10", "recipe": "resnet_vae.cifar10_z128",
                           "arch": {"input_shape": [32, 32, 3], "filters": [32, 64, 128], "latent_dim": 128,
                                    "blocks_per_stage": 1},
                           "batch_size": 128, "lr": 1e-3, "warmup_steps": 5, "timed_steps": 40,
@@ -104,10 +104,11 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     assert "Under the zoo's mixed_bfloat16 (other arithmetic than pythae's float32): 2.90×" in text
     assert ("of the conv peak on the best backend: **not met** (TensorFlow, float32, 31.0%, short by 19.0 points)"
             in text)
-    assert "1-minute load average as each training process started: 0.1–0.3" in text
+    assert "1-minute load average as each training process started: 0.1–0.3" in text and "busy" not in text
     assert "the zoo's `resnet_vae.cifar10_z128`" in text and "2.500 G" in text
-    record["models"][0]["rows"] = [_row("torch", "float32", 1.2, 0.6)]
+    record["models"][0]["rows"] = [{**_row("torch", "float32", 1.2, 0.6), "load_averages": [0.2, 1.4]}]
     text = "\n".join(conv_speed_section(record, run))
+    assert "**The machine was busy** (load ≥ half of its 2 CPUs)" in text
     assert "**not met** (PyTorch, float32, 1.20×, short by 0.30)" in text and "met (PyTorch, float32, 60.0%)" in text
     assert "Skipped: pythae is not installed" in "\n".join(conv_speed_section({"skipped": "pythae is not installed"}))
 
