@@ -37,7 +37,8 @@ def test_benchmarks_quick(tmp_path):
 @pytest.mark.parametrize("args, message", [
     ([], "choose --conv-speed, --quality, --speed, --tabular, --images, --faces, --conditional, --colorization"),
     (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
-                                     "--images, --faces, --conditional, --colorization or --quick"),
+                                     "--images, --faces, --conditional, --colorization, --restoration or --quick"),
+    (["--render", "--conv-speed"], "--render measures nothing: it takes no --conv-speed"),
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
     (["--quality", "--parts", "one_class", "--nll-models", "vae.binarized_mnist_iwae"],
      "--nll-models needs --quality with the vae_nll part. Received: --parts one_class"),
