@@ -32,8 +32,9 @@ def _entry_lines(row, settings):
         [labels["square"] + ", inside the hole", f"{p['square']['corrupted_hole']:.2f}",
          f"{p['square']['classical_hole']:.2f} (harmonic fill)",
          f"{p['square']['model_hole']:.2f}; from the harmonic fill {p['square']['model_from_harmonic_hole']:.2f}"]])
-    best = {kind: max(("corrupted input", p[kind]["corrupted"]), ("classical", p[kind]["classical"]),
-                      ("the model", p[kind]["model"]), key=lambda t: t[1])[0] for kind in p}
+    names = {"corrupted": "corrupted input", "classical": "classical", "model": "the model",
+             "model_from_harmonic": "the model from the harmonic fill"}
+    best = {kind: names[max((k for k in names if k in p[kind]), key=lambda k: p[kind][k])] for kind in p}
     lines = [f"### `{row['name']}` ({d['title']})", "",
              f"Data: {d['source']}; measured on all {row['n_test']:,} test images. {licence} Weights "
              f"`{row['weights']}`, {row['params']:,} parameters. PSNR in dB against the original, per image, "
@@ -59,8 +60,8 @@ def restoration_section(r, run=None):
              "image's side at a random place. The classical answers: a 3×3 median filter per channel for the "
              "noises; for the square, the harmonic fill (Laplace's equation inside the hole, the known border "
              f"as its boundary). The model inpaints with {s['iterations']} reconstructions, the known pixels put "
-             "back after each, starting from the image's mean known colour; the second figure starts from the "
-             "harmonic fill instead. PSNR is 10 log10(1 / mean squared error per value), over the whole image "
+             "back after each, starting from the image's mean known colour; the second number in the "
+             "model's cells starts from the harmonic fill instead. PSNR is 10 log10(1 / mean squared error per value), over the whole image "
              "or inside the hole only, averaged over the images.", ""]
     for row in r["rows"]:
         lines += _entry_lines(row, s)
