@@ -180,8 +180,8 @@ for kind in restoration.CORRUPTIONS:
     rows += [shown[kind]["corrupted"], shown[kind]["classical"], shown[kind]["model"]]
     labels += [f"{LABELS[kind]}\n{s['corrupted']:.1f} dB", f"{CLASSICAL[kind]}\n{s['classical']:.1f} dB",
                f"model\n{s['model']:.1f} dB"]
-title = (f"{name or 'a conv autoencoder trained here'} on {len(x_test)} {what}: PSNR per image, mean "
-         f"(inpainting: {args.iterations} reconstructions, known pixels kept)")
+title = (f"{name or 'a conv autoencoder trained here'} on {len(x_test)} {what}\nPSNR per image, mean over "
+         f"them; inpainting: {args.iterations} reconstructions, known pixels kept")
 if name and "non-commercial" in (info.get("licence") or "").lower():
     title += "\nCelebA: non-commercial research and education only"
 save(image_rows(rows, labels=labels, title=title), args, "restoration.png")
