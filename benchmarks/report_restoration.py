@@ -61,8 +61,8 @@ def restoration_section(r, run=None):
              "noises; for the square, the harmonic fill (Laplace's equation inside the hole, the known border "
              f"as its boundary). The model inpaints with {s['iterations']} reconstructions, the known pixels put "
              "back after each, starting from the image's mean known colour; the second number in the "
-             "model's cells starts from the harmonic fill instead. PSNR is 10 log10(1 / mean squared error per value), over the whole image "
-             "or inside the hole only, averaged over the images.", ""]
+             "model's cells starts from the harmonic fill instead. PSNR is 10 log10(1 / mean squared error per "
+             "value), over the whole image or inside the hole only, averaged over the images.", ""]
     for row in r["rows"]:
         lines += _entry_lines(row, s)
     return lines
