@@ -10,7 +10,7 @@ FIGURES = {"resnet_vae.celeba64_z128": (
     "KERAS_AE_CELEBA=/path/to/celeba_hq_64.zip python scripts/colour_restoration.py --dataset celeba --out DIR"),
     "resnet.cifar10_z64": (
     "docs/gallery/restoration_cifar10.png",
-    "KERAS_AE_CIFAR10=/path/to/cifar10_jpeg.zip python scripts/colour_restoration.py --dataset cifar10 --out DIR")}
+    "KERAS_AE_CIFAR10=/path/to/cifar-10-batches-py python scripts/colour_restoration.py --dataset cifar10 --out DIR")}
 LABELS = {"gaussian": "Gaussian noise, σ = {sigma}", "salt_and_pepper": "salt and pepper, {amount:.0%} of the pixels",
           "square": "{side}×{side} masked square"}
 
