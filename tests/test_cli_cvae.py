@@ -63,6 +63,10 @@ def test_train_cvae_on_a_labelled_npz_then_sample_a_class(workdir, capsys):
     assert code == 1 and "has classes 0 to 3; received [4]" in err, err
     code, out, err = _run(["reconstruct", "c.keras", "--data", "digits.npz", "--out", "r.png"], capsys)
     assert code == 1 and "c.keras is conditional: it reconstructs an image only with its class label" in err, err
+    for threshold in ([], ["--threshold", "0.5"]):  # a plain model file is scored with --threshold; not this one
+        code, out, err = _run(["score", "c.keras", "--data", "digits.npz", "--out", "s.csv", *threshold], capsys)
+        assert code == 1 and "c.keras is a conditional model (ConditionalVAE)" in err, err
+    assert not os.path.exists("s.csv")
 
 
 @pytest.mark.slow  # about 5 s (two runs); .ci/run's slow block runs it

@@ -50,9 +50,16 @@ def cmd_score(args):
     try:
         detector = AnomalyDetector.load(args.model)
     except ValueError as e:
-        if "without a fitted detector" not in str(e) or args.threshold is None:
+        if "without a fitted detector" not in str(e):
             raise
-        detector = AnomalyDetector(load_model_or_zoo(args.model))  # unfitted: --threshold decides
+        model = load_model_or_zoo(args.model)
+        if getattr(model, "conditional", False):
+            raise CLIError(f"{args.model} is a conditional model ({type(model).__name__}): it reconstructs an image "
+                           "only together with its class label, which `keras-ae score` does not take. Score in "
+                           "Python with model.reconstruction_error(x, y)") from None
+        if args.threshold is None:
+            raise
+        detector = AnomalyDetector(model)  # unfitted: --threshold decides
     # Values beyond float32 are kept (as float64): the detector scores those samples +inf, anomalies.
     if isinstance(detector, TabularDetector):
         if args.image_size is not None:
