@@ -2,35 +2,20 @@
 faces, so the part's measuring, merging and RESULTS section are tested in seconds (issue 38, item 3)."""
 
 import json
-import os
-import sys
 
 import numpy as np
 import pytest
 
 import keras_ae
 from keras_ae import zoo
-from keras_ae.data.registry import DATASETS
 from keras_ae.zoo.colorization import measure_colorization
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-if ROOT not in sys.path:  # `benchmarks` is a folder of the repository, not an installed package
-    sys.path.insert(0, ROOT)
+from benchmark_fixtures import Info  # puts the repository on sys.path for `benchmarks`
 
 from benchmarks import colorization, images, report, report_colorization  # noqa: E402
 
 NAME = "conv_colorization.celeba64"  # the shipped entry's name, for a tiny model in a temporary zoo
 DESCRIBED = "celeba fixture (JPEG: lossy), sha256 " + "cd" * 32
-
-
-class Info:
-    """What the harness reads of a `DatasetInfo`, describing the fixture without a file."""
-
-    def __init__(self, name):
-        self.name, self.licence = name, DATASETS[name].licence
-
-    def describe(self, source):
-        return DESCRIBED
 
 
 def fake_load(name):
@@ -39,7 +24,7 @@ def fake_load(name):
     x = np.random.default_rng(0).random((40, 8, 8, 3)) * 0.6
     x[..., 0] += 0.4
     x = (x * 255).astype("uint8")
-    return x[:30], x[30:], "path:fixture", Info(name)
+    return x[:30], x[30:], "path:fixture", Info(name, DESCRIBED)
 
 
 @pytest.fixture(scope="module")

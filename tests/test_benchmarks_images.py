@@ -14,12 +14,9 @@ import pytest
 
 import keras_ae
 from keras_ae import zoo
-from keras_ae.data.registry import DATASETS
 from keras_ae.samplers import GaussianMixtureSampler
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-if ROOT not in sys.path:  # `benchmarks` is a folder of the repository, not an installed package
-    sys.path.insert(0, ROOT)
+from benchmark_fixtures import ROOT, Info  # puts the repository on sys.path for `benchmarks`
 
 from benchmarks import images, report, report_images  # noqa: E402
 
@@ -32,16 +29,6 @@ def quadrant_features(x, verbose=0):
     h, w = x.shape[1] // 2, x.shape[2] // 2
     quads = [x[:, :h, :w], x[:, :h, w:], x[:, h:, :w], x[:, h:, w:]]
     return np.stack([q.mean(axis=(1, 2, 3)) for q in quads] + [x.std(axis=(1, 2, 3))], axis=1)
-
-
-class Info:
-    """What the harness reads of a `DatasetInfo`, describing the fixture without a file."""
-
-    def __init__(self, name, described):
-        self.name, self.licence, self.described = name, DATASETS[name].licence, described
-
-    def describe(self, source):
-        return self.described
 
 
 SHAPES = {"fashion_mnist": ((8, 8, 1), 80, 24, "fashion fixture, sha256 " + SHA),

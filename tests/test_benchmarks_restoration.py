@@ -2,33 +2,20 @@
 and faked faces, so the part's measuring, merging and RESULTS section are tested in seconds (issue 38, item 4)."""
 
 import json
-import os
-import sys
 
 import numpy as np
 import pytest
 
 import keras_ae
 from keras_ae import restoration, zoo
-from keras_ae.data.registry import DATASETS
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-if ROOT not in sys.path:  # `benchmarks` is a folder of the repository, not an installed package
-    sys.path.insert(0, ROOT)
+from benchmark_fixtures import Info  # puts the repository on sys.path for `benchmarks`
 
 from benchmarks import images, report_restoration  # noqa: E402
 from benchmarks import restoration as part_module  # noqa: E402
 
 NAME = "resnet_vae.celeba64_z128"  # the shipped entry's name, for a tiny model in a temporary zoo
 DESCRIBED = "celeba fixture (JPEG: lossy), sha256 " + "ef" * 32
-
-
-class Info:
-    def __init__(self, name):
-        self.name, self.licence = name, DATASETS[name].licence
-
-    def describe(self, source):
-        return DESCRIBED
 
 
 def fake_load(name):
@@ -38,7 +25,7 @@ def fake_load(name):
     x = np.stack([np.stack([np.add.outer(ramp * a, ramp * (1 - a)) / 1.6 + 0.1 * c for c in range(3)], -1)
                   for a in np.linspace(0, 1, 40)])
     x = (np.clip(x, 0, 1) * 255).astype("uint8")
-    return x[:30], x[30:], "path:fixture", Info(name)
+    return x[:30], x[30:], "path:fixture", Info(name, DESCRIBED)
 
 
 @pytest.fixture(scope="module")
