@@ -10,7 +10,11 @@ TITLES = {"celeba": "CelebA test faces", "cifar10": "CIFAR-10 test images"}
 FIGURES = {"conv_colorization.celeba64": (
     "docs/gallery/colorization_celeba.png",
     "KERAS_AE_CELEBA=/path/to/celeba_hq_64.zip python scripts/colorization.py --zoo conv_colorization.celeba64 "
-    "--out DIR")}
+    "--out DIR"),
+    "conv_colorization.cifar10": (
+        "docs/gallery/colorization_cifar10.png",
+        "KERAS_AE_CIFAR10=/path/to/cifar-10-batches-py python scripts/colorization.py --zoo conv_colorization.cifar10 "
+        "--out DIR")}
 
 
 def _target_what(row):
