@@ -104,7 +104,7 @@ def pair_rows(name, spec, keras_runs, pairs, log, tmp):
                      "conv_peak_gflops": statistics.median(r["conv_peak"]["gflops"] for r in ours),
                      "conv_peak_after_gflops": med(ours, "conv_peak_after_gflops"),
                      "conv_peak": {k: ours[0]["conv_peak"][k] for k in ("dtype", "shape", "repeats")},
-                     "load_averages": [r["load_average"] for r in ours + theirs],
+                     "busy_cpus": [r["busy_cpus"] for r in ours + theirs],
                      "keras_ae_versions": ours[0]["versions"], "pythae_versions": theirs[0]["versions"]})
         r = rows[-1]
         log(f"conv {name} {backend} {policy}: keras-ae / pythae = {r['ratio']:.2f} ({r['ratio_min']:.2f}-"

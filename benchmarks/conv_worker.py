@@ -19,6 +19,7 @@ training FLOPs from its layers. Writes a JSON object.
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -69,8 +70,26 @@ def _torch_threads():
     return {"torch_threads": torch.get_num_threads()}
 
 
+def busy_cpus(seconds=1.0):
+    """How many CPUs other processes kept busy over the next `seconds`, from /proc/stat (this process sleeps
+    meanwhile); NaN without /proc/stat. Unlike the 1-minute load average, it does not still count the training
+    process that ended a moment ago, so back-to-back runs on an idle machine read near 0."""
+    def read():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return values[3] + (values[4] if len(values) > 4 else 0), sum(values[:8])  # idle + iowait, all
+
+    try:
+        idle0, total0 = read()
+        time.sleep(seconds)
+        idle1, total1 = read()
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return (1.0 - (idle1 - idle0) / max(total1 - total0, 1)) * (os.cpu_count() or 1)
+
+
 def main(kind, out, spec_path):
-    load = os.getloadavg()[0]  # before this process adds its own: how busy the machine was
+    busy = busy_cpus()  # before this process adds its own work: how busy the machine was
     with open(spec_path) as f:
         spec = json.load(f)
     with np.load(spec["data"]) as d:
@@ -83,7 +102,7 @@ def main(kind, out, spec_path):
         result = run_keras_ae(spec, x, xt)
     else:
         raise ValueError(f"benchmarks.conv_worker: KIND must be keras_ae or pythae. Received: {kind!r}")
-    result.update(kind=kind, load_average=load, seed=spec["seed"], images=int(len(x)), steps=len(x) // spec["batch_size"],
+    result.update(kind=kind, busy_cpus=busy, seed=spec["seed"], images=int(len(x)), steps=len(x) // spec["batch_size"],
                   warmup_steps=spec["warmup_steps"])
     if "train_flops_per_sample" in result:
         gflops = result["samples_per_s"] * result["train_flops_per_sample"] / 1e9

@@ -82,13 +82,14 @@ def _model_lines(m, cpus=None):
                     + (f", short by {(PEAK_TARGET - top['fraction_of_peak']) * 100:.1f} points"
                        if top["fraction_of_peak"] < PEAK_TARGET else "") + ").")
     lines += ["Targets: " + " ".join(verdicts), ""]
-    loads = [v for r in m["rows"] for v in r.get("load_averages", [])]
-    if loads:
-        lines += [f"The machine's 1-minute load average as each training process started: {min(loads):.1f}–"
-                  f"{max(loads):.1f} (near 0 when the run had the CPUs to itself; PyTorch's thread pool slows "
-                  "most when they are shared)."
-                  + (f" **The machine was busy** (load ≥ half of its {cpus} CPUs): these are not the figures of a "
-                     "quiet machine that the targets ask for." if cpus and max(loads) >= cpus / 2 else ""), ""]
+    busy = [v for r in m["rows"] for v in r.get("busy_cpus", []) if v == v]  # NaN: no /proc/stat
+    if busy:
+        lines += [f"CPUs kept busy by other processes in the second before each training process started: "
+                  f"{min(busy):.2f}–{max(busy):.2f} of {cpus or '?'} (near 0 when the run had the machine to itself; "
+                  "PyTorch's thread pool slows most when the CPUs are shared)."
+                  + (f" **The machine was busy** (other work on half of its {cpus} CPUs or more before some run): "
+                     "these are not the figures of a quiet machine that the targets ask for."
+                     if cpus and max(busy) >= cpus / 2 else ""), ""]
     return lines
 
 
