@@ -39,7 +39,9 @@ def _entry_lines(row, settings):
              "model_from_harmonic": "the model from the harmonic fill"}
     best = {kind: names[max((k for k in names if k in p[kind]), key=lambda k: p[kind][k])] for kind in p}
     lines = [f"### `{row['name']}` ({d['title']})", "",
-             f"Data: {d['source']}; measured on all {row['n_test']:,} test images. {licence} Weights "
+             f"Data: {d['source']}; measured on "
+             + ("all " if row["n_test"] == d.get("test_images") else "the first ")
+             + f"{row['n_test']:,} test images. {licence} Weights "
              f"`{row['weights']}`, {row['params']:,} parameters. PSNR in dB against the original, per image, "
              "averaged:", "", table, "",
              f"The model's reconstruction of the uncorrupted test images: {row['clean_psnr_db']:.2f} dB, the most "
