@@ -123,7 +123,9 @@ def test_a_source_without_labels_is_refused(workdir, capsys, make, data, message
     (lambda y: y[:-1], "expected one integer class id per image, shape (160,); received shape (159,)"),
     (lambda y: y + 0.5, "expected integer class ids; received 1.5 for image 1"),
     (lambda y: np.eye(4)[y], "received shape (160, 4) (one-hot rows? save their argmax(axis=1))"),
-], ids=["negative", "one short", "fractions", "one-hot"])
+    (lambda y: np.array([str(v) for v in y], dtype=object), "expected integer class ids, one per image; could not "
+                                                            "read them: ValueError"),
+], ids=["negative", "one short", "fractions", "one-hot", "pickled objects"])
 def test_bad_labels_are_refused_naming_the_file(workdir, capsys, labels, message):
     with np.load("digits.npz") as f:
         np.savez("bad.npz", x_train=f["x_train"], y_train=labels(f["y_train"]))

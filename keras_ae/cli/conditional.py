@@ -52,8 +52,12 @@ def label_source(data, dataset):
 
 def read_labels(path, key, n):
     """The integer class ids `key` of the .npz file `path`, checked against its `n` images."""
-    with np.load(path, allow_pickle=False) as f:
-        y = f[key]
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            y = f[key]
+    except (ValueError, OSError) as e:  # an object array (pickled) or a damaged member
+        raise CLIError(f"{path} ({key!r}): expected integer class ids, one per image; could not read them: "
+                       f"{type(e).__name__}: {e}") from None
     return check_labels(y, n, f"{path} ({key!r})")
 
 
