@@ -8,8 +8,9 @@ digits. It follows the one-class protocol of Ruff et al. (2018), as `scripts/ano
 for MNIST: one class is normal, a detector learns it from that class's training images only, and the
 whole test set is scored with the other nine classes as anomalies (AUROC).
 
-Three detectors side by side, the ones `python -m benchmarks --quality --parts one_class_images`
-measures for every class of Fashion-MNIST and CIFAR-10:
+Three detectors side by side, the kinds `python -m benchmarks --quality --parts one_class_images`
+measures for every class of Fashion-MNIST and CIFAR-10 (here with their defaults; the benchmark chose
+each one's scoring on held-out training images, so its figures differ):
 
 1. the course's plain autoencoder, scored by its reconstruction error (`ReconstructionDetector`);
 2. `RestorationDetector`: an autoencoder taught to turn rotated normal images upright (attribute
