@@ -80,6 +80,23 @@ def test_every_recorded_metric_is_defined(name):
     assert "not a held-out score" in entry["metric_definitions"][small]
 
 
+def test_writing_definitions_keeps_ones_this_process_does_not_know(tmp_path):
+    # A training started before a metric was defined saves its entry with its start-time definitions: the
+    # newer definition already in metrics.json stays, and the ones it knows are brought up to date.
+    import json
+
+    from keras_ae.zoo import METRIC_DEFINITIONS, write_metric_definitions
+
+    known = next(iter(METRIC_DEFINITIONS))
+    (tmp_path / zoo.METRICS_FILE).write_text(json.dumps(
+        {"metric_definitions": {known: "an old wording", "fid_new_sampler": "defined after this process started"}}))
+    write_metric_definitions(str(tmp_path))
+    written = json.loads((tmp_path / zoo.METRICS_FILE).read_text())["metric_definitions"]
+    assert written[known] == METRIC_DEFINITIONS[known]
+    assert written["fid_new_sampler"] == "defined after this process started"
+    assert set(written) == set(METRIC_DEFINITIONS) | {"fid_new_sampler"}
+
+
 def test_metric_definitions_are_written_once_for_the_zoo(tmp_path, monkeypatch):
     import json
     import shutil

@@ -85,11 +85,18 @@ def record_metrics(name, metrics, part="test", directory=None):
 
 
 def write_metric_definitions(directory=None):
-    """Write `metrics.json` (METRIC_DEFINITIONS) into the zoo folder, if it differs."""
+    """Write `metrics.json` (METRIC_DEFINITIONS) into the zoo folder, if it differs.
+
+    Definitions already in the file that this process does not know are kept, after its own: a training
+    started before a new metric was defined must not drop that definition when it saves its entry hours
+    later (its METRIC_DEFINITIONS were read when it started).
+    """
     directory = directory or zoo_dir()
-    if read_metric_definitions(directory) != METRIC_DEFINITIONS:
+    on_disk = read_metric_definitions(directory)
+    merged = {**METRIC_DEFINITIONS, **{k: v for k, v in on_disk.items() if k not in METRIC_DEFINITIONS}}
+    if on_disk != merged:
         os.makedirs(directory, exist_ok=True)
-        write_json_atomic(os.path.join(directory, METRICS_FILE), {"metric_definitions": METRIC_DEFINITIONS})
+        write_json_atomic(os.path.join(directory, METRICS_FILE), {"metric_definitions": merged})
 
 
 def _backend_version(backend):
