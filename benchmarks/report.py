@@ -19,6 +19,8 @@ from benchmarks.report_restoration import restoration_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
 from benchmarks.report_targets import targets_section
+from benchmarks.report_targets_open import open_targets_sections
+from benchmarks.report_vq import vq_section
 from keras_ae._io import atomic_write, write_json_atomic
 
 
@@ -86,6 +88,8 @@ def render(results, out_dir):
         lines += ["**Quick run**: tiny sizes, to check that the harness works. These figures mean nothing.", ""]
     if not results.get("quick") and any(k in results for k in ("quality", "faces", "colorization")):
         lines += targets_section(results)
+    if not results.get("quick"):  # issues 35, 39 and 40, each when a part it reads is here
+        lines += open_targets_sections(results)
     if "quality" in results:
         lines += quality_section(results["quality"], runs)
         if "one_class_images" in results["quality"]:
@@ -102,6 +106,8 @@ def render(results, out_dir):
         lines += faces_section(results["faces"], runs.get("faces"))
     if "conditional" in results:
         lines += conditional_section(results["conditional"], runs.get("conditional"))
+    if "vq" in results:
+        lines += vq_section(results["vq"], runs.get("vq"), results.get("images"))
     if "colorization" in results:
         lines += colorization_section(results["colorization"], runs.get("colorization"))
     if "restoration" in results:
