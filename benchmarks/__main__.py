@@ -5,6 +5,7 @@
     python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
     python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
     python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak
+    python -m benchmarks --vq                          # the VQ-VAE entries at equal bits, codebook, prior
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
 Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
@@ -38,6 +39,10 @@ against its backend's conv peak timed right before `fit`. It reads the data sets
 
 `--colorization` (benchmarks/colorization.py) measures every shipped `conv_colorization` entry on its data
 set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEBA for CelebA).
+
+`--vq` (benchmarks/vq.py) measures every shipped VQ-VAE entry on its data set's whole test split: squared error
+and PSNR beside the continuous conv AE of about the same code bits, codebook use and perplexity, the prior's
+NLL in bits per code; `--vq-fid` adds FID of prior samples (`--fid-samples`, the `--images` machinery).
 
 `--restoration` (benchmarks/restoration.py) denoises and inpaints each data set's test split with the zoo's conv
 models of CelebA and CIFAR-10, against the corrupted input and a classical filter (PSNR).
@@ -117,6 +122,12 @@ def main(argv=None):
     parser.add_argument("--conv-speed", action="store_true",
                         help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
                              "conv peak (5 pairs of fresh processes per backend, policy and architecture)")
+    parser.add_argument("--vq", action="store_true",
+                        help="the VQ-VAE entries: squared error at equal code bits against the conv AE, codebook use, "
+                             "the prior's test NLL in bits per code (minutes)")
+    parser.add_argument("--vq-fid", action="store_true",
+                        help="--vq: also FID of --fid-samples prior samples against the test split (PixelCNN "
+                             "sampling and Inception features: an hour or more)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
@@ -150,8 +161,10 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
-    if args.render and args.conv_speed:
-        parser.error("--render measures nothing: it takes no --conv-speed")
+    if args.render and (args.conv_speed or args.vq):
+        parser.error("--render measures nothing: it takes no --conv-speed or --vq")
+    if args.vq_fid and not args.vq:
+        parser.error("--vq-fid needs --vq. Received: no --vq")
     if args.render:
         if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional \
                 or args.colorization or args.restoration or args.quick:
@@ -162,12 +175,12 @@ def main(argv=None):
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.conv_speed
+    if not (args.conv_speed or args.vq
             or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
             or args.colorization or args.restoration):
         parser.error("choose --conv-speed, "
                      "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
-                     "--restoration or several")
+                     "--restoration, --vq or several")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),
@@ -193,6 +206,8 @@ def main(argv=None):
             one_class_classes = [int(c) for c in args.one_class_classes.split(",")]
         except ValueError:
             parser.error(f"--one-class-classes takes class numbers, e.g. 0,1,2. Received: {args.one_class_classes}")
+    if args.vq and args.vq_fid:  # --vq-fid draws --fid-samples and reads --fid-cache as --images does
+        image_options = [opt for opt in image_options if opt not in ("--fid-cache", "--fid-samples")]
     if image_options and not args.images:
         parser.error(f"{', '.join(image_options)} need{'s' if len(image_options) == 1 else ''} --images. "
                      "Received: no --images")
@@ -327,6 +342,18 @@ def main(argv=None):
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
         results["conv_speed"] = conv_speed.run_conv_speed(log, quick=args.quick, backends=backends)
         runs["conv_speed"] = dict(run)  # each keras-ae run is its own process: the rows name the backend
+    if args.vq:
+        import keras
+
+        from benchmarks import vq
+
+        if args.vq_fid:
+            from keras_ae import fid
+
+            fid._load_model()  # fails now, naming the extra, rather than after the other figures
+        results["vq"] = vq.run_vq(log, quick=args.quick, fid=args.vq_fid, fid_samples=args.fid_samples,
+                                  cache_dir=args.fid_cache)
+        runs["vq"] = {**run, "backend": keras.backend.backend()}
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)
