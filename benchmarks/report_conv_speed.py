@@ -82,15 +82,22 @@ def _model_lines(m, cpus=None):
                     + (f", short by {(PEAK_TARGET - top['fraction_of_peak']) * 100:.1f} points"
                        if top["fraction_of_peak"] < PEAK_TARGET else "") + ").")
     lines += ["Targets: " + " ".join(verdicts), ""]
-    busy = [v for r in m["rows"] for v in r.get("busy_cpus", []) if v == v]  # NaN: no /proc/stat
-    if busy:
-        lines += [f"CPUs kept busy by other processes in the second before each training process started: "
-                  f"{min(busy):.2f}–{max(busy):.2f} of {cpus or '?'} (near 0 when the run had the machine to itself; "
-                  "PyTorch's thread pool slows most when the CPUs are shared)."
-                  + (f" **The machine was busy** (other work on half of its {cpus} CPUs or more before some run): "
-                     "these are not the figures of a quiet machine that the targets ask for."
-                     if cpus and max(busy) >= cpus / 2 else ""), ""]
-    return lines
+    return lines + busy_lines([v for r in m["rows"] for v in r.get("busy_cpus", [])], cpus,
+                              "PyTorch's thread pool slows most when the CPUs are shared",
+                              "these are not the figures of a quiet machine that the targets ask for")
+
+
+def busy_lines(busy, cpus, note, consequence, process="training process"):
+    """The paragraph on how busy the machine was: `busy` holds, per process, the CPUs other processes kept
+    busy in the second before it started (`benchmarks.conv_worker.busy_cpus`; NaN without /proc/stat)."""
+    busy = [v for v in busy if v == v]
+    if not busy:
+        return []
+    return [f"CPUs kept busy by other processes in the second before each {process} started: "
+            f"{min(busy):.2f}–{max(busy):.2f} of {cpus or '?'} (near 0 when the run had the machine to itself; "
+            f"{note})."
+            + (f" **The machine was busy** (other work on half of its {cpus} CPUs or more before some run): "
+               f"{consequence}." if cpus and max(busy) >= cpus / 2 else ""), ""]
 
 
 def conv_speed_section(record, run=None):

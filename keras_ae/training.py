@@ -11,9 +11,50 @@ keras-ae's own trainings share, so that each guard is written once.
 import hashlib
 import os
 
-__all__ = ["data_fingerprint", "fit_model", "guard_callbacks", "has_checkpoint"]
+__all__ = ["data_fingerprint", "default_steps_per_execution", "fit_model", "guard_callbacks", "has_checkpoint"]
 
 _CHECKPOINT_MARK = "training_metadata.json"  # what keras.callbacks.BackupAndRestore writes after an epoch
+# Written by `python -m benchmarks --steps-per-execution` from paired timings (benchmarks/RESULTS.md).
+STEPS_PER_EXECUTION_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "steps_per_execution.json")
+
+
+def default_steps_per_execution(kind, backend=None, path=None):
+    """The steps per call `keras-ae train` compiles with for a `kind` of model ("dense" or "image").
+
+    The decision of `python -m benchmarks --steps-per-execution`, which times both settings in
+    alternating pairs of fresh processes and writes `keras_ae/steps_per_execution.json`
+    (`path`): `{"backends": {backend: {kind: steps}}}`. 1 when the table has no such row, or
+    there is no table (one step per call is what Keras does by default).
+
+    Args:
+        kind: "dense" or "image".
+        backend: a Keras backend name; default the current one.
+        path: the table; default `STEPS_PER_EXECUTION_TABLE`.
+
+    Raises:
+        ValueError: if the table is not such JSON, or its entry is not a positive integer.
+    """
+    import json
+
+    if backend is None:
+        import keras
+
+        backend = keras.backend.backend()
+    path = STEPS_PER_EXECUTION_TABLE if path is None else path
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return 1
+    try:
+        steps = (json.loads(text).get("backends") or {}).get(backend, {}).get(kind, 1)
+    except (ValueError, AttributeError) as e:
+        raise ValueError(f"{path}: expected a JSON object {{\"backends\": {{backend: {{kind: steps}}}}}}. Received "
+                         f"content that is not: {e}") from None
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"{path}: expected a positive integer of steps per call for {backend!r}, {kind!r}. "
+                         f"Received: {steps!r}")
+    return steps
 
 
 def has_checkpoint(folder):

@@ -239,7 +239,7 @@ def cmd_train(args):
         print(f"Data set licence: {DATASETS[dataset].licence}")
     from keras_ae.data import training_dataset
     from keras_ae._io import file_lock
-    from keras_ae.training import data_fingerprint, fit_model
+    from keras_ae.training import data_fingerprint, default_steps_per_execution, fit_model
 
     batch_size = args.batch_size or 256
     _warn_if_tiny(len(x), batch_size)
@@ -260,8 +260,8 @@ def cmd_train(args):
                    hint="wait for that training to finish, or give this one another --out"):
         _resume_or_restart(backup_dir, run, args.restart)
         verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
-        # 8 steps per call for the dense models (benchmarks/RESULTS.md, input pipeline table); one for the
-        # convolutional ones. fit_model runs one on PyTorch, whose Keras trainer runs one step per call.
+        # Steps per call as `python -m benchmarks --steps-per-execution` decided from paired timings for this
+        # backend and kind of model (1 without its row). fit_model runs one on PyTorch, whose trainer refuses more.
         if conditional:  # (images, one-hot labels) batches, uint8 pixels served as float32
             from keras_ae.cli.conditional import labelled_batches
 
@@ -273,8 +273,8 @@ def cmd_train(args):
                 validation = None if xv is None else (xv, xv)
             else:  # uint8 pixels stay uint8, served as float32 a batch at a time, like the training data
                 validation = training_dataset(xv, batch_size, shuffle=False)
-        fit_model(model, data, epochs=args.epochs or 10,
-                  optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1 if image else 8,
+        fit_model(model, data, epochs=args.epochs or 10, optimizer=keras.optimizers.Adam(1e-3),
+                  steps_per_execution=default_steps_per_execution("image" if image else "dense"),
                   checkpoint=backup_dir, fingerprint=run, shuffle=False, validation_data=validation,
                   verbose=verbose)
         if conditional:
