@@ -124,10 +124,10 @@ def main(argv=None):
                              "conv peak (5 pairs of fresh processes per backend, policy and architecture)")
     parser.add_argument("--vq", action="store_true",
                         help="the VQ-VAE entries: squared error at equal code bits against the conv AE, codebook use, "
-                             "the prior's test NLL in bits per code (minutes)")
+                             "the prior's test NLL in bits per code (MNIST: about a minute here)")
     parser.add_argument("--vq-fid", action="store_true",
-                        help="--vq: also FID of --fid-samples prior samples against the test split (PixelCNN "
-                             "sampling and Inception features: an hour or more)")
+                        help="--vq: also FID of --fid-samples prior samples against the test split (the "
+                             "Inception features of 10,000 images alone take 30-90 min, as for --images)")
     parser.add_argument("--images", action="store_true",
                         help="zoo entries beyond MNIST against PCA on each test split, and FID of the VAEs")
     parser.add_argument("--datasets", default=",".join(IMAGE_DATASETS),
