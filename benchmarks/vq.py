@@ -1,7 +1,7 @@
 """The `--vq` part: the shipped VQ-VAE entries on their data sets' whole test splits (issue 39).
 
-    python -m benchmarks --vq              # reconstruction, codebook use, the prior's NLL (minutes)
-    python -m benchmarks --vq --vq-fid     # and FID of 10,000 prior samples (PixelCNN sampling: an hour or more)
+    python -m benchmarks --vq              # reconstruction, codebook use, the prior's NLL (MNIST: 52 s here)
+    python -m benchmarks --vq --vq-fid     # and FID of 10,000 prior samples (not timed yet: see below)
 
 For each shipped `VQVAE` entry (`vqvae.*`), on its data set's test split:
 
@@ -16,6 +16,8 @@ For each shipped `VQVAE` entry (`vqvae.*`), on its data set's test split:
 4. With `--vq-fid`: FID of `--fid-samples` prior samples against the test split, with the machinery and
    the cached reference statistics of `--images` (`benchmarks.images`). RESULTS sets it beside the conv
    VAE's FID with its best sampler from the `images` part, when that part has it at the same counts.
+   Not run yet: the Inception features of 10,000 images alone take 30-90 minutes here (`--images`), and the
+   prior draws its samples one grid position at a time.
 """
 
 import time
