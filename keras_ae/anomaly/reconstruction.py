@@ -13,6 +13,7 @@ from keras_ae.anomaly.base import BaseDetector, register_detector
 __all__ = ["AnomalyDetector", "ReconstructionDetector", "SCORES"]
 
 SCORES = ("mse", "bce", "neg_elbo")
+UINT8_CHUNK = 4096  # uint8 images are made float32 this many at a time (1.5 MB each at 32x32x3)
 
 
 @register_detector
@@ -38,6 +39,10 @@ class ReconstructionDetector(BaseDetector):
             `1 - contamination` quantile. Overrides `percentile`; `"auto"`
             means `percentile`.
         num_samples: ELBO samples per input for `"neg_elbo"`.
+
+    `fit`, `decision_function` and `predict` take uint8 images (pixels 0-255) for a model whose inputs lie in
+    [0, 1]: they are divided by 255 as float32 `UINT8_CHUNK` images at a time, so scoring adds memory bounded
+    by the chunk, not a float copy of the whole array (benchmarks/RESULTS.md, "Inference and FID throughput").
 
     Attributes (set by `fit`): those of `BaseDetector` (`threshold_`,
     `decision_scores_`, `labels_`, `scoring_`, `n_features_in_`).
@@ -87,6 +92,10 @@ class ReconstructionDetector(BaseDetector):
         return scoring
 
     def _raw_scores(self, x):
+        if isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim >= 2 and len(x) \
+                and self.model.input_range == (0.0, 1.0):
+            return np.concatenate([self._raw_scores(x[start:start + UINT8_CHUNK].astype("float32") / 255.0)
+                                   for start in range(0, len(x), UINT8_CHUNK)])
         if self.score_kind == "neg_elbo":
             return np.asarray(-self.model.elbo(x, num_samples=self.num_samples), dtype="float64")
         metric = "mse" if self.score_kind == "mse" else "bce"
