@@ -5,6 +5,8 @@
     python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
     python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
     python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak
+    python -m benchmarks --steps-per-execution         # keras-ae train's steps per call from paired timings
+    python -m benchmarks --inference                   # images/s of the zoo's conv verbs and FID; scoring RSS
     python -m benchmarks --vq                          # the VQ-VAE entries at equal bits, codebook, prior
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
@@ -43,6 +45,15 @@ set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEB
 `--vq` (benchmarks/vq.py) measures every shipped VQ-VAE entry on its data set's whole test split: squared error
 and PSNR beside the continuous conv AE of about the same code bits, codebook use and perplexity, the prior's
 NLL in bits per code; `--vq-fid` adds FID of prior samples (`--fid-samples`, the `--images` machinery).
+
+`--steps-per-execution` (benchmarks/spe_pairs.py) times `keras-ae train`'s dense default and `convolutional`
+with 1 and 8 steps per call in alternating pairs of fresh processes per backend, and writes the decision
+(8 only where the median ratio is at least 1.05) into keras_ae/steps_per_execution.json, which
+`keras-ae train` reads (a --quick run writes its table into --out instead).
+
+`--inference` (benchmarks/inference_speed.py) times `encode`, `reconstruct` and `sample` of the zoo's conv
+entries and the FID features at a few batch sizes, each against the conv peak timed beside it, and the
+peak memory of scoring 50,000 CIFAR-sized uint8 images, in fresh processes per backend.
 
 `--restoration` (benchmarks/restoration.py) denoises and inpaints each data set's test split with the zoo's conv
 models of CelebA and CIFAR-10, against the corrupted input and a classical filter (PSNR).
@@ -122,6 +133,12 @@ def main(argv=None):
     parser.add_argument("--conv-speed", action="store_true",
                         help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
                              "conv peak (5 pairs of fresh processes per backend, policy and architecture)")
+    parser.add_argument("--steps-per-execution", action="store_true",
+                        help="keras-ae train's steps per call (1 or 8) per backend from 5 alternating pairs of fresh "
+                             "processes (--backends), written into keras_ae/steps_per_execution.json")
+    parser.add_argument("--inference", action="store_true",
+                        help="images/s of the zoo's conv entries' encode, reconstruct and sample and of the FID "
+                             "features, against the conv peak; peak RSS of scoring 50,000 CIFAR-sized images")
     parser.add_argument("--vq", action="store_true",
                         help="the VQ-VAE entries: squared error at equal code bits against the conv AE, codebook use, "
                              "the prior's test NLL in bits per code (MNIST: about a minute here)")
@@ -161,6 +178,8 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
+    if args.render and (args.steps_per_execution or args.inference):
+        parser.error("--render measures nothing: it takes no --steps-per-execution or --inference")
     if args.render and (args.conv_speed or args.vq):
         parser.error("--render measures nothing: it takes no --conv-speed or --vq")
     if args.vq_fid and not args.vq:
@@ -175,10 +194,10 @@ def main(argv=None):
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         return
-    if not (args.conv_speed or args.vq
+    if not (args.steps_per_execution or args.inference or args.conv_speed or args.vq
             or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
             or args.colorization or args.restoration):
-        parser.error("choose --conv-speed, "
+        parser.error("choose --steps-per-execution, --inference, --conv-speed, "
                      "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
                      "--restoration, --vq or several")
     datasets = image_datasets(args.datasets, parser)
@@ -332,6 +351,23 @@ def main(argv=None):
 
         results["restoration"] = restoration.run_restoration(log, quick=args.quick)
         runs["restoration"] = {**run, "backend": keras.backend.backend()}
+    if args.steps_per_execution or args.inference:
+        chosen_backends = args.backends.split(",")
+        if sorted(set(chosen_backends) - set(speed.BACKENDS)):
+            parser.error(f"unknown --backends {args.backends}; expected some of {list(speed.BACKENDS)}")
+    if args.steps_per_execution:
+        from benchmarks import spe_pairs
+
+        results["steps_per_execution"] = spe_pairs.run_steps_per_execution(log, args.quick, chosen_backends)
+        runs["steps_per_execution"] = dict(run)  # each timing is its own process: the rows name the backend
+        table = os.path.join(args.out, "steps_per_execution.json") if args.quick else spe_pairs.TABLE_PATH
+        spe_pairs.write_table(table, results["steps_per_execution"], run)
+        log(f"wrote {table}")
+    if args.inference:
+        from benchmarks import inference_speed
+
+        results["inference"] = inference_speed.run_inference(log, args.quick, chosen_backends)
+        runs["inference"] = dict(run)  # each backend is its own process: the rows name it
     if args.conv_speed:
         from benchmarks import conv_speed
 

@@ -13,9 +13,11 @@ from benchmarks.report_conditional import conditional_section
 from benchmarks.report_conv_speed import conv_speed_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
+from benchmarks.report_inference import inference_section
 from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
 from benchmarks.report_restoration import restoration_section
+from benchmarks.report_spe import spe_section
 from benchmarks.report_speed import carry_previous_speed, speed_section
 from benchmarks.report_tabular import tabular_section
 from benchmarks.report_targets import targets_section
@@ -98,6 +100,10 @@ def render(results, out_dir):
         lines += speed_section(results["speed"], runs.get("speed"))
     if "conv_speed" in results:
         lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"))
+    if "steps_per_execution" in results:
+        lines += spe_section(results["steps_per_execution"], runs.get("steps_per_execution"))
+    if "inference" in results:
+        lines += inference_section(results["inference"], runs.get("inference"))
     if "tabular" in results:
         lines += tabular_section(results["tabular"], runs.get("tabular"))
     if "images" in results:
