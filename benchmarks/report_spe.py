@@ -16,8 +16,8 @@ def spe_section(record, run=None):
                        for kind, m in record["models"].items())
     lines += [f"Each pair trains the same model from the same seed on the same images in two fresh processes, back "
               f"to back, one with `steps_per_execution=1` and one with {c}, alternating which goes first, as "
-              f"`keras-ae train` trains (`training_dataset`, batch {record['batch_size']}, Adam, `fit_model`, no "
-              f"checkpoint). Samples/s are over the timed epochs. The ratio is {c} steps' samples/s ÷ 1 step's, per "
+              f"`keras-ae train` trains (`training_dataset`, batch {record['batch_size']}, Adam, `fit_model`), without "
+              f"its checkpoint and validation. Samples/s are over the timed epochs. The ratio is {c} steps' samples/s ÷ 1 step's, per "
               f"pair. Models: {models}.", "",
               f"Decision rule: `keras-ae train` runs {c} steps per call for a kind of model on a backend only if the "
               f"median ratio of that run is at least {t}, else 1; the run writes the decisions into "
