@@ -1,11 +1,14 @@
-"""`keras-ae train --backend auto`: the backend a variant's class says trains it fastest, read without Keras.
+"""`keras-ae train --backend auto`: the backend the speed benchmark measured fastest for a variant, chosen
+without Keras.
 
 Keras reads `KERAS_BACKEND` once, when it is imported, so the choice has to be made before any
-model class can be imported. The classes state the fact themselves (`fastest_backend`, beside
-`image_input`, on `BaseAutoencoder` and the classes that differ); this module reads those class
-attributes from the source of `keras_ae/models/` with `ast`, following each class's bases inside
-the package, so the class stays the one place the fact lives. A test checks that what is read
-here equals the imported classes' attributes for every registered variant.
+model class can be imported. The choice comes from `keras_ae/fastest_backends.json`, which the speed
+benchmark writes (`keras_ae.backend_table`; never hand-written): the installed backend with the most
+training samples/s for the variant. A variant the table does not name keeps Keras's default (TensorFlow).
+What a variant is (`image_input`, `generative`) lives on its class; this module reads those class
+attributes from the source of `keras_ae/models/` with `ast`, following each class's bases inside the
+package, so the class stays the one place the fact lives. A test checks that what is read here equals
+the imported classes' attributes for every registered variant.
 """
 
 import ast
@@ -13,7 +16,9 @@ import functools
 import importlib.util
 import os
 
-FACTS = ("fastest_backend", "image_input", "generative")
+from keras_ae.backend_table import BACKENDS, TABLE_PATH, fastest_backend
+
+FACTS = ("image_input", "generative")
 
 
 def _models_dir():
@@ -71,7 +76,7 @@ def variants():
 
 
 def variant_fact(variant, fact):
-    """A class fact (`fastest_backend`, `image_input`, `generative`) of a registered variant, or None."""
+    """A class fact (`image_input`, `generative`) of a registered variant, or None."""
     if fact not in FACTS:
         raise ValueError(f"`fact` must be one of {FACTS}. Received: fact={fact!r}")
     class_name = _classes()[1].get(variant)
@@ -83,13 +88,17 @@ def looks_convolutional(variant):
     return bool(variant_fact(variant, "image_input"))
 
 
-def choose(variant, data=None):
-    """The backend for `keras-ae train VARIANT --data DATA` when none is set: the class's
-    `fastest_backend` if it is installed, else None (Keras's default). A folder of images with no
-    variant trains the default dense model on images, so it keeps Keras's default too."""
+def installed_backends():
+    """The Keras backends importable here (TensorFlow always: keras-ae requires it)."""
+    return tuple(b for b in BACKENDS if b == "tensorflow" or importlib.util.find_spec(b) is not None)
+
+
+def choose(variant, data=None, table=TABLE_PATH):
+    """The backend for `keras-ae train VARIANT --data DATA` when none is set: of the installed backends, the
+    one the speed benchmark's `table` measured fastest for `variant` (default: the dense `undercomplete`), or
+    None (Keras's default) when that is TensorFlow or the table does not name the variant. A folder of images
+    with no variant trains the default dense model on images, so it keeps Keras's default too."""
     if variant is None and data and os.path.isdir(data):
         return None
-    wanted = variant_fact(variant or "undercomplete", "fastest_backend")
-    if wanted and wanted != "tensorflow" and importlib.util.find_spec(wanted) is not None:
-        return wanted
-    return None
+    wanted = fastest_backend(variant or "undercomplete", installed_backends(), table)
+    return wanted if wanted and wanted != "tensorflow" else None

@@ -96,10 +96,6 @@ class BaseAutoencoder(keras.Model):
     image_input = False  # True: convolutional; one sample is an (height, width, channels) image
     generative = False  # True: a VAE (`sample`, `elbo`), trained with a random draw per step
     decodes_from_code_alone = True  # False: the output also uses the input directly (colorization)
-    # The backend that trained this kind of model fastest in the speed benchmark (benchmarks/RESULTS.md,
-    # "Which backend is fastest"): `keras-ae train --backend auto` reads it, without importing Keras,
-    # from this literal (keras_ae/cli/backend.py). Dense models: JAX.
-    fastest_backend = "jax"
     # The `reconstruction_loss` values the class takes (the VAEs add "gaussian").
     reconstruction_losses = RECONSTRUCTION_LOSSES
 

@@ -46,7 +46,6 @@ class ContractiveAutoencoder(DenseAutoencoder):
     test_config = dict(hidden_units=(32,), latent_dim=8)
 
     penalty_name = "contractive_loss"
-    fastest_backend = "torch"  # its Jacobian penalty: see BaseAutoencoder.fastest_backend
 
     def __init__(self, input_shape=(784,), hidden_units=(512,), latent_dim=32, lam=1e-4,
                  activation="relu", latent_activation="sigmoid", output_activation="sigmoid",

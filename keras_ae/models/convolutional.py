@@ -90,7 +90,6 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
 
     latent_dim_optional = True
     image_input = True
-    fastest_backend = "tensorflow"  # convolutions: see BaseAutoencoder.fastest_backend
     decoder_output_activation = "sigmoid"  # the decoder's last layer
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), latent_filters=128,

@@ -90,7 +90,6 @@ class _ResNetShape:
     """
 
     image_input = True
-    fastest_backend = "tensorflow"  # convolutions: see BaseAutoencoder.fastest_backend
 
     def _store_resnet(self, filters, blocks_per_stage, norm, activation, upsampling):
         self.filters = check_units("filters", filters)

