@@ -6,8 +6,9 @@ conv peak timed right before it in the same process: the figure that compares ac
 rate ÷ that peak, which a busy machine moves less than images/s. One process with KERAS_BACKEND=torch
 (`fid`) does the same for the FID Inception features (keras_ae.fid runs PyTorch on every backend). Then, per
 backend, a fresh process (`rss`) scores `RSS_IMAGES` synthetic 32x32x3 uint8 images with
-`AnomalyDetector(model).decision_function` (`RSS_ENTRY`, the zoo's CIFAR-10 autoencoder) and reports its
-peak resident memory above the memory before scoring (the images already loaded) against the images' `nbytes`.
+`AnomalyDetector(model).decision_function` (`RSS_ENTRY`, the zoo's CIFAR-10 autoencoder), and a tenth of them,
+and reports its peak resident memory above the memory before scoring (the images already loaded) against the
+images' `nbytes`; on the first backend also `keras-ae score` on the images saved as a .npy file.
 """
 
 import importlib.util
@@ -66,10 +67,12 @@ def run_inference(log, quick=False, backends=("tensorflow", "jax", "torch"), set
             record["backends"][backend] = worker("verbs", backend, {
                 "entries": list(s["entries"]), "batch_sizes": list(s["batch_sizes"]), "rounds": s["rounds"],
                 "images": images_per_timing(s["batch_sizes"], s["min_images"]), "peak": s["peak"]})
-            # The detector's decision_function on every backend; `keras-ae score` on a .npy file on the first.
-            for path in ("api", "cli") if backend == backends[0] else ("api",):
-                rss = worker("rss", backend, {"entry": s["rss_entry"], "n": s["rss_images"], "path": path})
-                record["scoring_rss"].setdefault(backend, {})[path] = rss
+            # The detector's decision_function on every backend, on a tenth of the images too (memory bounded by
+            # the batch adds the same to both); `keras-ae score` on a .npy file on the first backend.
+            runs = [("api", s["rss_images"] // 10), ("api", s["rss_images"])]
+            for path, n in runs + ([("cli", s["rss_images"])] if backend == backends[0] else []):
+                rss = worker("rss", backend, {"entry": s["rss_entry"], "n": n, "path": path})
+                record["scoring_rss"].setdefault(backend, []).append(rss)
                 log(f"inference {backend} {path}: scoring {rss['images']:,} images added {rss['added'] / 2**20:.0f} "
                     f"MiB ({rss['ratio']:.2f} x the uint8 images' {rss['nbytes'] / 2**20:.0f} MiB)")
         if fid and importlib.util.find_spec("torch") is not None:

@@ -51,26 +51,31 @@ def _fid_lines(fid):
 
 
 def _rss_lines(scoring):
-    rows = []
-    for backend, paths in scoring.items():
-        for path, r in paths.items():
+    rows, growth = [], []
+    for backend, runs in scoring.items():
+        api = sorted((r for r in runs if r["path"] == "api"), key=lambda r: r["images"])
+        if len(api) > 1 and api[0]["added"] > 0:
+            growth.append(f"{BACKEND_NAMES.get(backend, backend)} {api[-1]['added'] / api[0]['added']:.2f}")
+        for r in runs:
+            path = r["path"]
             rows.append([BACKEND_NAMES.get(backend, backend), PATHS.get(path, path), f"{r['images']:,}",
                          f"{r['nbytes'] / MIB:.0f}", f"{r['baseline_rss'] / MIB:.0f}",
                          f"{r['added'] / MIB:.0f}", f"{r['ratio']:.2f}", f"{r['images_per_s']:.0f}"])
     if not rows:
         return []
-    first = next(r for paths in scoring.values() for r in paths.values())
-    reset = all(r.get("peak_reset") for paths in scoring.values() for r in paths.values())
+    first = max((r for runs in scoring.values() for r in runs), key=lambda r: r["images"])
+    reset = all(r.get("peak_reset") for runs in scoring.values() for r in runs)
     h, w, c = first["shape"]
     return ["### Memory of scoring CIFAR-sized images", "",
             f"Each row is a fresh process: `{first['entry']}` loaded, a `ReconstructionDetector` fitted (its threshold) "
-            f"on other images of the same batch shapes, then {first['images']:,} synthetic {h}x{w}x{c} uint8 images "
-            f"made; the peak resident memory (VmHWM) is {'reset' if reset else 'NOT reset (no /proc/self/clear_refs)'}"
+            f"on other images of the same batch shapes, then synthetic {h}x{w}x{c} uint8 images made; the peak resident memory (VmHWM) is {'reset' if reset else 'NOT reset (no /proc/self/clear_refs)'}"
             " just before scoring, and the memory scoring added is that peak minus the resident memory then (the "
             "images already in it). The ratio divides it by the uint8 images' bytes; a float32 copy of them would "
             "add 4.00 by itself.", "",
             _table(["backend", "scoring path", "images", "uint8 images (MiB)", "before scoring (MiB)",
-                    "added by scoring (MiB)", "added ÷ uint8 images", "images/s"], rows), ""]
+                    "added by scoring (MiB)", "added ÷ uint8 images", "images/s"], rows), ""] \
+        + ([f"Memory added by the detector's scoring of the most images ÷ that of a tenth of them (about 1 when it is "
+            f"bounded by the batch, 10 when it grows with the images): {', '.join(growth)}.", ""] if growth else [])
 
 
 def inference_section(record, run=None):
@@ -89,7 +94,6 @@ def inference_section(record, run=None):
     lines += _rss_lines(record.get("scoring_rss", {}))
     busy = [rec["busy_cpus"] for rec in record["backends"].values() if "busy_cpus" in rec]
     busy += [record["fid"]["busy_cpus"]] if "busy_cpus" in record.get("fid", {}) else []
-    busy += [r["busy_cpus"] for paths in record.get("scoring_rss", {}).values() for r in paths.values()
-             if "busy_cpus" in r]
+    busy += [r["busy_cpus"] for runs in record.get("scoring_rss", {}).values() for r in runs if "busy_cpus" in r]
     return lines + busy_lines(busy, record.get("cpus"), "the fractions of the peak move less than images/s",
                               "images/s are lower than on a quiet machine", process="timed process")

@@ -41,7 +41,7 @@ def _verbs_result(backend):
 
 def _rss_result(spec):
     nbytes = spec["n"] * 3072
-    added = nbytes // 10 if spec["path"] == "api" else nbytes * 5
+    added = 30 * 2 ** 20 if spec["path"] == "api" else nbytes * 5  # the detector's: bounded by the batch
     return {"entry": spec["entry"], "path": spec["path"], "images": spec["n"], "shape": [32, 32, 3],
             "dtype": "uint8", "nbytes": nbytes, "baseline_rss": 900 * 2 ** 20, "peak_rss": 900 * 2 ** 20 + added,
             "peak_reset": True, "added": added, "ratio": added / nbytes, "seconds": 10.0, "images_per_s": 500.0,
@@ -68,15 +68,19 @@ def test_harness_runs_each_backend_and_scores_by_the_cli_on_the_first(monkeypatc
                                            settings=dict(batch_sizes=(32, 128), rss_images=1000))
     assert set(record["backends"]) == {"tensorflow", "jax"}
     assert record["backends"]["jax"]["spec"]["images"] == {"32": 256, "128": 256}
-    assert {b: sorted(p) for b, p in record["scoring_rss"].items()} == {"tensorflow": ["api", "cli"],
-                                                                         "jax": ["api"]}
+    assert {b: [(r["path"], r["images"]) for r in runs] for b, runs in record["scoring_rss"].items()} == {
+        "tensorflow": [("api", 100), ("api", 1000), ("cli", 1000)], "jax": [("api", 100), ("api", 1000)]}
     assert record["fid"]["backend"] == "torch" and record["fid"]["spec"]["batch_sizes"] == [32, 50, 128]
     text = "\n".join(inference_section(record, {"command": "python -m benchmarks --inference", "date": "d"}))
     assert "| `resnet.cifar10_z64` | encode | JAX | 0.050 | 283 (25.0%) | 246 (25.0%) |" in text
     assert "| 50 | 50 | 3.00 | 43.0% | 80.0 |" in text
     assert "| TensorFlow | `keras-ae score detector.keras --data x.npy` (uint8 .npy file) | 1,000 | 3 | 900 | 15 | " \
            "5.00 | 500 |" in text
-    assert "| JAX | `ReconstructionDetector.decision_function(x)`, x uint8 in memory | 1,000 | 3 | 900 | 0 | 0.10 |" \
+    assert "| JAX | `ReconstructionDetector.decision_function(x)`, x uint8 in memory | 1,000 | 3 | 900 | 30 | 10.24 |" \
+           in text
+    assert "| JAX | `ReconstructionDetector.decision_function(x)`, x uint8 in memory | 100 | 0 | 900 | 30 | 102.40 |" \
+           in text
+    assert "(about 1 when it is bounded by the batch, 10 when it grows with the images): TensorFlow 1.00, JAX 1.00." \
            in text
     assert "0.10–0.30 of" in text and "was busy" not in text
 
