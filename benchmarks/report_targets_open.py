@@ -3,10 +3,12 @@
 
 Nothing here is measured, and no verdict is made twice: each row takes its figure from the results.json part
 its section renders, through the same function that section uses where there is one (`images`:
-benchmarks/report_images.py; `vq`: benchmarks/report_vq.py), or from the same fields with the same target
-constants (`conditional`, `speed`, `conv_speed`). A part that has not been run says "not measured yet".
+benchmarks/report_images.py; `vq`: benchmarks/report_vq.py; `data_parallel`: benchmarks/report_data_parallel.py),
+or from the same fields with the same target constants (`conditional`, `speed`, `conv_speed`). A part that has not
+been run says "not measured yet".
 """
 
+from benchmarks.report_data_parallel import HEADING as DATA_PARALLEL_HEADING, torch_target_row
 from benchmarks.report_format import _table
 from benchmarks.report_images import TITLES, _fid_target_rows, _pca_target_rows
 from benchmarks.report_vq import HEADING as VQ_HEADING, vq_target_rows
@@ -86,7 +88,7 @@ def issue_39_rows(results):
             + _conditional_rows(results.get("conditional")))
 
 
-# ## Issue 40: speed (the `speed` and `conv_speed` parts)
+# ## Issue 40: speed (the `speed` and `conv_speed` parts) and data parallelism (`data_parallel`)
 
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 # The speed part's convolutional variants (image input: `VARIANTS[v].image_input` in benchmarks/speed_worker.py).
@@ -194,8 +196,8 @@ def issue_40_rows(results):
     speed = results.get("speed")
     return (_conv_speed_rows(results.get("conv_speed")) + _twin_rows(speed) + [_dense_peak_row(speed)]
             + [_jax_tf_row(speed)]
-            + [_not_measured("PyTorch 2-process DataParallel ÷ one process on the same batches",
-                             "one process", "same loss to 1e-5")])
+            + _with_section([torch_target_row(results.get("data_parallel"))],
+                            DATA_PARALLEL_HEADING if results.get("data_parallel") else "—"))
 
 
 def open_targets_sections(results):
@@ -205,7 +207,7 @@ def open_targets_sections(results):
         lines += _table_lines(35, issue_35_rows(results["images"]))
     if any(k in results for k in ("vq", "conditional")):
         lines += _table_lines(39, issue_39_rows(results))
-    if any(k in results for k in ("speed", "conv_speed")):
+    if any(k in results for k in ("speed", "conv_speed", "data_parallel")):
         lines += _table_lines(40, issue_40_rows(results),
                               "Speed ratios are from one run each, as the issue asks; the sections give the pair "
                               "ranges.")
