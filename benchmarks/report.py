@@ -11,6 +11,7 @@ import os
 from benchmarks.report_colorization import colorization_section
 from benchmarks.report_conditional import conditional_section
 from benchmarks.report_conv_speed import conv_speed_section
+from benchmarks.report_data_parallel import data_parallel_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_inference import inference_section
@@ -104,6 +105,8 @@ def render(results, out_dir):
         lines += spe_section(results["steps_per_execution"], runs.get("steps_per_execution"))
     if "inference" in results:
         lines += inference_section(results["inference"], runs.get("inference"))
+    if "data_parallel" in results:
+        lines += data_parallel_section(results["data_parallel"], runs.get("data_parallel"))
     if "tabular" in results:
         lines += tabular_section(results["tabular"], runs.get("tabular"))
     if "images" in results:
