@@ -8,6 +8,7 @@
     python -m benchmarks --steps-per-execution         # keras-ae train's steps per call from paired timings
     python -m benchmarks --inference                   # images/s of the zoo's conv verbs and FID; scoring RSS
     python -m benchmarks --vq                          # the VQ-VAE entries at equal bits, codebook, prior
+    python -m benchmarks --data-parallel               # 2 processes against 1 on the same batches
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
 
 Each run is merged into results.json: the parts it ran replace theirs, the others stay, and `runs`
@@ -45,6 +46,10 @@ set's whole test split against the gray copy and the mean colour (KERAS_AE_CELEB
 `--vq` (benchmarks/vq.py) measures every shipped VQ-VAE entry on its data set's whole test split: squared error
 and PSNR beside the continuous conv AE of about the same code bits, codebook use and perplexity, the prior's
 NLL in bits per code; `--vq-fid` adds FID of prior samples (`--fid-samples`, the `--images` machinery).
+
+`--data-parallel` (benchmarks/data_parallel.py) trains small undercomplete and contractive models in two processes
+on 127.0.0.1 (PyTorch under torchrun, JAX with jax.distributed; gloo, CPU) and in one process on the same global
+batches: the largest loss and weight differences, and wall times (a few minutes here).
 
 `--steps-per-execution` (benchmarks/spe_pairs.py) times `keras-ae train`'s dense default and `convolutional`
 with 1 and 8 steps per call in alternating pairs of fresh processes per backend, and writes the decision
@@ -139,6 +144,9 @@ def main(argv=None):
     parser.add_argument("--inference", action="store_true",
                         help="images/s of the zoo's conv entries' encode, reconstruct and sample and of the FID "
                              "features, against the conv peak; peak RSS of scoring 50,000 CIFAR-sized images")
+    parser.add_argument("--data-parallel", action="store_true",
+                        help="two processes (PyTorch under torchrun, JAX) against one on the same global batches: "
+                             "loss and weight differences (gloo, CPU; a few minutes here)")
     parser.add_argument("--vq", action="store_true",
                         help="the VQ-VAE entries: squared error at equal code bits against the conv AE, codebook use, "
                              "the prior's test NLL in bits per code (MNIST: about a minute here)")
@@ -178,6 +186,8 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
+    if args.render and args.data_parallel:
+        parser.error("--render measures nothing: it takes no --data-parallel")
     if args.render and (args.steps_per_execution or args.inference):
         parser.error("--render measures nothing: it takes no --steps-per-execution or --inference")
     if args.render and (args.conv_speed or args.vq):
@@ -196,8 +206,8 @@ def main(argv=None):
         return
     if not (args.steps_per_execution or args.inference or args.conv_speed or args.vq
             or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
-            or args.colorization or args.restoration):
-        parser.error("choose --steps-per-execution, --inference, --conv-speed, "
+            or args.colorization or args.restoration or args.data_parallel):
+        parser.error("choose --data-parallel, --steps-per-execution, --inference, --conv-speed, "
                      "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
                      "--restoration, --vq or several")
     datasets = image_datasets(args.datasets, parser)
@@ -390,6 +400,16 @@ def main(argv=None):
         results["vq"] = vq.run_vq(log, quick=args.quick, fid=args.vq_fid, fid_samples=args.fid_samples,
                                   cache_dir=args.fid_cache)
         runs["vq"] = {**run, "backend": keras.backend.backend()}
+    if args.data_parallel:
+        from benchmarks import data_parallel
+
+        backends = (args.backends.split(",") if args.backends != parser.get_default("backends")
+                    else list(data_parallel.BACKENDS))
+        unknown = sorted(set(backends) - set(data_parallel.BACKENDS))
+        if unknown:
+            parser.error(f"--data-parallel runs on {list(data_parallel.BACKENDS)}. Received: --backends {unknown}")
+        results["data_parallel"] = data_parallel.run_data_parallel(log, quick=args.quick, backends=backends)
+        runs["data_parallel"] = dict(run)  # each launch is its own processes: the rows name the backend
     results["seconds"] = time.time() - start
     results["runs"] = runs
     report.write(results, args.out)
