@@ -29,9 +29,10 @@ def _env(backend):
             "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
 
 
-def _run(args, backend, log, prefix=None):
-    """Run a worker module, passing its progress lines to `log`; raise with its stderr on failure."""
-    proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=_env(backend), text=True,
+def _run(args, backend, log, prefix=None, env=None):
+    """Run a worker module (with `env`'s variables added), passing its progress lines to `log`; raise with
+    its stderr on failure."""
+    proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env={**_env(backend), **(env or {})}, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tail = []
     for line in proc.stderr:

@@ -112,11 +112,15 @@ def bce_sum(target, output):
     return ops.sum(ops.binary_crossentropy(ops.reshape(target, (n, -1)), ops.reshape(output, (n, -1))), axis=-1)
 
 
-def twin(model):
-    """`(model, loss)`: a functional Keras model of the same layers (cloned), with a standard loss."""
-    enc = keras.models.clone_model(model.encoder)
-    dec = keras.models.clone_model(model.decoder)
-    inp = keras.Input(model.sample_shape)
+def twin(model, clone=keras.models.clone_model, sample_shape=None):
+    """`(model, loss)`: a functional Keras model of the same layers (cloned), with a standard loss.
+
+    `clone(part)` copies the encoder and the decoder; `sample_shape` is the twin's input shape (default the
+    model's): `benchmarks.jax_conv_worker` passes a clone into channels_first layers and its shape.
+    """
+    enc = clone(model.encoder)
+    dec = clone(model.decoder)
+    inp = keras.Input(sample_shape or model.sample_shape)
     if getattr(model, "num_samples", None):  # IWAE: the k-sample bound, the decoder on k * batch codes
         iw = ImportanceWeightedLoss(model.num_samples)
         mean, log_var = enc(inp)
