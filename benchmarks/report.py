@@ -15,6 +15,7 @@ from benchmarks.report_data_parallel import data_parallel_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
 from benchmarks.report_inference import inference_section
+from benchmarks.report_jax_conv import jax_conv_section
 from benchmarks.report_one_class_images import merge_one_class_images, one_class_images_sections
 from benchmarks.report_quality import keep_unmeasured_nll_rows, quality_section
 from benchmarks.report_restoration import restoration_section
@@ -101,6 +102,8 @@ def render(results, out_dir):
         lines += speed_section(results["speed"], runs.get("speed"))
     if "conv_speed" in results:
         lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"))
+    if "jax_conv" in results:
+        lines += jax_conv_section(results["jax_conv"], runs.get("jax_conv"), results.get("speed"))
     if "steps_per_execution" in results:
         lines += spe_section(results["steps_per_execution"], runs.get("steps_per_execution"))
     if "inference" in results:
