@@ -7,6 +7,7 @@
     python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak
     python -m benchmarks --steps-per-execution         # keras-ae train's steps per call from paired timings
     python -m benchmarks --inference                   # images/s of the zoo's conv verbs and FID; scoring RSS
+    python -m benchmarks --jax-conv                    # JAX's conv training against TensorFlow's, per setting
     python -m benchmarks --vq                          # the VQ-VAE entries at equal bits, codebook, prior
     python -m benchmarks --data-parallel               # 2 processes against 1 on the same batches
     python -m benchmarks --render                      # rewrite RESULTS.md from results.json, measure nothing
@@ -144,6 +145,11 @@ def main(argv=None):
     parser.add_argument("--inference", action="store_true",
                         help="images/s of the zoo's conv entries' encode, reconstruct and sample and of the FID "
                              "features, against the conv peak; peak RSS of scoring 50,000 CIFAR-sized images")
+    parser.add_argument("--jax-conv", action="store_true",
+                        help="conv_vae and convolutional training on JAX against TensorFlow, one setting at a time "
+                             "(benchmarks/jax_conv.py: batch size, XLA flags, precision, layout, op rewrites)")
+    parser.add_argument("--jax-conv-pairs", type=int, default=None,
+                        help="--jax-conv: pairs of fresh processes per setting (default 3)")
     parser.add_argument("--data-parallel", action="store_true",
                         help="two processes (PyTorch under torchrun, JAX) against one on the same global batches: "
                              "loss and weight differences (gloo, CPU; a few minutes here)")
@@ -190,8 +196,11 @@ def main(argv=None):
         parser.error("--render measures nothing: it takes no --data-parallel")
     if args.render and (args.steps_per_execution or args.inference):
         parser.error("--render measures nothing: it takes no --steps-per-execution or --inference")
-    if args.render and (args.conv_speed or args.vq):
-        parser.error("--render measures nothing: it takes no --conv-speed or --vq")
+    if args.render and (args.conv_speed or args.vq or args.jax_conv):
+        parser.error("--render measures nothing: it takes no --conv-speed, --jax-conv or --vq")
+    if args.jax_conv_pairs is not None and (not args.jax_conv or args.jax_conv_pairs < 1):
+        parser.error(f"--jax-conv-pairs needs --jax-conv and a count of at least 1. Received: --jax-conv-pairs "
+                     f"{args.jax_conv_pairs}" + ("" if args.jax_conv else " without --jax-conv"))
     if args.vq_fid and not args.vq:
         parser.error("--vq-fid needs --vq. Received: no --vq")
     if args.render:
@@ -199,15 +208,16 @@ def main(argv=None):
                 or args.colorization or args.restoration or args.quick:
             parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces, "
                          "--conditional, --colorization, --restoration or --quick")
-        from benchmarks import report
+        from benchmarks import backend_table, report
 
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
+        backend_table.write_from_folder(args.out)
         return
-    if not (args.steps_per_execution or args.inference or args.conv_speed or args.vq
+    if not (args.steps_per_execution or args.inference or args.conv_speed or args.vq or args.jax_conv
             or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
             or args.colorization or args.restoration or args.data_parallel):
-        parser.error("choose --data-parallel, --steps-per-execution, --inference, --conv-speed, "
+        parser.error("choose --data-parallel, --steps-per-execution, --inference, --conv-speed, --jax-conv, "
                      "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
                      "--restoration, --vq or several")
     datasets = image_datasets(args.datasets, parser)
@@ -400,6 +410,12 @@ def main(argv=None):
         results["vq"] = vq.run_vq(log, quick=args.quick, fid=args.vq_fid, fid_samples=args.fid_samples,
                                   cache_dir=args.fid_cache)
         runs["vq"] = {**run, "backend": keras.backend.backend()}
+    if args.jax_conv:
+        from benchmarks import jax_conv
+
+        results["jax_conv"] = jax_conv.run_jax_conv(
+            log, quick=args.quick, options={"pairs": args.jax_conv_pairs} if args.jax_conv_pairs else None)
+        runs["jax_conv"] = dict(run)  # each timing is its own process: the rows name the setting
     if args.data_parallel:
         from benchmarks import data_parallel
 
@@ -414,6 +430,10 @@ def main(argv=None):
     results["runs"] = runs
     report.write(results, args.out)
     log(f"wrote {os.path.join(args.out, 'RESULTS.md')} and results.json")
+    if args.speed:
+        from benchmarks import backend_table
+
+        backend_table.write_from_folder(args.out, log)
 
 
 if __name__ == "__main__":
