@@ -16,6 +16,8 @@ import json
 import os
 import tempfile
 
+from benchmarks.inference_worker import SECONDS
+
 ENTRIES = ("resnet.cifar10_z64", "resnet_vae.fashion_mnist_z32", "resnet_vae.celeba64_z128")
 BATCH_SIZES = (32, 128, 512)
 # The FID network at batch 512 holds several GB of activations, and runs a few images a second here.
@@ -51,7 +53,7 @@ def run_inference(log, quick=False, backends=("tensorflow", "jax", "torch"), set
     s.update(QUICK if quick else {})
     s.update(settings or {})
     record = {"cpus": os.cpu_count(), "batch_sizes": list(s["batch_sizes"]), "rounds": s["rounds"],
-              "backends": {}, "scoring_rss": {}}
+              "min_images": s["min_images"], "seconds": SECONDS, "backends": {}, "scoring_rss": {}}
     with tempfile.TemporaryDirectory() as tmp:
         def worker(kind, backend, spec):
             out = os.path.join(tmp, f"{kind}-{backend}.json")

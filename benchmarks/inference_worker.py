@@ -5,8 +5,8 @@
     KERAS_BACKEND=tensorflow python -m benchmarks.inference_worker rss OUT.json SPEC_JSON
 
 `verbs`: images/s of `encode`, `reconstruct` and `sample` of zoo entries at each batch size. Each timing is one
-call of the verb on `images` images, right after the backend's conv peak (`benchmarks.conv_flops.conv_peak`)
-timed in the same process; the pair's ratio is the verb's FLOP rate (images/s × the forward FLOPs of the
+call of the verb on whole batches (at most `images`, about `SECONDS` of work: `images_for`), right after the
+backend's conv peak (`benchmarks.conv_flops.conv_peak`) timed in the same process; the pair's ratio is the verb's FLOP rate (images/s × the forward FLOPs of the
 encoder, both halves, or the decoder, counted from the layers) ÷ that peak. An untimed call at the same batch
 size comes first (compilation, first allocations).
 `fid`: the same for `keras_ae.fid.inception_features` (PyTorch, whatever the Keras backend; run it with
@@ -36,6 +36,18 @@ def _timed(run, n):
     start = time.perf_counter()
     run()
     return n / (time.perf_counter() - start)
+
+
+SECONDS = 4.0  # the time a timing aims at, in whole batches (a slow backend times fewer images)
+
+
+def images_for(one_batch, batch_size, most, seconds=SECONDS):
+    """Images to time: whole batches, at least one, at most `most`, about `seconds` at the rate of an untimed
+    call of `one_batch()` (one batch, after the warm-up call); no such call when `most` is one batch."""
+    if most <= batch_size:
+        return batch_size
+    rate = _timed(one_batch, batch_size)
+    return batch_size * max(1, min(most // batch_size, int(seconds * rate) // batch_size))
 
 
 def paired_rounds(run, n, flops_per_image, peak, rounds):
@@ -90,8 +102,8 @@ def run_verbs(spec):
         rows = []
         for verb, (run, flops) in verbs.items():
             for b in spec["batch_sizes"]:
-                n = spec["images"][str(b)]
                 run(x, b, b)  # untimed: compilation and first allocations at this batch size
+                n = images_for(lambda: run(x, b, b), b, spec["images"][str(b)], spec.get("seconds", SECONDS))
                 rows.append({"verb": verb, "batch_size": b,
                              **paired_rounds(lambda: run(x, n, b), n, flops, peak, spec["rounds"])})
                 print(f"inference {keras.backend.backend()} {name} {verb} batch {b}: "

@@ -85,7 +85,8 @@ def inference_section(record, run=None):
              f"autoencoder through its shipped sampler) at each batch size, one fresh process per backend, float32. "
              f"Each cell is the median of {_n(record['rounds'], 'pair')}: the backend's conv peak (a 3x3 convolution "
              f"through `keras.ops.conv`, `benchmarks/conv_flops.py`) timed, then the verb on whole batches of "
-             f"random images, right after. In brackets: the verb's FLOP rate (images/s × the forward FLOPs of "
+             f"random images, right after: at least one batch, at most {record.get('min_images', '?')} images or "
+             f"one batch, as many as take about {record.get('seconds', '?')} s at the rate of an untimed batch. In brackets: the verb's FLOP rate (images/s × the forward FLOPs of "
              f"the encoder, decoder or both, counted from the layers) ÷ that peak, the figure a busy machine moves "
              f"least. An untimed call at the same batch size comes first.", ""]
     lines += _verb_lines(record)

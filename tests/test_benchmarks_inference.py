@@ -29,6 +29,17 @@ def test_each_timing_is_paired_with_the_peak_timed_right_before(monkeypatch):
     assert row["images_per_s"] == 80.0 and row["peak_gflops"] == 8.0 and row["images"] == 64
 
 
+@pytest.mark.parametrize("rate, most, expected", [
+    (1000.0, 256, 256),  # fast: capped at the most
+    (20.0, 256, 64),  # 4 s at 20 images/s: 80 images, 2 whole batches of 32
+    (1.0, 256, 32),  # slow: one batch at least
+])
+def test_images_per_timing_aim_at_a_few_seconds_in_whole_batches(monkeypatch, rate, most, expected):
+    monkeypatch.setattr(inference_worker, "_timed", lambda run, n: rate)
+    assert inference_worker.images_for(lambda: None, 32, most, seconds=4.0) == expected
+    assert inference_worker.images_for(lambda: 1 / 0, 512, 256) == 512  # one batch: no rate needed
+
+
 def _verbs_result(backend):
     rows = [{"verb": verb, "batch_size": b, "images": 256, "images_per_s": 400.0 / b ** 0.1,
              "peak_gflops": 80.0, "fraction_of_peak": 0.25, "gflops_per_image": 0.05}
