@@ -23,6 +23,7 @@ import numpy as np
 
 from benchmarks.conv_worker import busy_cpus
 from benchmarks.step_clock import StepClock
+from keras_ae._io import write_json_atomic
 
 
 def conv_transpose_vjp(stock):
@@ -150,9 +151,7 @@ def main(out, spec_path):
     with open(spec_path) as f:
         spec = json.load(f)
     result = {**run(spec), "busy_cpus": busy, "seed": spec["seed"], "batch_size": spec["batch_size"]}
-    with open(out + ".tmp", "w") as f:
-        json.dump(result, f)
-    os.replace(out + ".tmp", out)
+    write_json_atomic(out, result)
     print(f"jax-conv {spec['variant']} {result['backend']}: {result['samples_per_s']:.1f} samples/s",
           file=sys.stderr, flush=True)
 
