@@ -35,7 +35,7 @@ def test_benchmarks_quick(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "choose --conv-speed, --quality, --speed, --tabular, --images, --faces, --conditional, --colorization"),
+    ([], "--conv-speed, --jax-conv, --quality, --speed, --tabular, --images, --faces, --conditional, --colorization"),
     (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
                                      "--images, --faces, --conditional, --colorization, --restoration or --quick"),
     (["--render", "--conv-speed"], "--render measures nothing: it takes no --conv-speed"),
