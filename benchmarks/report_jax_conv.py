@@ -13,8 +13,10 @@ NOTES = {
     "functional twin, channels_first": "the twin's layers cloned into NCHW (TensorFlow stays NHWC)",
     "Conv2DTranspose kernel gradient through the strided convolution":
         "benchmark-only rewrite (benchmarks/jax_conv_worker.py), same values",
-    "MaxPooling2D as a reshape and a max": "benchmark-only rewrite (benchmarks/jax_conv_worker.py), same values",
+    "MaxPooling2D as a reshape and a max": "benchmark-only rewrite (benchmarks/jax_conv_worker.py), same values "
+                                           "(gradients split between equal maxima)",
 }
+NOISE_CHECK = "XLA_FLAGS=--xla_cpu_use_thunk_runtime=false"
 
 
 def _auto_choice(speed, variant):
@@ -51,6 +53,10 @@ def jax_conv_section(record, run, speed=None):
         lines += [f"### {variant}", "",
                   _table(["setting", "batch", "JAX samples/s", "TensorFlow samples/s", "JAX ÷ TensorFlow",
                           "÷ default", "CPUs busy", "note"], table), ""]
+        noise = next((r["ratio"] / default for r in rows if r["setting"] == NOISE_CHECK and default), None)
+        if noise is not None:
+            lines += [f"The ignored flag's row is {noise:.2f} × the default: a setting whose \"÷ default\" is no "
+                      "further from 1 than that is within this run's noise.", ""]
         best = max(rows, key=lambda r: r["ratio"])
         auto = _auto_choice(speed, variant)
         ok = (default is not None and default >= TARGET) or (auto is not None and auto != "jax")

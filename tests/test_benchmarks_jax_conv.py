@@ -87,11 +87,13 @@ def _row(variant, setting, ratio, pairs=2):
 def test_the_section_divides_by_the_default_row_and_judges_the_target():
     record = {"cpus": 2, "pairs": 2, "warmup_steps": 1, "timed_steps": 3,
               "rows": [_row("conv_vae", "default", 0.05), _row("conv_vae", "batch 32", 0.1),
+                       _row("conv_vae", "XLA_FLAGS=--xla_cpu_use_thunk_runtime=false", 0.06),
                        _row("convolutional", "default", 0.6)]}
     speed = {"backends": {"tensorflow": {"training": [{"variant": "conv_vae", "keras_ae": 900.0}]},
                           "jax": {"training": [{"variant": "conv_vae", "keras_ae": 100.0}]}}}
     text = "\n".join(jax_conv_section(record, {"command": "python -m benchmarks --jax-conv", "date": "d"}, speed))
     assert "| batch 32 | 128 | 10 | 100 | 0.100 (0.090–0.110) | 2.00 |" in text
+    assert "The ignored flag's row is 1.20 × the default" in text
     assert "- conv_vae: JAX ÷ TensorFlow 0.05 by default, 0.10 at best (batch 32); `--backend auto` picks " \
            "tensorflow from the speed figures: met." in text
     assert "- convolutional: JAX ÷ TensorFlow 0.60 by default" in text and "**not met**" not in text
