@@ -39,6 +39,10 @@ def test_benchmarks_quick(tmp_path):
     (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
                                      "--images, --faces, --conditional, --colorization, --restoration or --quick"),
     (["--render", "--conv-speed"], "--render measures nothing: it takes no --conv-speed"),
+    (["--render", "--jax-conv"], "--render measures nothing: it takes no --conv-speed, --jax-conv or --vq"),
+    (["--speed", "--jax-conv-pairs", "2"], "--jax-conv-pairs needs --jax-conv and a count of at least 1. "
+                                           "Received: --jax-conv-pairs 2 without --jax-conv"),
+    (["--jax-conv", "--jax-conv-pairs", "0"], "Received: --jax-conv-pairs 0"),
     (["--quality", "--nll-models", "vae.nope"], "unknown --nll-models ['vae.nope']; expected some of"),
     (["--quality", "--parts", "one_class", "--nll-models", "vae.binarized_mnist_iwae"],
      "--nll-models needs --quality with the vae_nll part. Received: --parts one_class"),
