@@ -168,7 +168,7 @@ def test_the_options(capsys):
     from benchmarks.__main__ import main
 
     for argv, message in ((["--vq-fid"], "--vq-fid needs --vq"),
-                          (["--render", "--vq"], "takes no --conv-speed or --vq"),
+                          (["--render", "--vq"], "or --vq"),
                           (["--quality", "--fid-samples", "10"], "--fid-samples needs --images")):
         with pytest.raises(SystemExit):
             main(argv)
