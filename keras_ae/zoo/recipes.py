@@ -185,7 +185,11 @@ RECIPES = {
     # The conditional VAE (Sohn et al. 2015) fits x with its class label, `fit(x, y)` (`conditional`:
     # keras_ae.zoo.conditional); `python -m benchmarks --conditional` trains the VAE of the same layers.
     # A 2-D z leaves the class to the label: with 16-D (10 epochs) the judge found the requested
-    # class in only 0.59 of the samples (MNIST and Fashion-MNIST alike).
+    # class in only 0.59 of the samples (MNIST and Fashion-MNIST alike). Fashion-MNIST needs longer:
+    # trained outside the recipe (constant lr 1e-3, the benchmark's 3-epoch judge), its samples were judged
+    # the requested class 0.778 of the time after 10 epochs, 0.874 after 40 and 0.901 after 100 (a
+    # 512-256 encoder gave 0.869 at 40). This recipe (cosine decay) gave 0.895 at 100 epochs and 0.9065 at
+    # 200, so it trains 200 (the 10-epoch entry it replaced: 0.735).
     # The speed table has no conditional variant (its benchmark feeds no labels): the cvae entries name the
     # backend they were trained on.
     "cvae.mnist_z2": dict(
@@ -199,7 +203,7 @@ RECIPES = {
         kwargs=dict(num_classes=10, hidden_units=[512], latent_dim=2, seed=0),
         description="Dense conditional VAE 784(+10)-512-2 (decoder mirrored) on Fashion-MNIST: the class label is "
                     "concatenated to the image and to z; sample(n, labels=k) draws garment class k.",
-        epochs=10, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
+        epochs=200, batch_size=128, lr=1e-3, backend="jax", weights_dtype="float16"),
     # 14 x 14 codes of K = 32 (980 bits, a float32 32-D code's 1,024) for the equal-bits comparison with
     # convolutional.mnist_z32; the prior is a small gated PixelCNN on the training codes, the shipped sampler.
     "vqvae.mnist_14x14_k32": dict(
