@@ -380,7 +380,9 @@ def main(argv=None):
 
         results["steps_per_execution"] = spe_pairs.run_steps_per_execution(log, args.quick, chosen_backends)
         runs["steps_per_execution"] = dict(run)  # each timing is its own process: the rows name the backend
-        table = os.path.join(args.out, "steps_per_execution.json") if args.quick else spe_pairs.TABLE_PATH
+        # The package's table only from a full run into benchmarks/ (as for the backend table), else beside --out's.
+        package = not args.quick and os.path.realpath(args.out) == os.path.realpath(HERE)
+        table = spe_pairs.TABLE_PATH if package else os.path.join(args.out, "steps_per_execution.json")
         spe_pairs.write_table(table, results["steps_per_execution"], run)
         log(f"wrote {table}")
     if args.inference:

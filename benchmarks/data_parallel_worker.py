@@ -139,10 +139,11 @@ def launch(backend, variant, out, nproc=1, settings=None, timeout=600):
         procs = [subprocess.Popen(worker, env={**env, "AE_PID": str(p)}, cwd=ROOT, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True) for p in range(nproc)]
         errs = []
-        for p in procs:
-            try:
+        try:
+            for p in procs:
                 errs.append(p.communicate(timeout=timeout)[1])
-            finally:
+        finally:  # a timeout in one process must not leave the others waiting for it
+            for p in procs:
                 p.kill()
         for p, err in zip(procs, errs):
             _check(p, err)
