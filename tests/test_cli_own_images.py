@@ -107,6 +107,32 @@ def test_score_a_file_keeps_row_numbers(tmp_path, capsys, conv_detector_file):
     assert rows[0] == "index,score,label" and [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2"]
 
 
+def test_score_keeps_a_uint8_file_uint8_and_scores_it_as_its_pixels_over_255(tmp_path, capsys, conv_detector_file,
+                                                                              monkeypatch):
+    pixels = np.random.default_rng(2).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", pixels)
+    (x, kind), _ = notes_of(tmp_path / "x.npy", keep_uint8=True)
+    assert x.dtype == np.uint8 and x.shape == (5, 28, 28, 1) and kind == "images"
+    (x, kind), _ = notes_of(tmp_path / "x.npy")  # the default: float32 in [0, 1], as before
+    assert x.dtype == np.float32 and x.max() <= 1.0
+    np.save(tmp_path / "tiny.npy", pixels[:, :2, 0])  # 2-D uint8: a table's numbers, not images: float32
+    (x, kind), _ = notes_of(tmp_path / "tiny.npy", keep_uint8=True)
+    assert x.dtype == np.float32 and kind == "flat"
+    # keras-ae score hands the detector the uint8 pixels (no float32 copy of the file) ...
+    seen = []
+    original = AnomalyDetector.decision_function
+    monkeypatch.setattr(AnomalyDetector, "decision_function", lambda self, x: seen.append(x.dtype) or original(self, x))
+    out, figure = tmp_path / "s.csv", tmp_path / "maps.png"
+    code, _, err = run(["score", str(conv_detector_file), "--data", str(tmp_path / "x.npy"), "--out", str(out),
+                        "--map", str(figure)], capsys)
+    assert code == 0, err
+    assert seen[0] == np.uint8 and figure.stat().st_size > 0
+    # ... and scores them as the same pixels divided by 255.
+    scores = [float(r.split(",")[1]) for r in out.read_text().splitlines()[1:]]
+    expected = original(AnomalyDetector.load(str(conv_detector_file)), pixels[..., None].astype("float32") / 255.0)
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+
+
 def test_a_flat_model_on_a_folder_of_another_size_suggests_image_size(tmp_path, capsys):
     model = small_model("undercomplete")  # 784 values: 28x28 grey
     path = tmp_path / "dense.keras"

@@ -5,11 +5,12 @@ import sys
 from keras_ae.cli.common import CLIError, load_model_or_zoo
 
 
-def read_for_model(data, shape, header="auto", image_size=None, beyond_float32="error", with_kind=False):
+def read_for_model(data, shape, header="auto", image_size=None, beyond_float32="error", with_kind=False,
+                   keep_uint8=False):
     """`(x, files)`: `--data` read for a model whose samples have `shape`, reshaped to it. A folder of
     images is read at `image_size`, else at the model's height and width (for an image model); `files` are
     the images' names relative to the folder (None for a file). `with_kind`: `(x, kind, files)`, with
-    `load_user_data`'s kind."""
+    `load_user_data`'s kind. `keep_uint8`: a file of uint8 images stays uint8 (`load_user_data`)."""
     import os
 
     import numpy as np
@@ -21,7 +22,8 @@ def read_for_model(data, shape, header="auto", image_size=None, beyond_float32="
     if folder and image_size is None and len(shape) == 3:
         image_size = shape[:2]  # the model's size: a folder of other sizes is resized to it
     x, kind, files = read_user_data(data, header=header, beyond_float32=beyond_float32,
-                                 image_size=None if image_size is None else tuple(image_size), return_files=True)
+                                    image_size=None if image_size is None else tuple(image_size), return_files=True,
+                                    keep_uint8=keep_uint8)
     if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
         hint = ""
         if folder:
@@ -39,7 +41,7 @@ def cmd_score(args):
     import warnings
 
     from keras_ae._io import atomic_write, check_output_path
-    from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, TabularDetector
+    from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, ReconstructionDetector, TabularDetector
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
     map_out = None
@@ -70,8 +72,11 @@ def cmd_score(args):
 
         x, _, files = read_user_data(args.data, header=args.header, beyond_float32="keep", return_files=True)
     else:
+        # uint8 images stay uint8 for a detector that divides them by 255 a chunk at a time: the memory of
+        # scoring is then the file's pixels and a chunk, not a float32 copy four times their size.
+        keep_uint8 = isinstance(detector, ReconstructionDetector) and detector.model.input_range == (0.0, 1.0)
         x, files = read_for_model(args.data, detector.model.sample_shape, header=args.header,
-                                  image_size=args.image_size, beyond_float32="keep")
+                                  image_size=args.image_size, beyond_float32="keep", keep_uint8=keep_uint8)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BeyondFloat32Warning)
         scores = detector.decision_function(x)
@@ -106,6 +111,7 @@ def write_map(detector, x, scores, labels, files, count, out):
     from keras_ae.plotting import anomaly_map_overlay, save_figure
 
     n = min(int(count), len(x))
+    x = x[:n].astype("float32") / 255.0 if x.dtype == "uint8" else x[:n]  # a file's uint8 pixels, as scored
     names = [files[i] if files else f"#{i}" for i in range(n)]
     captions = [f"{name[-14:]}\n{scores[i]:.3g}{' (anomaly)' if labels[i] else ''}" for i, name in enumerate(names)]
     fig = anomaly_map_overlay(x[:n], anomaly_map(detector, x[:n]), labels=captions,

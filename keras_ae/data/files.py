@@ -13,7 +13,8 @@ __all__ = ["IMAGE_SUFFIXES", "UserDataNote", "load_user_data"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def load_user_data(path, header="auto", beyond_float32="error", image_size=None, return_files=False):
+def load_user_data(path, header="auto", beyond_float32="error", image_size=None, return_files=False,
+                   keep_uint8=False):
     """Read a user's data set for training or scoring; return `(x, kind)`.
 
     Accepted:
@@ -49,13 +50,18 @@ def load_user_data(path, header="auto", beyond_float32="error", image_size=None,
             `None`: the first image's size. Only for folders.
         return_files: also return the image files read, relative to the
             folder (`/`-separated, in the order of `x`); `None` for files.
+        keep_uint8: a `.npy` or `.npz` file of uint8 images (3-D or 4-D)
+            comes back as those uint8 pixels (0-255), not divided by 255 as
+            float32: a quarter of the memory, for a caller that converts a
+            batch at a time (`keras-ae score`, through the detectors).
 
     Returns:
         `(x, kind)`. `kind` is `"images"` for image arrays and folders
         (`(n, h, w, c)` in [0, 1]), `"tabular"` for CSV tables and other 2-D
         data not in [0, 1] (see `keras_ae.anomaly.TabularDetector`), and
         `"flat"` for 2-D arrays in [0, 1] (such as flattened images). Values
-        come back as float32 (float64 only as `beyond_float32="keep"` says);
+        come back as float32 (float64 only as `beyond_float32="keep"` says;
+        uint8 images only as `keep_uint8` says);
         NaN, infinite, text and empty data are refused. Rows are counted from
         1 in messages. With `return_files=True`, `(x, kind, files)`.
 
@@ -98,6 +104,9 @@ def load_user_data(path, header="auto", beyond_float32="error", image_size=None,
     if 0 in x.shape[1:]:
         raise ValueError(f"{path!r} holds no values per sample: expected (n, features) or (n, height, width"
                          f"[, channels]) with every size >= 1. Received shape {x.shape}")
+    if keep_uint8 and x.dtype == np.uint8 and x.ndim >= 3:  # 0-255 by its dtype: nothing to check
+        x = x if x.ndim == 4 else x[..., None]
+        return (x, "images", files) if return_files else (x, "images")
     x = _as_float(path, x, names, beyond_float32)
     finite = np.isfinite(x)
     if not finite.all():
@@ -154,7 +163,7 @@ def _as_float(path, x, names, beyond_float32):
         raise ValueError(f"{path!r}, {_where(index, names)}: {float(x[index]):g} is outside the float32 range "
                          f"(magnitudes up to {FLOAT32_MAX:.3g}) that keras-ae computes in ({n} row(s) hold such "
                          "values); rescale that column or drop those rows")
-    return x.astype("float32")
+    return x.astype("float32", copy=False)  # float32 already: no second copy of the whole file
 
 
 def _read_npy(path):
