@@ -127,8 +127,13 @@ def as_float(x):
 # ## Entries
 
 def _measured_here(cls):
-    """Whether this part measures a model class: not a conditional one, and one that decodes from its code."""
-    return not getattr(cls, "conditional", False) and getattr(cls, "decodes_from_code_alone", True)
+    """Whether this part measures a model class: not a conditional one, one that decodes from its code, and
+    not a VQ-VAE, whose code is a grid of indices (no PCA of its size: `python -m benchmarks --vq` measures it
+    against the conv AE with the same code bits)."""
+    from keras_ae.models.vqvae import VQVAE
+
+    return not getattr(cls, "conditional", False) and getattr(cls, "decodes_from_code_alone", True) \
+        and not issubclass(cls, VQVAE)
 
 
 def entries_on(dataset):

@@ -281,3 +281,15 @@ def test_the_jax_conv_row_is_met_by_routing_only_when_auto_never_picks_jax():
     fast = _jax_tf_row({"backends": {b: {"training": [{"variant": "conv_vae", "keras_ae": r, "ratio": 1.0}]}
                                      for b, r in (("tensorflow", 100.0), ("jax", 80.0))}})
     assert fast[4] == "met, 0.30 over"
+
+
+def test_the_images_part_leaves_vq_vaes_to_this_part():
+    """`--images` compares decoders with PCA at the code size: a VQ-VAE's code is a grid of indices, measured
+    here against the conv AE with the same bits, so it is neither a row nor an expected entry there."""
+    from benchmarks.images import expected_entries
+    from benchmarks.vq import EQUAL_BITS
+    from keras_ae.zoo.recipes import RECIPES
+
+    assert RECIPES["vqvae.cifar10_16x16_k256"]["dataset"] == "cifar10" and "vqvae.cifar10_16x16_k256" in EQUAL_BITS
+    names = {e["name"] for e in expected_entries("cifar10")}
+    assert "vqvae.cifar10_16x16_k256" not in names and {"resnet.cifar10_z64", "resnet_vae.cifar10_z128"} <= names
