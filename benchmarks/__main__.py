@@ -95,6 +95,10 @@ def load(quick):
     return train, test, describe_source(source)
 
 
+# The options that each measure a part (any of them, or several, per run; --render takes none).
+MEASURING_OPTIONS = ("--data-parallel", "--steps-per-execution", "--inference", "--conv-speed", "--jax-conv",
+                     "--quality", "--speed", "--tabular", "--images", "--faces", "--conditional", "--colorization",
+                     "--restoration", "--vq")
 PATH_OPTIONS = ("--fid-cache", "--out")  # folders of this machine: results.json records them as DIR
 
 
@@ -192,34 +196,24 @@ def main(argv=None):
                         help="comma-separated zoo entries whose NLL row vae_nll (re)measures; the other rows are "
                              "kept from results.json when it used the same images and samples")
     args = parser.parse_args(argv)
-    if args.render and args.data_parallel:
-        parser.error("--render measures nothing: it takes no --data-parallel")
-    if args.render and (args.steps_per_execution or args.inference):
-        parser.error("--render measures nothing: it takes no --steps-per-execution or --inference")
-    if args.render and (args.conv_speed or args.vq or args.jax_conv):
-        parser.error("--render measures nothing: it takes no --conv-speed, --jax-conv or --vq")
+    chosen = [option for option in MEASURING_OPTIONS if getattr(args, option[2:].replace("-", "_"))]
+    if args.render and (chosen or args.quick):
+        parser.error(f"--render measures nothing: it takes none of {', '.join(MEASURING_OPTIONS)} or --quick. "
+                     f"Received: {', '.join(chosen + (['--quick'] if args.quick else []))}")
     if args.jax_conv_pairs is not None and (not args.jax_conv or args.jax_conv_pairs < 1):
         parser.error(f"--jax-conv-pairs needs --jax-conv and a count of at least 1. Received: --jax-conv-pairs "
                      f"{args.jax_conv_pairs}" + ("" if args.jax_conv else " without --jax-conv"))
     if args.vq_fid and not args.vq:
         parser.error("--vq-fid needs --vq. Received: no --vq")
     if args.render:
-        if args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional \
-                or args.colorization or args.restoration or args.quick:
-            parser.error("--render measures nothing: it takes no --quality, --speed, --tabular, --images, --faces, "
-                         "--conditional, --colorization, --restoration or --quick")
         from benchmarks import backend_table, report
 
         report.render_folder(args.out)
         print(f"wrote {os.path.join(args.out, 'RESULTS.md')} from results.json (nothing measured)")
         backend_table.write_from_folder(args.out)
         return
-    if not (args.steps_per_execution or args.inference or args.conv_speed or args.vq or args.jax_conv
-            or args.quality or args.speed or args.tabular or args.images or args.faces or args.conditional
-            or args.colorization or args.restoration or args.data_parallel):
-        parser.error("choose --data-parallel, --steps-per-execution, --inference, --conv-speed, --jax-conv, "
-                     "--quality, --speed, --tabular, --images, --faces, --conditional, --colorization, "
-                     "--restoration, --vq or several")
+    if not chosen:
+        parser.error(f"choose {', '.join(MEASURING_OPTIONS)} or several (--render rewrites RESULTS.md only)")
     datasets = image_datasets(args.datasets, parser)
     image_options = [opt for opt, given in (("--datasets", args.datasets != parser.get_default("datasets")),
                                             ("--no-fid", args.no_fid), ("--fid-cache", args.fid_cache),

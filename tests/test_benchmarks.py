@@ -35,11 +35,14 @@ def test_benchmarks_quick(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "--conv-speed, --jax-conv, --quality, --speed, --tabular, --images, --faces, --conditional, --colorization"),
-    (["--render", "--colorization"], "--render measures nothing: it takes no --quality, --speed, --tabular, "
-                                     "--images, --faces, --conditional, --colorization, --restoration or --quick"),
-    (["--render", "--conv-speed"], "--render measures nothing: it takes no --conv-speed"),
-    (["--render", "--jax-conv"], "--render measures nothing: it takes no --conv-speed, --jax-conv or --vq"),
+    ([], "choose --data-parallel, --steps-per-execution, --inference, --conv-speed, --jax-conv, --quality, "
+         "--speed, --tabular, --images, --faces, --conditional, --colorization, --restoration, --vq or several"),
+    (["--render", "--colorization"], "--render measures nothing: it takes none of --data-parallel, "
+                                     "--steps-per-execution, --inference, --conv-speed, --jax-conv, --quality, "
+                                     "--speed, --tabular, --images, --faces, --conditional, --colorization, "
+                                     "--restoration, --vq or --quick. Received: --colorization"),
+    (["--render", "--conv-speed", "--vq", "--quick"], "Received: --conv-speed, --vq, --quick"),
+    (["--render", "--data-parallel"], "Received: --data-parallel"),
     (["--speed", "--jax-conv-pairs", "2"], "--jax-conv-pairs needs --jax-conv and a count of at least 1. "
                                            "Received: --jax-conv-pairs 2 without --jax-conv"),
     (["--jax-conv", "--jax-conv-pairs", "0"], "Received: --jax-conv-pairs 0"),
