@@ -151,6 +151,21 @@ def test_best_sampler_and_verdicts():
     assert report_images.pca_targets("fashion_mnist", True, 32) == []
 
 
+def test_a_missed_fid_target_says_what_was_tried_and_how_far_the_sampler_moved_it():
+    def record(gmm):
+        return {"targets": {"target": 9.0}, "references": [{"key": "test"}],
+                "rows": [{"name": "conv_vae.mnist_z16", "trained": True,
+                          "samplers": [{"sampler": "prior", "fid": {"test": 23.3}},
+                                       {"sampler": "gmm", "fid": {"test": gmm}}]}]}
+
+    lines = report_images._fid_tried_lines(record(22.46))
+    assert lines[0].startswith("Tried for `conv_vae.mnist_z16`: its two samplers") and lines[-1] == ""
+    assert "The best sampler (gmm) is 0.84 below the prior's 23.30" in lines[0]
+    assert report_images._fid_tried_lines(record(8.5)) == []  # met: nothing to explain
+    assert report_images._fid_tried_lines({**record(22.46), "targets": None}) == []  # no target (CIFAR-10)
+    assert report_images._fid_tried_lines(None) == []
+
+
 def test_data_is_found_as_a_users_machine_finds_it(tmp_path, monkeypatch):
     """The loader's variable wins; without it the shared folder's copy; the record names no path."""
     rng = np.random.default_rng(0)

@@ -168,7 +168,7 @@ def test_the_options(capsys):
     from benchmarks.__main__ import main
 
     for argv, message in ((["--vq-fid"], "--vq-fid needs --vq"),
-                          (["--render", "--vq"], "or --vq"),
+                          (["--render", "--vq"], "--render measures nothing: it takes none of --data-parallel"),
                           (["--quality", "--fid-samples", "10"], "--fid-samples needs --images")):
         with pytest.raises(SystemExit):
             main(argv)
