@@ -178,7 +178,8 @@ def test_load_mnist_uint8(home, monkeypatch):
 
 IMAGE_METRICS = {"n_test": 10000, "squared_error": 8.25, "psnr_db": 24.5, "pca_squared_error": 20.625,
                  "pca_psnr_db": 20.25}
-VAE_METRICS = {**IMAGE_METRICS, "neg_elbo": -2500.5, "bits_per_dim": 1.2345, "decoder_scale": 0.05123}
+VAE_METRICS = {**IMAGE_METRICS, "neg_elbo": -2500.5, "bits_per_dim": 1.2345, "decoder_scale": 0.05123,
+               "fid_samples": 10000, "fid_prior": 31.4159, "fid_gmm": 27.18}
 
 
 @pytest.fixture
@@ -243,15 +244,24 @@ def test_markdown_makes_one_table_per_data_set(data_zoo):
     assert fashion[1] == "Licence: MIT (Zalando SE)"
     header, rule, ae_row, vae_row = fashion[2].strip().splitlines()
     assert header == ("| name | params | squared error (10k test images) | PSNR (dB) | PCA squared error | "
-                      "PCA PSNR (dB) | ratio | −ELBO (nats) | bits/dim | decoder σ |")
+                      "PCA PSNR (dB) | ratio | −ELBO (nats) | bits/dim | decoder σ | FID, prior | FID, GMM |")
     assert rule.count("|") == header.count("|")
-    assert ae_row.endswith("| 8.25 | 24.50 | 20.62 | 20.25 | 2.50× |  |  |  |")
-    assert vae_row.endswith("| 8.25 | 24.50 | 20.62 | 20.25 | 2.50× | -2500.50 | 1.234 | 0.0512 |")
+    assert ae_row.endswith("| 8.25 | 24.50 | 20.62 | 20.25 | 2.50× |  |  |  |  |  |")
+    assert vae_row.endswith("| 8.25 | 24.50 | 20.62 | 20.25 | 2.50× | -2500.50 | 1.234 | 0.0512 | 31.42 | 27.18 |")
     assert celeba[1] == "Licence: " + data.DATASETS["celeba"].licence
     header = celeba[2].splitlines()[0]  # no VAE here: no −ELBO columns
     assert header == ("| name | params | squared error (3k test images) | PSNR (dB) | PCA squared error | "
                       "PCA PSNR (dB) | ratio |")
     assert zoo.markdown_table("vae.*").startswith("### Fashion-MNIST\n\nLicence: MIT (Zalando SE)\n\n| name |")
+
+
+def test_an_mnist_vaes_row_gives_its_recorded_fid_best_sampler_first():
+    from keras_ae.zoo.index import _mnist_row
+
+    entry = {"params": 10, "metrics": {"test": {"neg_elbo": 97.4759, "fid_prior": 23.297, "fid_gmm": 22.459}}}
+    assert _mnist_row("conv_vae.x", entry) == "| `conv_vae.x` | 10 | −ELBO 97.48 nats; FID 22.46 (GMM), 23.30 (prior) |  |  |"
+    entry["metrics"]["test"] = {"neg_elbo": 97.4759}  # not measured: nothing said
+    assert _mnist_row("conv_vae.x", entry) == "| `conv_vae.x` | 10 | −ELBO 97.48 nats |  |  |"
 
 
 def test_list_markdown_prints_the_tables(data_zoo, capsys):

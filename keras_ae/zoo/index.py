@@ -332,6 +332,9 @@ def _mnist_row(name, entry):
         nll = next((key for key in m if key.startswith("nll_k")), None)
         if nll:
             metric = f"NLL {_fmt(m[nll])} nats (k = {nll[len('nll_k'):]}); " + metric
+        fids = [f"{_fmt(m[k])} ({label})" for k, label in (("fid_gmm", "GMM"), ("fid_prior", "prior")) if k in m]
+        if fids:
+            metric += "; FID " + ", ".join(fids)
     elif "code_bits" in m:  # a VQ-VAE: its code's bits and its prior's, no PCA of as many components
         metric = (f"squared error {_fmt(m.get('squared_error'))} with a {m['code_bits']:.0f}-bit code, "
                   f"{m['codebook_usage']:.0%} of the codebook in use"
@@ -369,6 +372,8 @@ _IMAGE_COLUMNS = (
     ("−ELBO (nats)", "---:", lambda m: _fmt(m["neg_elbo"]) if "neg_elbo" in m else ""),
     ("bits/dim", "---:", lambda m: f"{m['bits_per_dim']:.3f}" if "bits_per_dim" in m else ""),
     ("decoder σ", "---:", lambda m: f"{m['decoder_scale']:.3g}" if "decoder_scale" in m else ""),
+    ("FID, prior", "---:", lambda m: _fmt(m["fid_prior"]) if "fid_prior" in m else ""),
+    ("FID, GMM", "---:", lambda m: _fmt(m["fid_gmm"]) if "fid_gmm" in m else ""),
 )
 
 
@@ -415,7 +420,9 @@ def markdown_table(pattern="*"):
     set's licence below it (`entry_dataset`). MNIST's table keeps its columns
     (one test metric, the PCA baseline, the ratio); the other image data sets'
     show the squared error and PSNR beside PCA's with as many components as
-    the code, and for VAEs the −ELBO, bits per dimension and decoder scale. Colorization
+    the code, and for VAEs the −ELBO, bits per dimension and decoder scale, and FID (10,000
+    samples from the prior and from the Gaussian mixture, against the test split) where
+    `python -m benchmarks --images --record-in-zoo` has measured it. Colorization
     entries get a table of their own below it: their error beside the gray copy's and the
     mean colour's (`keras_ae.zoo.colorization`).
     """
