@@ -90,6 +90,11 @@ FID_TRIED = {
                           "sharper samples (this entry is a Bernoulli VAE: a sample is the decoder's mean, grey at "
                           "the strokes' edges, where the RAE anchors are deterministic autoencoders), a larger "
                           "mixture.",
+    "resnet_vae.celeba64_z128": "its two samplers, the prior and the shipped 10-component Gaussian mixture fitted to "
+                                "the 27,000 training codes, on the one recipe trained (40 epochs, a 128-D code, a "
+                                "Gaussian decoder whose learned σ ended at 0.059). Not tried yet: longer training, "
+                                "a second-stage density over the codes (a larger mixture, a second VAE), a decoder "
+                                "with sharper samples (a sample is the decoder's mean).",
 }
 
 
@@ -100,13 +105,16 @@ def _fid_tried_lines(fid):
     for row in (fid or {}).get("rows", []) if targets else []:
         if not row.get("trained", True) or row["name"] not in FID_TRIED:
             continue
-        ref = fid["references"][0]["key"]
+        missed = [r["key"] for r in fid["references"] if (b := best_sampler(row["samplers"], r["key"])) is not None
+                  and b["fid"][r["key"]] > targets["target"]]
+        if not missed:
+            continue
+        ref = missed[0]
         best = best_sampler(row["samplers"], ref)
         prior = next((s["fid"][ref] for s in row["samplers"] if s["sampler"] == "prior"), None)
-        if best is None or best["fid"][ref] <= targets["target"]:
-            continue
-        moved = (f" The best sampler ({best['sampler']}) is {prior - best['fid'][ref]:.2f} below the prior's "
-                 f"{prior:.2f}: the density of the codes is not where most of the gap lies."
+        label = next(r["label"] for r in fid["references"] if r["key"] == ref)
+        moved = (f" Against {label}, the best sampler ({best['sampler']}) is {prior - best['fid'][ref]:.2f} below "
+                 f"the prior's {prior:.2f}."
                  if prior is not None and best["sampler"] != "prior" else "")
         out.append(f"Tried for `{row['name']}`: {FID_TRIED[row['name']]}{moved}")
     return out + ([""] if out else [])

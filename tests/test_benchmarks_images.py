@@ -153,14 +153,14 @@ def test_best_sampler_and_verdicts():
 
 def test_a_missed_fid_target_says_what_was_tried_and_how_far_the_sampler_moved_it():
     def record(gmm):
-        return {"targets": {"target": 9.0}, "references": [{"key": "test"}],
+        return {"targets": {"target": 9.0}, "references": [{"key": "test", "label": "the 10,000 test images"}],
                 "rows": [{"name": "conv_vae.mnist_z16", "trained": True,
                           "samplers": [{"sampler": "prior", "fid": {"test": 23.3}},
                                        {"sampler": "gmm", "fid": {"test": gmm}}]}]}
 
     lines = report_images._fid_tried_lines(record(22.46))
     assert lines[0].startswith("Tried for `conv_vae.mnist_z16`: its two samplers") and lines[-1] == ""
-    assert "The best sampler (gmm) is 0.84 below the prior's 23.30" in lines[0]
+    assert "Against the 10,000 test images, the best sampler (gmm) is 0.84 below the prior's 23.30." in lines[0]
     assert report_images._fid_tried_lines(record(8.5)) == []  # met: nothing to explain
     assert report_images._fid_tried_lines({**record(22.46), "targets": None}) == []  # no target (CIFAR-10)
     assert report_images._fid_tried_lines(None) == []
