@@ -105,14 +105,13 @@ def _fid_tried_lines(fid):
     for row in (fid or {}).get("rows", []) if targets else []:
         if not row.get("trained", True) or row["name"] not in FID_TRIED:
             continue
-        missed = [r["key"] for r in fid["references"] if (b := best_sampler(row["samplers"], r["key"])) is not None
-                  and b["fid"][r["key"]] > targets["target"]]
+        bests = [(r, best_sampler(row["samplers"], r["key"])) for r in fid["references"]]
+        missed = [(r, b) for r, b in bests if b is not None and b["fid"][r["key"]] > targets["target"]]
         if not missed:
             continue
-        ref = missed[0]
-        best = best_sampler(row["samplers"], ref)
+        reference, best = missed[0]
+        ref, label = reference["key"], reference["label"]
         prior = next((s["fid"][ref] for s in row["samplers"] if s["sampler"] == "prior"), None)
-        label = next(r["label"] for r in fid["references"] if r["key"] == ref)
         moved = (f" Against {label}, the best sampler ({best['sampler']}) is {prior - best['fid'][ref]:.2f} below "
                  f"the prior's {prior:.2f}."
                  if prior is not None and best["sampler"] != "prior" else "")

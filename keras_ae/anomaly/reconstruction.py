@@ -91,9 +91,13 @@ class ReconstructionDetector(BaseDetector):
             raise ValueError(f"`num_samples` must be a positive integer. Received: {self.num_samples!r}")
         return scoring
 
+    @property
+    def takes_uint8(self):
+        """Whether uint8 images (0-255) are scored as pixels / 255, a chunk at a time: a model on [0, 1] inputs."""
+        return self.model.input_range == (0.0, 1.0)
+
     def _raw_scores(self, x):
-        if isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim >= 2 and len(x) \
-                and self.model.input_range == (0.0, 1.0):
+        if isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim >= 2 and len(x) and self.takes_uint8:
             return np.concatenate([self._raw_scores(x[start:start + UINT8_CHUNK].astype("float32") / 255.0)
                                    for start in range(0, len(x), UINT8_CHUNK)])
         if self.score_kind == "neg_elbo":

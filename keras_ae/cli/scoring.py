@@ -41,7 +41,7 @@ def cmd_score(args):
     import warnings
 
     from keras_ae._io import atomic_write, check_output_path
-    from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, ReconstructionDetector, TabularDetector
+    from keras_ae.anomaly import AnomalyDetector, BeyondFloat32Warning, TabularDetector
 
     out = check_output_path(args.out, (".csv",), what="--out scores file")
     map_out = None
@@ -74,9 +74,9 @@ def cmd_score(args):
     else:
         # uint8 images stay uint8 for a detector that divides them by 255 a chunk at a time: the memory of
         # scoring is then the file's pixels and a chunk, not a float32 copy four times their size.
-        keep_uint8 = isinstance(detector, ReconstructionDetector) and detector.model.input_range == (0.0, 1.0)
         x, files = read_for_model(args.data, detector.model.sample_shape, header=args.header,
-                                  image_size=args.image_size, beyond_float32="keep", keep_uint8=keep_uint8)
+                                  image_size=args.image_size, beyond_float32="keep",
+                                  keep_uint8=getattr(detector, "takes_uint8", False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BeyondFloat32Warning)
         scores = detector.decision_function(x)
@@ -114,7 +114,7 @@ def write_map(detector, x, scores, labels, files, count, out):
     x = x[:n].astype("float32") / 255.0 if x.dtype == "uint8" else x[:n]  # a file's uint8 pixels, as scored
     names = [files[i] if files else f"#{i}" for i in range(n)]
     captions = [f"{name[-14:]}\n{scores[i]:.3g}{' (anomaly)' if labels[i] else ''}" for i, name in enumerate(names)]
-    fig = anomaly_map_overlay(x[:n], anomaly_map(detector, x[:n]), labels=captions,
+    fig = anomaly_map_overlay(x, anomaly_map(detector, x), labels=captions,
                               title=f"Anomaly maps ({detector.score_kind} error per pixel, smoothed); "
                                     "caption: score")
     save_figure(fig, out)
