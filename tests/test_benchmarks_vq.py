@@ -77,6 +77,10 @@ def test_prior_fid_is_set_beside_the_conv_vaes_best_sampler_only_at_the_same_cou
     e["fid"]["prior"] = 15.0
     row = [r for r in report_vq.vq_target_rows({"entries": [e]}, images) if r[0].endswith("FID")][0]
     assert row[3:] == ["15.00 (10,000 samples)", "**missed** by 0.50"]
+    assert report_vq.FID_TRIED in report_vq.vq_section({"entries": [e]}, RUN, images)  # missed: what was tried
+    e["fid"]["prior"] = 12.0
+    assert report_vq.FID_TRIED not in report_vq.vq_section({"entries": [e]}, RUN, images)  # met: nothing to say
+    e["fid"]["prior"] = 15.0
     # Other sample counts: the figures do not compare, and no verdict is given.
     assert report_vq.conv_vae_fid(_images_fid({"gmm": 14.5}, samples=1000), "mnist", e["fid"]) is None
     row = [r for r in report_vq.vq_target_rows({"entries": [e]}, None) if r[0].endswith("FID")][0]
