@@ -83,7 +83,7 @@ def _fid_row(e, images):
     if not fid:
         return [measure, anchor, target, "not measured yet", "—"]
     vae = conv_vae_fid(images, e["dataset"], fid)
-    measured = f"{fid['prior']:.2f} ({fid['samples']:,} samples)"
+    measured = f"{fid['prior']:.2f} ({fid['samples']:,} samples{_at_temperature(fid)})"
     if vae is None:
         return [measure, f"{anchor}: not measured at {fid['samples']:,} samples", target, measured, "—"]
     gap = vae[2] - fid["prior"]
@@ -139,18 +139,44 @@ def vq_section(vq, run=None, images=None):
                   "protocol and cached reference statistics of the images part (`benchmarks/images.py`); the conv "
                   "VAE's figure is that part's, with its best sampler, only when it was measured at the same "
                   "counts.", "",
-                  _table(["entry", "samples", "FID of prior samples", "conv VAE (best sampler)"],
-                         [[f"`{e['entry']}`", f"{e['fid']['samples']:,}", f"{e['fid']['prior']:.2f}",
+                  _table(["entry", "samples", "temperature", "FID of prior samples", "conv VAE (best sampler)"],
+                         [[f"`{e['entry']}`", f"{e['fid']['samples']:,}", f"{_temperature(e['fid']):g}",
+                           f"{e['fid']['prior']:.2f}",
                            (lambda v: f"{v[2]:.2f} (`{v[0]}`, {v[1]})" if v else "not measured at these counts")(
                                conv_vae_fid(images, e["dataset"], e["fid"]))] for e in fids]), ""]
     rows = vq_target_rows(vq, images)
     lines += ["Targets (issue 39):", "", _table(["measure", "anchor", "target", "measured", "how far from the target"],
                                                 rows), ""]
-    if any("FID" in r[0] and r[4].startswith("**missed**") for r in rows):
-        lines += [FID_TRIED, ""]
+    missed = {r[0] for r in rows if "FID" in r[0] and r[4].startswith("**missed**")}
+    for e in fids:
+        if f"`{e['entry']}` prior samples, FID" in missed:
+            lines += [fid_tried(e), ""]
     return lines
 
 
-# What was tried for prior samples whose FID misses the target: shown while one does.
-FID_TRIED = ("Tried for the prior's FID: the shipped PixelCNN prior, sampled at temperature 1, as trained with the "
-             "entry. Not tried yet: a lower temperature (`sample(n, temperature=...)`), a larger prior.")
+def _temperature(fid):
+    """The sampling temperature of a `fid` record (records before `--vq-temperatures` drew at 1)."""
+    return fid.get("temperature", 1.0)
+
+
+def _at_temperature(fid):
+    return f", temperature {_temperature(fid):g}" if _temperature(fid) != 1.0 or fid.get("sweep") else ""
+
+
+def fid_tried(e):
+    """What was tried for entry record `e`'s prior FID, from its record: the temperatures ranked and the one
+    measured in full; what has not been tried."""
+    fid = e["fid"]
+    sweep = fid.get("sweep") or []
+    text = f"Tried for `{e['entry']}`'s prior FID: the shipped PixelCNN prior, as trained with the entry"
+    if sweep:
+        n = sweep[0]["samples"]
+        text += (f"; sampling temperatures ranked on {n:,} samples each (FID against the same test images, "
+                 "biased upward at so few samples): " + ", ".join(f"{r['temperature']:g}: {r['prior']:.2f}"
+                                                                  for r in sweep)
+                 + f"; the best, {_temperature(fid):g}, measured on {fid['samples']:,} samples: {fid['prior']:.2f}. "
+                 "Not tried yet: a larger prior.")
+    else:
+        text += (f", sampled at temperature {_temperature(fid):g}. Not tried yet: other temperatures "
+                 "(`python -m benchmarks --vq --vq-fid --vq-temperatures 1,0.8,0.6`), a larger prior.")
+    return text

@@ -1,7 +1,8 @@
 """The `--vq` part: the shipped VQ-VAE entries on their data sets' whole test splits (issue 39).
 
     python -m benchmarks --vq              # reconstruction, codebook use, the prior's NLL (MNIST: 52 s here)
-    python -m benchmarks --vq --vq-fid     # and FID of 10,000 prior samples (not timed yet: see below)
+    python -m benchmarks --vq --vq-fid     # and FID of 10,000 prior samples (MNIST: 20 min here, TF)
+    python -m benchmarks --vq --vq-fid --vq-temperatures 1,0.8,0.6   # the best of several temperatures
 
 For each shipped `VQVAE` entry (`vqvae.*`), on its data set's test split:
 
@@ -16,8 +17,9 @@ For each shipped `VQVAE` entry (`vqvae.*`), on its data set's test split:
 4. With `--vq-fid`: FID of `--fid-samples` prior samples against the test split, with the machinery and
    the cached reference statistics of `--images` (`benchmarks.images`). RESULTS sets it beside the conv
    VAE's FID with its best sampler from the `images` part, when that part has it at the same counts.
-   Not run yet: the Inception features of 10,000 images alone take 30-90 minutes here (`--images`), and the
-   prior draws its samples one grid position at a time.
+   On MNIST, 10,000 samples took 7 minutes to draw (the prior draws one grid position at a time) and 13
+   for their Inception features (TF, 2 cores). `--vq-temperatures` ranks several sampling temperatures
+   on `SWEEP_SAMPLES` draws each, then measures the best on `--fid-samples`.
 """
 
 import time
@@ -32,6 +34,7 @@ EQUAL_BITS = {"vqvae.mnist_14x14_k32": "convolutional.mnist_z32",  # 14 x 14 x 5
               "vqvae.cifar10_16x16_k256": "resnet.cifar10_z64"}  # 16 x 16 x 8 = 2,048 bits; 64 x 32 = 2,048
 FLOAT_BITS = 32  # a continuous code's value as stored and decoded: float32
 QUICK = {"n_test": 200, "fid_samples": 50}  # --quick: checks the harness only
+SWEEP_SAMPLES = 2000  # --vq-temperatures: draws per temperature when ranking several
 
 
 def vq_entries():
@@ -71,30 +74,52 @@ def measure_equal_bits(name, x_test, log):
             "psnr_db": m["psnr_db"]}
 
 
-def measure_prior_fid(name, model, dataset, x_test, digest, n_samples, cache_dir, features, log):
+def measure_prior_fid(name, model, dataset, x_test, digest, n_samples, cache_dir, features, log,
+                      temperatures=(1.0,), sweep_samples=SWEEP_SAMPLES):
     """FID of `n_samples` images drawn from `model`'s attached prior (seed `FID_SEED`) against the whole of
     `x_test` (uint8 as loaded, as `--images` passes it); the reference statistics come from (or go to) the
-    `--images` cache under the same key."""
+    `--images` cache under the same key.
+
+    With several `temperatures`, each is first measured on `sweep_samples` draws (the record's `sweep`),
+    and the one with the lowest FID there is then measured on `n_samples`: the record's `prior`, at its
+    `temperature`. FID of fewer samples is biased upward, so the sweep only ranks the temperatures."""
     from keras_ae import fid
 
     count = len(x_test)
     key = f"{dataset}.test-first{count}.{digest[:16]}"  # benchmarks.images.measure_fid's key: one cache
     mu_ref, sigma_ref, cached = reference_statistics(x_test, key, cache_dir, features, log)
     start = time.time()
-    log(f"{name}: {n_samples:,} samples from the prior")
-    x = to_uint8(model.sample(n_samples, seed=FID_SEED)).reshape((n_samples,) + tuple(x_test.shape[1:]))
-    mu, sigma = feature_statistics(x, features, log, f"{name} prior samples")
-    value = round(fid.frechet_distance(mu, sigma, mu_ref, sigma_ref), 3)
-    log(f"{name}: FID {value:.2f} against the {count:,} test images")
+
+    def one(n, temperature):
+        log(f"{name}: {n:,} samples from the prior at temperature {temperature:g}")
+        x = to_uint8(model.sample(n, temperature=temperature, seed=FID_SEED)).reshape(
+            (n,) + tuple(x_test.shape[1:]))
+        mu, sigma = feature_statistics(x, features, log, f"{name} prior samples (temperature {temperature:g})")
+        value = round(fid.frechet_distance(mu, sigma, mu_ref, sigma_ref), 3)
+        log(f"{name}: FID {value:.2f} of {n:,} samples at temperature {temperature:g} against the {count:,} "
+            "test images")
+        return value
+
+    temperatures = [float(t) for t in temperatures]
+    sweep = []
+    if len(temperatures) > 1:
+        n = min(sweep_samples, n_samples)
+        sweep = [{"temperature": t, "samples": int(n), "prior": one(n, t)} for t in temperatures]
+        best = min(sweep, key=lambda r: r["prior"])["temperature"]
+    else:
+        best = temperatures[0]
     return {"samples": int(n_samples), "seed": FID_SEED, "features": features.name, "reference": "test",
-            "reference_count": int(count), "cached": cached, "prior": value, "seconds": round(time.time() - start, 1)}
+            "reference_count": int(count), "cached": cached, "temperature": best,
+            "prior": one(n_samples, best), "sweep": sweep, "seconds": round(time.time() - start, 1)}
 
 
-def run_vq(log, quick=False, fid=False, fid_samples=10000, cache_dir=None, features=INCEPTION, load=load_data):
+def run_vq(log, quick=False, fid=False, fid_samples=10000, cache_dir=None, features=INCEPTION, load=load_data,
+           temperatures=(1.0,), sweep_samples=SWEEP_SAMPLES):
     """results.json's `vq` part: `{"entries": [...]}`, one record per shipped VQ-VAE entry.
 
     `load(dataset)` gives `(x_train, x_test, source, info)` (default: `benchmarks.images.load_data`);
-    `quick` measures the first `QUICK["n_test"]` test images; `fid` adds FID of prior samples.
+    `quick` measures the first `QUICK["n_test"]` test images; `fid` adds FID of prior samples, at each of
+    `temperatures` (`measure_prior_fid`).
     """
     from keras_ae import zoo
     from keras_ae.zoo.index import entry_dataset
@@ -103,6 +128,7 @@ def run_vq(log, quick=False, fid=False, fid_samples=10000, cache_dir=None, featu
     cache_dir = cache_dir or default_cache_dir()
     if quick:
         fid_samples = min(fid_samples, QUICK["fid_samples"])
+        sweep_samples = min(sweep_samples, QUICK["fid_samples"])
     names = vq_entries()
     if not names:
         log("vq: the zoo ships no VQ-VAE entry")
@@ -125,7 +151,8 @@ def run_vq(log, quick=False, fid=False, fid_samples=10000, cache_dir=None, featu
         row["equal_bits"] = measure_equal_bits(name, x_test, log)
         if fid and model.prior is not None:
             row["fid"] = measure_prior_fid(name, model, dataset, x_test, data_digest(record["source"]),
-                                           fid_samples, cache_dir, features, log)
+                                           fid_samples, cache_dir, features, log, temperatures=temperatures,
+                                           sweep_samples=min(sweep_samples, fid_samples))
         row["seconds"] = round(time.time() - start, 1)
         log(f"{name}: {row}")
         out.append(row)

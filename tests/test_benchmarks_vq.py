@@ -77,14 +77,29 @@ def test_prior_fid_is_set_beside_the_conv_vaes_best_sampler_only_at_the_same_cou
     e["fid"]["prior"] = 15.0
     row = [r for r in report_vq.vq_target_rows({"entries": [e]}, images) if r[0].endswith("FID")][0]
     assert row[3:] == ["15.00 (10,000 samples)", "**missed** by 0.50"]
-    assert report_vq.FID_TRIED in report_vq.vq_section({"entries": [e]}, RUN, images)  # missed: what was tried
+    tried = "Tried for `vqvae.mnist_14x14_k32`'s prior FID"
+    text = "\n".join(report_vq.vq_section({"entries": [e]}, RUN, images))
+    assert tried in text and "sampled at temperature 1. Not tried yet: other temperatures" in text  # missed
     e["fid"]["prior"] = 12.0
-    assert report_vq.FID_TRIED not in report_vq.vq_section({"entries": [e]}, RUN, images)  # met: nothing to say
+    assert tried not in "\n".join(report_vq.vq_section({"entries": [e]}, RUN, images))  # met: nothing to say
     e["fid"]["prior"] = 15.0
     # Other sample counts: the figures do not compare, and no verdict is given.
     assert report_vq.conv_vae_fid(_images_fid({"gmm": 14.5}, samples=1000), "mnist", e["fid"]) is None
     row = [r for r in report_vq.vq_target_rows({"entries": [e]}, None) if r[0].endswith("FID")][0]
     assert row[1].endswith("not measured at 10,000 samples") and row[4] == "—"
+
+
+def test_a_temperature_sweep_is_reported_from_its_record():
+    e = _entry(fid=_fid(prior=15.0))
+    e["fid"].update(temperature=0.7, sweep=[{"temperature": 1.0, "samples": 2000, "prior": 52.1},
+                                            {"temperature": 0.7, "samples": 2000, "prior": 31.4}])
+    images = _images_fid({"prior": 30.0, "gmm": 14.5})
+    row = [r for r in report_vq.vq_target_rows({"entries": [e]}, images) if r[0].endswith("FID")][0]
+    assert row[3:] == ["15.00 (10,000 samples, temperature 0.7)", "**missed** by 0.50"]
+    text = "\n".join(report_vq.vq_section({"entries": [e]}, RUN, images))
+    assert "ranked on 2,000 samples each" in text and "1: 52.10, 0.7: 31.40" in text
+    assert "the best, 0.7, measured on 10,000 samples: 15.00" in text
+    assert "| `vqvae.mnist_14x14_k32` | 10,000 | 0.7 | 15.00 |" in text
 
 
 def _results():
@@ -172,6 +187,9 @@ def test_the_options(capsys):
     from benchmarks.__main__ import main
 
     for argv, message in ((["--vq-fid"], "--vq-fid needs --vq"),
+                          (["--vq", "--vq-temperatures", "1,0.5"], "--vq-temperatures needs --vq --vq-fid"),
+                          (["--vq", "--vq-fid", "--vq-temperatures", "1,-2"], "Received: 1,-2"),
+                          (["--vq", "--vq-fid", "--vq-temperatures", "warm"], "takes positive numbers"),
                           (["--render", "--vq"], "--render measures nothing: it takes none of --data-parallel"),
                           (["--quality", "--fid-samples", "10"], "--fid-samples needs --images")):
         with pytest.raises(SystemExit):
@@ -240,6 +258,12 @@ def test_the_part_measures_each_vq_entry_and_its_equal_bits_ae(tiny_vq_zoo, tmp_
     again = vq.run_vq(logs.append, fid=True, fid_samples=12, cache_dir=str(tmp_path), features=features,
                       load=_fake_load)
     assert again["entries"][0]["fid"]["cached"]  # the reference statistics come from the cache the second time
+    assert again["entries"][0]["fid"]["temperature"] == 1.0 and again["entries"][0]["fid"]["sweep"] == []
+    swept = vq.run_vq(logs.append, fid=True, fid_samples=12, cache_dir=str(tmp_path), features=features,
+                      load=_fake_load, temperatures=(1.0, 0.5), sweep_samples=6)["entries"][0]["fid"]
+    assert [(r["temperature"], r["samples"]) for r in swept["sweep"]] == [(1.0, 6), (0.5, 6)]
+    assert swept["temperature"] == min(swept["sweep"], key=lambda r: r["prior"])["temperature"]
+    assert swept["samples"] == 12 and any("at temperature 0.5" in line for line in logs)
     assert again["entries"][0]["fid"]["prior"] == row["fid"]["prior"]  # seeded draws
     assert "FID" not in str(vq.run_vq(logs.append, load=_fake_load)["entries"][0].keys())
 
