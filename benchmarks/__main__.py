@@ -38,7 +38,8 @@ the others with the same settings joins them.
 `--conv-speed` (benchmarks/conv_speed.py) times the zoo's CIFAR-10 and CelebA-64 residual conv VAEs as
 keras-ae `fit` (TensorFlow and PyTorch, each in fresh processes; `--backends` picks) against pythae's
 `TrainingPipeline` on the same layers in PyTorch, in alternating pairs, and each keras-ae run's FLOP rate
-against its backend's conv peak timed right before `fit`. It reads the data sets as `--images` does
+against its backend's conv peak timed right before `fit`. `--conv-archs cifar10` times one architecture; the
+other's figures from an earlier run stay. It reads the data sets as `--images` does
 (uniform noise if one is not found, which the section then says).
 
 `--colorization` (benchmarks/colorization.py) measures every shipped `conv_colorization` entry on its data
@@ -138,6 +139,21 @@ def vq_temperature_list(text, vq_fid, parser):
     return tuple(dict.fromkeys(values))
 
 
+def conv_arch_list(text, conv_speed, parser):
+    """`--conv-archs`: names of `benchmarks.conv_speed.ARCHS`, each once, in the given order; None when not given."""
+    if text is None:
+        return None
+    from benchmarks.report_targets_open import CONV_ARCHS
+
+    if not conv_speed:
+        parser.error(f"--conv-archs needs --conv-speed. Received: --conv-archs {text} without --conv-speed")
+    names = [t.strip().lower() for t in text.split(",") if t.strip()]
+    unknown = sorted(set(names) - set(CONV_ARCHS))
+    if unknown or not names:
+        parser.error(f"unknown --conv-archs {unknown or text!r}; expected some of {list(CONV_ARCHS)}")
+    return list(dict.fromkeys(names))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quality", action="store_true", help="quality against PCA and published figures")
@@ -158,6 +174,9 @@ def main(argv=None):
     parser.add_argument("--conv-speed", action="store_true",
                         help="the zoo's residual conv VAEs: keras-ae fit against pythae, and against the backend's "
                              "conv peak (5 pairs of fresh processes per backend, policy and architecture)")
+    parser.add_argument("--conv-archs", default=None,
+                        help="--conv-speed: comma-separated architectures of cifar10, celeba64 (default both); a "
+                             "run of one keeps the other's figures")
     parser.add_argument("--steps-per-execution", action="store_true",
                         help="keras-ae train's steps per call (1 or 8) per backend from 5 alternating pairs of fresh "
                              "processes (--backends), written into keras_ae/steps_per_execution.json")
@@ -224,6 +243,7 @@ def main(argv=None):
     if args.vq_fid and not args.vq:
         parser.error("--vq-fid needs --vq. Received: no --vq")
     vq_temperatures = vq_temperature_list(args.vq_temperatures, args.vq_fid, parser)
+    conv_archs = conv_arch_list(args.conv_archs, args.conv_speed, parser)
     if args.render:
         from benchmarks import backend_table, report
 
@@ -411,7 +431,10 @@ def main(argv=None):
         unknown = sorted(set(backends) - set(speed.BACKENDS))
         if unknown:
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
-        results["conv_speed"] = conv_speed.run_conv_speed(log, quick=args.quick, backends=backends)
+        results["conv_speed"] = conv_speed.run_conv_speed(log, quick=args.quick, backends=backends,
+                                                          names=conv_archs)
+        for m in results["conv_speed"].get("models", []):  # a later run of another architecture keeps this one
+            m["run"] = dict(run)
         runs["conv_speed"] = dict(run)  # each keras-ae run is its own process: the rows name the backend
     if args.vq:
         import keras

@@ -112,7 +112,8 @@ def pair_rows(name, spec, keras_runs, pairs, log, tmp):
     return rows
 
 
-def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=None, settings=None, real_data=None):
+def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=None, settings=None, real_data=None,
+                   names=None):
     """The `conv_speed` record of results.json.
 
     Args:
@@ -123,6 +124,7 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
             input_shape, filters, latent_dim, blocks_per_stage, and optionally batch_size.
         settings: overrides of warmup_steps, timed_steps, n_test, batch_size, pairs, peak.
         real_data: load the data sets (default: not when quick).
+        names: the `ARCHS` to time (default: all; when quick, the first of them).
     """
     if importlib.util.find_spec("pythae") is None:
         return {"skipped": "pythae is not installed (pip install -e '.[bench]')"}
@@ -131,7 +133,8 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
     s.update(settings or {})
     if archs is None:
         archs = {}
-        for name, recipe in list(ARCHS.items())[:1 if quick else None]:
+        chosen = [(n, ARCHS[n]) for n in names] if names else list(ARCHS.items())
+        for name, recipe in chosen[:1 if quick else None]:
             arch, batch, lr = arch_of(recipe)
             archs[name] = {**arch, "batch_size": batch, "lr": lr, "recipe": recipe}
     keras_runs = [(b, p) for b in backends for p in ("float32", *EXTRA_POLICIES.get(b, ()))]

@@ -10,7 +10,7 @@ import os
 
 from benchmarks.report_colorization import colorization_section
 from benchmarks.report_conditional import conditional_section
-from benchmarks.report_conv_speed import conv_speed_section
+from benchmarks.report_conv_speed import conv_speed_section, merge_conv_speed
 from benchmarks.report_data_parallel import data_parallel_section
 from benchmarks.report_faces import faces_section
 from benchmarks.report_images import images_sections, merge_images
@@ -66,6 +66,8 @@ def write(results, out_dir):
             carry_previous_speed(old, results)
         if "images" in results:  # a data set's parts can be rerun one data set at a time
             merged["images"] = merge_images(old.get("images"), results["images"])
+        if "conv_speed" in results:  # one architecture at a time (--conv-archs)
+            merged["conv_speed"] = merge_conv_speed(old.get("conv_speed"), results["conv_speed"])
         results = merged
     else:
         old = {}

@@ -100,12 +100,23 @@ def busy_lines(busy, cpus, note, consequence, process="training process"):
                f"{consequence}." if cpus and max(busy) >= cpus / 2 else ""), ""]
 
 
+def merge_conv_speed(old, new):
+    """A run's `conv_speed` part merged into the one before: its architectures replace theirs, the others stay
+    (each model record keeps the `run` that made it). A skipped run keeps what was measured before."""
+    if "skipped" in new:
+        return old if (old or {}).get("models") else new
+    names = {m["name"] for m in new.get("models", [])}
+    kept = [m for m in (old or {}).get("models", []) if m["name"] not in names]
+    return {**new, "models": kept + new.get("models", [])}
+
+
 def conv_speed_section(record, run=None):
     """The section for results.json's `conv_speed` record; `run` names the command that made it."""
-    head = ["## Conv VAE speed against pythae and against the conv peak", "", made_by(run), ""]
+    models = record.get("models", [])
+    made = made_by(*[(m.get("run") or run, m["name"]) for m in models]) if models else made_by(run)
+    head = ["## Conv VAE speed against pythae and against the conv peak", "", made, ""]
     if "skipped" in record:
         return head + [f"Skipped: {record['skipped']}.", ""]
-    models = record.get("models", [])
     first = next((r for m in models for r in m["rows"]), None)
     if first is None:
         return head + ["No keras-ae backend ran.", ""]

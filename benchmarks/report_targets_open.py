@@ -97,6 +97,7 @@ CONV_VARIANTS = ("convolutional", "conv_denoising", "conv_vae", "conv_colorizati
 PEER_TARGET, CONV_PEAK_TARGET = 1.5, 0.50  # benchmarks/report_conv_speed.py's PEER_TARGET, PEAK_TARGET
 TWIN_TARGET, DENSE_PEAK_TARGET = 0.95, 0.60  # benchmarks/report_speed.py's TRAIN_RATIO_TARGET, PEAK_FRACTION_TARGET
 JAX_TF_TARGET = 0.5
+CONV_ARCHS = ("cifar10", "celeba64")  # benchmarks/conv_speed.py's ARCHS, in its order
 SPEED_SECTION = "Speed on every backend"
 CONV_SECTION = "Conv VAE speed against pythae and against the conv peak"
 
@@ -113,6 +114,8 @@ def _conv_speed_rows(conv):
     if not models:
         return [_not_measured(*peer), _not_measured(*peak)]
     rows = []
+    for name in [n for n in CONV_ARCHS if n not in {m["name"] for m in models}]:
+        rows += [_not_measured(f"{name}: {peer[0]}", *peer[1:]), _not_measured(f"{name}: {peak[0]}", *peak[1:])]
     for m in models:
         f32 = [r for r in m["rows"] if r["dtype_policy"] == "float32"]
         if f32:

@@ -114,6 +114,43 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     assert "Skipped: pythae is not installed" in "\n".join(conv_speed_section({"skipped": "pythae is not installed"}))
 
 
+def test_a_run_of_one_architecture_keeps_the_others_figures(tmp_path):
+    from benchmarks import conv_speed, report_targets_open
+    from benchmarks.report_conv_speed import merge_conv_speed
+
+    assert report_targets_open.CONV_ARCHS == tuple(conv_speed.ARCHS)
+    first = {"command": "python -m benchmarks --conv-speed --conv-archs cifar10", "date": "2026-12-05T12:00:00"}
+    second = {"command": "python -m benchmarks --conv-speed --conv-archs celeba64", "date": "2026-12-06T12:00:00"}
+    model = lambda name, ratio, run: {"name": name, "run": run, "arch": {"input_shape": [32, 32, 3],  # noqa: E731
+                                      "filters": [32], "latent_dim": 8, "blocks_per_stage": 1},
+                                      "batch_size": 8, "lr": 1e-3, "warmup_steps": 1, "timed_steps": 2,
+                                      "data": {"title": "noise", "train_images": 24, "test_images": 4},
+                                      "rows": [_row("tensorflow", "float32", ratio, 0.3)]}
+    old = {"cpus": 2, "models": [model("cifar10", 1.6, first)]}
+    rows = {r[0]: r for r in report_targets_open._conv_speed_rows(old)}
+    assert rows["celeba64: conv VAE, keras-ae best backend ÷ pythae (float32)"][3] == "not measured yet"
+    assert rows["cifar10: conv VAE, keras-ae best backend ÷ pythae (float32)"][3] == "1.60× (TensorFlow)"
+    merged = merge_conv_speed(old, {"cpus": 2, "models": [model("celeba64", 1.2, second)]})
+    assert [m["name"] for m in merged["models"]] == ["cifar10", "celeba64"]
+    assert merge_conv_speed(merged, {"cpus": 2, "models": [model("cifar10", 1.9, second)]})["models"][1]["rows"][0][
+        "ratio"] == 1.9  # the new run replaces its architecture's figures
+    assert merge_conv_speed(merged, {"skipped": "pythae is not installed"}) == merged
+    text = "\n".join(conv_speed_section(merged, second))
+    assert ("Made by `python -m benchmarks --conv-speed --conv-archs cifar10` on 2026-12-05T12:00:00 (cifar10); "
+            "`python -m benchmarks --conv-speed --conv-archs celeba64` on 2026-12-06T12:00:00 (celeba64).") in text
+    assert not any(r[3] == "not measured yet" for r in report_targets_open._conv_speed_rows(merged))
+
+
+def test_conv_archs_option_errors(capsys):
+    from benchmarks.__main__ import main
+
+    for argv, message in ((["--quality", "--conv-archs", "cifar10"], "--conv-archs needs --conv-speed"),
+                          (["--conv-speed", "--conv-archs", "mnist"], "unknown --conv-archs ['mnist']")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert message in capsys.readouterr().err, argv
+
+
 @pytest.mark.slow
 def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     pytest.importorskip("pythae")
