@@ -117,10 +117,15 @@ def shown_command(argv):
 
 def image_datasets(text, parser):
     """`--datasets`: names of `IMAGE_DATASETS` (case and - for _ forgiven), in the given order."""
+    return name_list(text, IMAGE_DATASETS, "--datasets", parser)
+
+
+def name_list(text, allowed, option, parser):
+    """Comma-separated names of `allowed` given to `option` (case and - for _ forgiven), each once, in order."""
     names = [t.strip().lower().replace("-", "_") for t in text.split(",") if t.strip()]
-    unknown = sorted(set(names) - set(IMAGE_DATASETS))
+    unknown = sorted(set(names) - set(allowed))
     if unknown or not names:
-        parser.error(f"unknown --datasets {unknown}; expected some of {list(IMAGE_DATASETS)}")
+        parser.error(f"unknown {option} {unknown}; expected some of {list(allowed)}")
     return list(dict.fromkeys(names))
 
 
@@ -134,7 +139,7 @@ def vq_temperature_list(text, vq_fid, parser):
         values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
         values = []
-    if not values or any(not v > 0 or v != v or v == float("inf") for v in values):
+    if not values or any(not 0 < v < float("inf") for v in values):  # NaN fails both comparisons
         parser.error(f"--vq-temperatures takes positive numbers, e.g. 1,0.8,0.6. Received: {text}")
     return tuple(dict.fromkeys(values))
 
@@ -147,11 +152,7 @@ def conv_arch_list(text, conv_speed, parser):
 
     if not conv_speed:
         parser.error(f"--conv-archs needs --conv-speed. Received: --conv-archs {text} without --conv-speed")
-    names = [t.strip().lower() for t in text.split(",") if t.strip()]
-    unknown = sorted(set(names) - set(CONV_ARCHS))
-    if unknown or not names:
-        parser.error(f"unknown --conv-archs {unknown or text!r}; expected some of {list(CONV_ARCHS)}")
-    return list(dict.fromkeys(names))
+    return name_list(text, CONV_ARCHS, "--conv-archs", parser)
 
 
 def main(argv=None):

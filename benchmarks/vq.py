@@ -152,7 +152,7 @@ def run_vq(log, quick=False, fid=False, fid_samples=10000, cache_dir=None, featu
         if fid and model.prior is not None:
             row["fid"] = measure_prior_fid(name, model, dataset, x_test, data_digest(record["source"]),
                                            fid_samples, cache_dir, features, log, temperatures=temperatures,
-                                           sweep_samples=min(sweep_samples, fid_samples))
+                                           sweep_samples=sweep_samples)
         row["seconds"] = round(time.time() - start, 1)
         log(f"{name}: {row}")
         out.append(row)
