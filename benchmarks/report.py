@@ -33,6 +33,8 @@ def merge_runs(old_runs, new_runs, nll_measured=(), nll_rows=()):
     made it and when. The parts this run made take its record, the others keep theirs. The NLL part
     also records, under `rows`, the run that measured each of its `nll_rows`: `--nll-models` remeasures
     some (`nll_measured`) and keeps the others from the run before."""
+    if "speed" in new_runs:  # a whole speed run supersedes the runs of some of its parts
+        old_runs = {k: v for k, v in old_runs.items() if not k.startswith("speed.")}
     runs = {**old_runs, **new_runs}
     if "vae_nll" in new_runs:
         new = {k: v for k, v in new_runs["vae_nll"].items() if k != "rows"}
@@ -101,7 +103,8 @@ def render(results, out_dir):
         if "one_class_images" in results["quality"]:
             lines += one_class_images_sections(results["quality"]["one_class_images"], runs)
     if "speed" in results:
-        lines += speed_section(results["speed"], runs.get("speed"))
+        lines += speed_section(results["speed"], runs.get("speed"),
+                               {k.split(".", 1)[1]: r for k, r in runs.items() if k.startswith("speed.")})
     if "conv_speed" in results:
         lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"))
     if "jax_conv" in results:

@@ -11,15 +11,19 @@ PEAK_FRACTION_TARGET = 0.60
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 
-def speed_section(s, run=None):
-    """The speed sections, all from one run; `run` says which command made it, and when."""
+def speed_section(s, run=None, part_runs=None):
+    """The speed sections; `run` says which command made them, and when, and `part_runs` ({part: run}) which
+    later `--speed-parts` runs remeasured some of them."""
     if "backends" not in s:
         return ["## Speed", "", "(from an earlier harness; rerun `python -m benchmarks --speed`)", ""]
     runs = {b: r for b, r in s["backends"].items() if "skipped" not in r}
     if not runs:
         return ["## Speed on every backend", "", made_by(run), "", "No backend ran: " + "; ".join(
             f"{b}: {r['skipped']}" for b, r in s["backends"].items()) + ".", ""]
-    lines = ["## Speed on every backend", "", made_by(run) + " Every table below is from that run.", "",
+    later = {p: r for p, r in (part_runs or {}).items() if r}
+    made = (made_by(run) + " Every table below is from that run." if not later else
+            made_by((run, "the other tables"), *[(r, PART_TABLES.get(p, p)) for p, r in later.items()]))
+    lines = ["## Speed on every backend", "", made, "",
              "One process per backend, the same images, one run. Every throughput is paired with a reference "
              "measured in the same process back to back, alternating which goes first; ratios are medians over "
              "the pairs, because the machine is shared. Peak = best fp32 2048×2048 matmul rate of that backend, "
@@ -272,18 +276,58 @@ def _spread(row):
     return f"{row['ratio_min']:.2f}–{row['ratio_max']:.2f} ({row['pairs']} pairs)"
 
 
+# The tables each `--speed-parts` part makes, for the line that names the run behind them.
+PART_TABLES = {"peak": "the matmul peaks", "training": "the training ratios", "paths": "the input paths",
+               "flops": "the FLOP rates", "inference": "inference and latency", "scaling": "scaling",
+               "peer": "the pythae pairs", "rss": "memory"}
+
+
+def _figures_kept(speed, date):
+    """What a later run keeps as its run before: training ratios and fractions of peak per backend."""
+    runs = {b: r for b, r in (speed.get("backends") or {}).items() if "skipped" not in r}
+    dates = speed.get("part_dates", {})
+    date = speed.get("date") or date
+    return {"date": dates.get("training", date),
+            "backends": {b: {t["variant"]: {k: t[k] for k in ("ratio", "ratio_min", "ratio_max", "pairs") if k in t}
+                             for t in r.get("training", [])} for b, r in runs.items()},
+            "fraction_of_peak": {b: {f["variant"]: f["fraction_of_peak"] for f in r.get("flop_fraction", [])}
+                                 for b, r in runs.items()},
+            "fraction_of_peak_date": dates.get("flops", date),
+            # whether each backend's fractions divide by a peak timed right before each timing (issue 40)
+            "fraction_of_peak_paired": {b: bool(r.get("flop_fraction")) and all(
+                "paired_peak_gflops" in f for f in r["flop_fraction"]) for b, r in runs.items()}}
+
+
 def carry_previous_speed(old, results):
     """Keep the last speed run's training ratios and fractions of peak beside the new ones: one run's
-    figures are noisy, and a miss that the run before met (or missed too) reads differently."""
-    results["speed"].setdefault("date", results.get("date"))
-    prev = old.get("speed", {}).get("backends")
-    if not prev:
-        return
-    results["speed"]["previous"] = {
-        "date": old["speed"].get("date") or old.get("date"),
-        "backends": {b: {t["variant"]: {k: t[k] for k in ("ratio", "ratio_min", "ratio_max", "pairs") if k in t}
-                         for t in r.get("training", [])}
-                     for b, r in prev.items() if "skipped" not in r},
-        "fraction_of_peak": {b: {f["variant"]: f["fraction_of_peak"] for f in r.get("flop_fraction", [])}
-                             for b, r in prev.items() if "skipped" not in r}}
+    figures are noisy, and a miss that the run before met (or missed too) reads differently.
 
+    A run of some parts (`--speed-parts`, whose record lists them in `parts`) keeps every other figure of
+    `old`'s speed record, and the run before of the parts it did not measure; `part_dates` says when each
+    part was measured last. `results["speed"]` is updated in place.
+    """
+    new = results["speed"]
+    new.setdefault("date", results.get("date"))
+    parts = new.pop("parts", None)
+    before = old.get("speed") or {}
+    if not before.get("backends"):
+        return
+    kept = _figures_kept(before, old.get("date"))
+    if not parts:
+        new["previous"] = kept
+        return
+    previous = dict(before.get("previous") or {})
+    if "training" in parts:
+        previous.update(date=kept["date"], backends=kept["backends"])
+    if "flops" in parts:
+        previous.update({k: v for k, v in kept.items() if k.startswith("fraction_of_peak")})
+    backends = dict(before["backends"])
+    for b, r in new["backends"].items():
+        if "skipped" not in r or b not in backends:  # a backend skipped now keeps its earlier figures
+            backends[b] = {**({} if "skipped" in backends.get(b, {}) else backends.get(b, {})), **r}
+    merged = {**before, **new, "date": before.get("date") or old.get("date"), "backends": backends,
+              "part_dates": {**before.get("part_dates", {}), **{p: new["date"] for p in parts}}}
+    if previous:
+        merged["previous"] = previous
+    new.clear()
+    new.update(merged)

@@ -22,6 +22,10 @@ PEER_EPOCHS = 5
 # Seeds (pairs) per backend against pythae: one run's test -ELBO varies by about 0.25 nats with
 # the seed, so the -ELBO comparison needs more than three.
 PEER_PAIRS = 5
+# What `--speed --speed-parts` can rerun: the worker's parts (each backend's process), the pythae pairs and
+# the memory runs. A run of some parts keeps the others' figures from the run before (report.merge_speed).
+WORKER_PARTS = ("peak", "training", "paths", "flops", "inference", "scaling")
+PARTS = WORKER_PARTS + ("peer", "rss")
 
 
 def _env(backend):
@@ -44,7 +48,7 @@ def _run(args, backend, log, prefix=None, env=None):
         raise RuntimeError(f"{' '.join(args[:2])} ({backend}) failed:\n" + "\n".join(tail))
 
 
-def backend_runs(x, quick, log, tmp, backends=BACKENDS):
+def backend_runs(x, quick, log, tmp, backends=BACKENDS, parts=WORKER_PARTS):
     data = os.path.join(tmp, "x.npy")
     np.save(data, x[:60160])  # whole batches of 256 and 128 (the scaling run's largest size)
     out = {}
@@ -53,7 +57,7 @@ def backend_runs(x, quick, log, tmp, backends=BACKENDS):
             out[backend] = {"skipped": f"{backend} is not installed"}
             continue
         path = os.path.join(tmp, f"{backend}.json")
-        _run(["benchmarks.speed_worker", path, json.dumps({"quick": quick, "data": data})], backend, log,
+        _run(["benchmarks.speed_worker", path, json.dumps({"quick": quick, "data": data, "parts": list(parts)})], backend, log,
              prefix=backend)
         with open(path) as f:
             out[backend] = json.load(f)
@@ -158,12 +162,21 @@ def machine_info():
             "processor": platform.processor(), "keras_ae": keras_ae.__version__, **versions}
 
 
-def run_speed(x_flat, x_test, quick, log, backends=BACKENDS):
+def run_speed(x_flat, x_test, quick, log, backends=BACKENDS, parts=PARTS):
+    """The `speed` record of results.json; `parts` (of `PARTS`) are the figures to measure. A record of
+    some parts only says which (`parts`), and the report merges it into the run before's."""
+    worker_parts = [p for p in WORKER_PARTS if p in parts]
     with tempfile.TemporaryDirectory() as tmp:
-        per_backend = backend_runs(x_flat, quick, log, tmp, backends)
-        ran = [b for b in backends if "skipped" not in per_backend[b]]
-        peer = peer_pairs(x_flat[:4000] if quick else x_flat, x_test[:500] if quick else x_test, quick, log, tmp,
-                          ran, 1 if quick else PEER_PAIRS)
+        per_backend = backend_runs(x_flat, quick, log, tmp, backends, worker_parts) if worker_parts else {}
+        ran = [b for b in backends if "skipped" not in per_backend.get(b, {})]
+        peer = (peer_pairs(x_flat[:4000] if quick else x_flat, x_test[:500] if quick else x_test, quick, log, tmp,
+                           ran, 1 if quick else PEER_PAIRS) if "peer" in parts else None)
     variants = ["undercomplete"] if quick else ["undercomplete", "vae", "convolutional", "stacked"]
-    return {"backends": per_backend, "peer": peer,
-            "peak_rss": peak_rss(variants, 1024 if quick else 10000, log)}
+    record = {"backends": per_backend}
+    if peer is not None:
+        record["peer"] = peer
+    if "rss" in parts:
+        record["peak_rss"] = peak_rss(variants, 1024 if quick else 10000, log)
+    if set(parts) != set(PARTS):
+        record["parts"] = [p for p in PARTS if p in parts]
+    return record

@@ -168,6 +168,66 @@ def test_speed_report_keeps_the_previous_runs_training_ratios(monkeypatch):
     assert "previous run" not in "\n".join(report._training_lines(old["speed"]["backends"]))
 
 
+def test_a_speed_run_of_some_parts_keeps_the_others(monkeypatch, tmp_path):
+    """`--speed --speed-parts flops` replaces the FLOP rates only: the training ratios, the pythae pairs and
+    their run before stay, the FLOP rates' run before becomes the last run's, and RESULTS names both runs."""
+    monkeypatch.syspath_prepend(ROOT)
+    from benchmarks import report, report_speed, report_targets_open
+
+    def flop(fraction, paired=True):
+        return {"variant": "undercomplete", "train_flops_per_sample": 2e6, "samples_per_s": 1e4,
+                "best_path": "arrays, batch 256", "gflops": 30.0 * fraction, "fraction_of_peak": fraction,
+                **({"paired_peak_gflops": 30.0} if paired else {})}
+
+    train = {"variant": "sparse", "keras_ae": 100.0, "reference": 100.0, "ratio": 1.0, "ratio_min": 0.9,
+             "ratio_max": 1.1, "pairs": 3, "epochs": 1, "reference_kind": "functional model, same layers"}
+    full = {"backends": {"jax": {"matmul_peak_gflops": 30.0, "threads": {}, "training": [train],
+                                 "flop_fraction": [flop(0.555, paired=False)]},
+                         "torch": {"skipped": "torch is not installed"}},
+            "peer": {"skipped": "pythae is not installed"}, "peak_rss": [],
+            "previous": {"date": "d0", "backends": {"jax": {"sparse": {"ratio": 0.97}}},
+                         "fraction_of_peak": {"jax": {"undercomplete": 0.938}}}}
+    old = {"speed": full, "date": "d1"}
+    new = {"speed": {"backends": {"jax": {"threads": {}, "flop_fraction": [flop(0.65)]},
+                                  "torch": {"skipped": "torch is not installed"}}, "parts": ["flops"]},
+           "date": "d2"}
+    report_speed.carry_previous_speed(old, new)
+    merged = new["speed"]
+    assert "parts" not in merged and merged["date"] == "d1" and merged["part_dates"] == {"flops": "d2"}
+    assert merged["backends"]["jax"]["training"] == [train] and merged["backends"]["jax"]["matmul_peak_gflops"] == 30
+    assert merged["backends"]["jax"]["flop_fraction"] == [flop(0.65)]
+    assert merged["peer"] == full["peer"] and merged["peak_rss"] == full["peak_rss"]
+    assert merged["previous"]["backends"] == full["previous"]["backends"]  # training was not rerun
+    assert merged["previous"]["fraction_of_peak"] == {"jax": {"undercomplete": 0.555}}
+    assert merged["previous"]["fraction_of_peak_paired"] == {"jax": False}
+    row = report_targets_open._dense_peak_row(merged)
+    assert row[3] == "65.0% (JAX); run before 55.5% (JAX, peak not paired)"
+    assert row[4] == "**missed** by 4.5 points (the run before)"
+    # A second run of the part: two paired runs in a row, both over 60%.
+    again = {"speed": {"backends": {"jax": {"flop_fraction": [flop(0.62)]}}, "parts": ["flops"]}, "date": "d3"}
+    report_speed.carry_previous_speed({"speed": merged, "date": "d2"}, again)
+    assert report_targets_open._dense_peak_row(again["speed"])[4] == "met in both runs"
+    assert again["speed"]["backends"]["torch"] == {"skipped": "torch is not installed"}
+    # RESULTS names the whole run and the part's run; a whole run later supersedes the part's record.
+    runs = report.merge_runs({"speed": {"command": "python -m benchmarks --speed", "date": "d1"}},
+                             {"speed.flops": {"command": "python -m benchmarks --speed --speed-parts flops",
+                                              "date": "d3"}})
+    text = "\n".join(report_speed.speed_section(again["speed"], runs["speed"], {"flops": runs["speed.flops"]}))
+    assert ("Made by `python -m benchmarks --speed` on d1 (the other tables); `python -m benchmarks --speed "
+            "--speed-parts flops` on d3 (the FLOP rates).") in text
+    assert "speed.flops" not in report.merge_runs(runs, {"speed": {"command": "c", "date": "d4"}})
+
+
+def test_speed_parts_option_errors(capsys):
+    from benchmarks.__main__ import main
+
+    for argv, message in ((["--quality", "--speed-parts", "flops"], "--speed-parts needs --speed"),
+                          (["--speed", "--speed-parts", "flop"], "unknown --speed-parts ['flop']")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert message in capsys.readouterr().err, argv
+
+
 def test_nll_rows_measured_alone_keep_the_other_rows(monkeypatch):
     """`--nll-models` remeasures one model's NLL row; the rows it did not measure stay from the run before,
     but only when both runs used the same images and samples."""
