@@ -1,7 +1,7 @@
 """Conv VAE speed against pythae and against the backend's conv peak (`python -m benchmarks --conv-speed`).
 
 For each of the zoo's residual conv VAE architectures (`ARCHS`: CIFAR-10's and CelebA-64's recipes),
-keras-ae `fit` on each backend in float32 (and in the policies of `EXTRA_POLICIES`) is paired with pythae's
+keras-ae `fit` on each backend in float32 (and in the settings of `EXTRA_RUNS`) is paired with pythae's
 `TrainingPipeline` on the same layers rebuilt in PyTorch (`benchmarks.conv_pythae`): each pair runs
 both in fresh processes (`benchmarks.conv_worker`), back to back, alternating which goes first, both
 seeded with the pair's number, on the same images. The ratio is keras-ae's samples/s over the timed
@@ -23,10 +23,11 @@ from benchmarks.speed import _run
 # The zoo's recipes whose architectures are timed, by the name RESULTS.md uses.
 ARCHS = {"cifar10": "resnet_vae.cifar10_z128", "celeba64": "resnet_vae.celeba64_z128"}
 DATASETS = {"cifar10": "cifar10", "celeba64": "celeba"}  # benchmarks.images data sets
-# keras-ae runs every backend in float32, pythae's arithmetic, and a backend named here in these policies
-# too: mixed_bfloat16 is what the zoo trains these recipes under on TensorFlow (pythae's trainer has no
-# bf16 on CPU).
-EXTRA_POLICIES = {"tensorflow": ("mixed_bfloat16",)}
+# keras-ae runs every backend in float32 (pythae's arithmetic) with Keras's default `jit_compile="auto"`, and a
+# backend named here in these (dtype policy, jit_compile) settings too: mixed_bfloat16 is what the zoo trains
+# these recipes under on TensorFlow (pythae's trainer has no bf16 on CPU); "auto" leaves XLA off on
+# TensorFlow's CPU, so float32 with jit_compile=True tries XLA there (issue 40's 1.5x target).
+EXTRA_RUNS = {"tensorflow": (("mixed_bfloat16", "auto"), ("float32", True))}
 PAIRS = 5
 # Each run: one epoch of WARMUP_STEPS untimed steps (compilation, first allocations) and TIMED_STEPS timed.
 WARMUP_STEPS, TIMED_STEPS, N_TEST = 5, 40, 1000
@@ -69,30 +70,31 @@ def images(name, arch, n_train, n_test, real, log):
 
 
 def pair_rows(name, spec, keras_runs, pairs, log, tmp):
-    """One row per (backend, policy): `pairs` alternating keras-ae / pythae pairs in fresh processes."""
-    def one(kind, backend, policy, seed):
-        path = os.path.join(tmp, f"{name}-{kind}-{backend}-{policy}-{seed}.json")
+    """One row per (backend, policy, jit_compile): `pairs` alternating keras-ae / pythae pairs in fresh processes."""
+    def one(kind, backend, policy, seed, jit="auto"):
+        path = os.path.join(tmp, f"{name}-{kind}-{backend}-{policy}-{jit}-{seed}.json")
         spec_path = path + ".spec"
         with open(spec_path, "w") as f:
-            json.dump({**spec, "seed": seed, "dtype_policy": policy}, f)
+            json.dump({**spec, "seed": seed, "dtype_policy": policy, "jit_compile": jit}, f)
         _run(["benchmarks.conv_worker", kind, path, spec_path], backend, log, prefix="conv")
         with open(path) as f:
             return json.load(f)
 
     rows = []
-    for backend, policy in keras_runs:
+    for backend, policy, jit in keras_runs:
         ours, theirs = [], []
         for i in range(pairs):
             if i % 2:
                 theirs.append(one("pythae", "torch", "float32", i))
-                ours.append(one("keras_ae", backend, policy, i))
+                ours.append(one("keras_ae", backend, policy, i, jit))
             else:
-                ours.append(one("keras_ae", backend, policy, i))
+                ours.append(one("keras_ae", backend, policy, i, jit))
                 theirs.append(one("pythae", "torch", "float32", i))
         ratios = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(ours, theirs)]
         fractions = [a["fraction_of_peak"] for a in ours]
         med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
-        rows.append({"backend": backend, "dtype_policy": policy, "pairs": pairs,
+        rows.append({"backend": backend, "dtype_policy": policy, "jit_compile": ours[0]["versions"]["jit_compile"],
+                     "pairs": pairs,
                      "keras_ae_samples_per_s": med(ours, "samples_per_s"),
                      "pythae_samples_per_s": med(theirs, "samples_per_s"), "ratios": ratios,
                      "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
@@ -107,7 +109,7 @@ def pair_rows(name, spec, keras_runs, pairs, log, tmp):
                      "busy_cpus": [r["busy_cpus"] for r in ours + theirs],
                      "keras_ae_versions": ours[0]["versions"], "pythae_versions": theirs[0]["versions"]})
         r = rows[-1]
-        log(f"conv {name} {backend} {policy}: keras-ae / pythae = {r['ratio']:.2f} ({r['ratio_min']:.2f}-"
+        log(f"conv {name} {backend} {policy}{', XLA' if r['jit_compile'] is True else ''}: keras-ae / pythae = {r['ratio']:.2f} ({r['ratio_min']:.2f}-"
             f"{r['ratio_max']:.2f}), {r['fraction_of_peak']:.1%} of the conv peak")
     return rows
 
@@ -119,7 +121,7 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
     Args:
         log: progress lines.
         quick: tiny sizes (`QUICK`), the CIFAR-10 architecture only, uniform noise: checks the harness.
-        backends: keras-ae's backends, each in float32 and in its `EXTRA_POLICIES`.
+        backends: keras-ae's backends, each in float32 and in its `EXTRA_RUNS`.
         archs: `{name: arch}` to time instead of `ARCHS` (tests use a tiny one); each arch is a dict of
             input_shape, filters, latent_dim, blocks_per_stage, and optionally batch_size.
         settings: overrides of warmup_steps, timed_steps, n_test, batch_size, pairs, peak.
@@ -137,7 +139,7 @@ def run_conv_speed(log, quick=False, backends=("tensorflow", "torch"), archs=Non
         for name, recipe in chosen[:1 if quick else None]:
             arch, batch, lr = arch_of(recipe)
             archs[name] = {**arch, "batch_size": batch, "lr": lr, "recipe": recipe}
-    keras_runs = [(b, p) for b in backends for p in ("float32", *EXTRA_POLICIES.get(b, ()))]
+    keras_runs = [(b, p, jit) for b in backends for p, jit in (("float32", "auto"), *EXTRA_RUNS.get(b, ()))]
     models = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, arch in archs.items():

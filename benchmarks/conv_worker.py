@@ -5,7 +5,8 @@
 
 SPEC (JSON) names the architecture (`arch`: input_shape, filters, latent_dim, blocks_per_stage), the
 data (`data`: an .npz of NHWC float32 `x_train`, `x_test`), `batch_size`, `warmup_steps`, `lr`, `seed`,
-and for keras-ae its `dtype_policy` and the `peak` convolution's shape.
+and for keras-ae its `dtype_policy`, `jit_compile` (Keras's `compile` argument; default "auto", which
+leaves XLA off on TensorFlow's CPU) and the `peak` convolution's shape.
 
 Both train the same model on the same images for one epoch of `len(x_train) / batch_size` steps,
 shuffled, Adam. The time runs from the end of step `warmup_steps` (compilation and first allocations
@@ -39,7 +40,8 @@ def run_keras_ae(spec, x, xt):
     model = keras_ae.ResNetVAE(input_shape=tuple(arch["input_shape"]), filters=tuple(arch["filters"]),
                                blocks_per_stage=arch.get("blocks_per_stage", 1), latent_dim=arch["latent_dim"],
                                seed=seed, dtype=policy)
-    model.compile(optimizer=keras.optimizers.Adam(spec["lr"]))
+    jit = spec.get("jit_compile", "auto")
+    model.compile(optimizer=keras.optimizers.Adam(spec["lr"]), jit_compile=jit)
 
     clock = StepClock(spec["warmup_steps"], len(x) // spec["batch_size"])
 
@@ -56,7 +58,7 @@ def run_keras_ae(spec, x, xt):
             "decoder_scale": model.decoder_scale, "train_flops_per_sample": train_flops_per_sample(model),
             "conv_peak": peak_before, "conv_peak_after_gflops": peak_after["gflops"],
             "versions": {"keras": keras.__version__, "backend": keras.backend.backend(), "dtype_policy": policy,
-                         "compute_dtype": compute, **_torch_threads()}}
+                         "compute_dtype": compute, "jit_compile": model.jit_compile, **_torch_threads()}}
 
 
 def _torch_threads():

@@ -8,6 +8,7 @@ or from the same fields with the same target constants (`conditional`, `speed`, 
 been run says "not measured yet".
 """
 
+from benchmarks.report_conv_speed import _row_name
 from benchmarks.report_jax_conv import _auto_choice
 from benchmarks.report_data_parallel import HEADING as DATA_PARALLEL_HEADING, torch_target_row
 from benchmarks.report_format import _table
@@ -121,13 +122,13 @@ def _conv_speed_rows(conv):
         if f32:
             best = max(f32, key=lambda r: r["ratio"])
             rows.append([f"{m['name']}: {peer[0]}", peer[1], peer[2],
-                         f"{best['ratio']:.2f}× ({BACKEND_NAMES.get(best['backend'], best['backend'])})",
+                         f"{best['ratio']:.2f}× ({_row_name(best)})",
                          _met(best["ratio"] >= PEER_TARGET, f"{abs(best['ratio'] - PEER_TARGET):.2f}"
                               + (" over" if best["ratio"] >= PEER_TARGET else "")), CONV_SECTION])
         top = max(m["rows"], key=lambda r: r["fraction_of_peak"])
         f = top["fraction_of_peak"]
         rows.append([f"{m['name']}: {peak[0]}", peak[1], peak[2],
-                     f"{f:.1%} ({BACKEND_NAMES.get(top['backend'], top['backend'])}, {top['dtype_policy']})",
+                     f"{f:.1%} ({_row_name(top)})",
                      _met(f >= CONV_PEAK_TARGET, f"{abs(f - CONV_PEAK_TARGET) * 100:.1f} points"
                           + (" over" if f >= CONV_PEAK_TARGET else "")), CONV_SECTION])
     return rows

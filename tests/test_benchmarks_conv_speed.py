@@ -111,6 +111,13 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     text = "\n".join(conv_speed_section(record, run))
     assert "**The machine was busy** (other work on half of its 2 CPUs or more before some run)" in text
     assert "**not met** (PyTorch, float32, 1.20×, short by 0.30)" in text and "met (PyTorch, float32, 60.0%)" in text
+    # A miss lists what was tried; a run compiled with XLA is named so, and counts in float32.
+    record["models"][0]["rows"] = [_row("tensorflow", "float32", 1.2, 0.5),
+                                   {**_row("tensorflow", "float32", 1.4, 0.55), "jit_compile": True}]
+    text = "\n".join(conv_speed_section(record, run))
+    assert "**not met** (TensorFlow, float32, XLA, 1.40×, short by 0.10)" in text
+    assert "Tried for it: each row of the table (TensorFlow, float32 1.20×; TensorFlow, float32, XLA 1.40×)" in text
+    assert "| TensorFlow, float32, XLA | 420.0 |" in text
     assert "Skipped: pythae is not installed" in "\n".join(conv_speed_section({"skipped": "pythae is not installed"}))
 
 
@@ -129,7 +136,7 @@ def test_a_run_of_one_architecture_keeps_the_others_figures(tmp_path):
     old = {"cpus": 2, "models": [model("cifar10", 1.6, first)]}
     rows = {r[0]: r for r in report_targets_open._conv_speed_rows(old)}
     assert rows["celeba64: conv VAE, keras-ae best backend ÷ pythae (float32)"][3] == "not measured yet"
-    assert rows["cifar10: conv VAE, keras-ae best backend ÷ pythae (float32)"][3] == "1.60× (TensorFlow)"
+    assert rows["cifar10: conv VAE, keras-ae best backend ÷ pythae (float32)"][3] == "1.60× (TensorFlow, float32)"
     merged = merge_conv_speed(old, {"cpus": 2, "models": [model("celeba64", 1.2, second)]})
     assert [m["name"] for m in merged["models"]] == ["cifar10", "celeba64"]
     assert merge_conv_speed(merged, {"cpus": 2, "models": [model("cifar10", 1.9, second)]})["models"][1]["rows"][0][
@@ -156,7 +163,7 @@ def test_harness_runs_a_tiny_model_through_both_trainers(tmp_path, monkeypatch):
     pytest.importorskip("pythae")
     from benchmarks import conv_speed, report
 
-    monkeypatch.setattr(conv_speed, "EXTRA_POLICIES", {})
+    monkeypatch.setattr(conv_speed, "EXTRA_RUNS", {})
     lines = []
     record = conv_speed.run_conv_speed(
         lines.append, backends=("tensorflow", "torch"), real_data=False,
