@@ -374,6 +374,10 @@ def main(argv=None):
         unknown = sorted(set(backends) - set(speed.BACKENDS))
         if unknown:
             parser.error(f"unknown --backends {unknown}; expected some of {list(speed.BACKENDS)}")
+        if "training" in speed_parts and len(speed_parts) < len(speed.PARTS) and set(backends) != set(speed.BACKENDS):
+            parser.error("--speed-parts training needs every backend (--backends "
+                         f"{','.join(speed.BACKENDS)}): keras_ae/fastest_backends.json compares their training "
+                         f"samples/s, which must come from one run. Received: --backends {args.backends}")
         results["speed"] = speed.run_speed(x, xt, args.quick, log, backends, speed_parts)
         # each backend runs in its own process: the tables name it. A run of some parts is recorded per part.
         runs.update({f"speed.{p}": dict(run) for p in results["speed"]["parts"]} if "parts" in results["speed"]

@@ -317,10 +317,13 @@ def carry_previous_speed(old, results):
         new["previous"] = kept
         return
     previous = dict(before.get("previous") or {})
-    if "training" in parts:
-        previous.update(date=kept["date"], backends=kept["backends"])
-    if "flops" in parts:
-        previous.update({k: v for k, v in kept.items() if k.startswith("fraction_of_peak")})
+    ran = [b for b, r in new["backends"].items() if "skipped" not in r]  # only these backends' run before moves
+    for part, keys in (("training", ("backends",)), ("flops", ("fraction_of_peak", "fraction_of_peak_paired"))):
+        if part in parts:
+            previous.update({k: {**previous.get(k, {}), **{b: kept[k][b] for b in ran if b in kept[k]}}
+                             for k in keys})
+            previous["date" if part == "training" else "fraction_of_peak_date"] = kept[
+                "date" if part == "training" else "fraction_of_peak_date"]
     backends = dict(before["backends"])
     for b, r in new["backends"].items():
         if "skipped" not in r or b not in backends:  # a backend skipped now keeps its earlier figures

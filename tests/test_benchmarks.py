@@ -208,6 +208,15 @@ def test_a_speed_run_of_some_parts_keeps_the_others(monkeypatch, tmp_path):
     report_speed.carry_previous_speed({"speed": merged, "date": "d2"}, again)
     assert report_targets_open._dense_peak_row(again["speed"])[4] == "met in both runs"
     assert again["speed"]["backends"]["torch"] == {"skipped": "torch is not installed"}
+    # A run of one backend moves only that backend's run before.
+    both = {"speed": {"backends": {"jax": {"flop_fraction": [flop(0.7)]}, "torch": {"flop_fraction": [flop(0.5)]}},
+                      "parts": ["flops"]}, "date": "d4"}
+    report_speed.carry_previous_speed({"speed": again["speed"], "date": "d3"}, both)
+    one = {"speed": {"backends": {"torch": {"flop_fraction": [flop(0.6)]}}, "parts": ["flops"]}, "date": "d5"}
+    report_speed.carry_previous_speed({"speed": both["speed"], "date": "d4"}, one)
+    assert one["speed"]["previous"]["fraction_of_peak"] == {"jax": {"undercomplete": 0.62},
+                                                            "torch": {"undercomplete": 0.5}}
+    assert one["speed"]["backends"]["jax"]["flop_fraction"] == [flop(0.7)]
     # RESULTS names the whole run and the part's run; a whole run later supersedes the part's record.
     runs = report.merge_runs({"speed": {"command": "python -m benchmarks --speed", "date": "d1"}},
                              {"speed.flops": {"command": "python -m benchmarks --speed --speed-parts flops",
@@ -222,7 +231,9 @@ def test_speed_parts_option_errors(capsys):
     from benchmarks.__main__ import main
 
     for argv, message in ((["--quality", "--speed-parts", "flops"], "--speed-parts needs --speed"),
-                          (["--speed", "--speed-parts", "flop"], "unknown --speed-parts ['flop']")):
+                          (["--speed", "--speed-parts", "flop"], "unknown --speed-parts ['flop']"),
+                          (["--speed", "--speed-parts", "training", "--backends", "jax", "--quick"],
+                           "--speed-parts training needs every backend")):
         with pytest.raises(SystemExit):
             main(argv)
         assert message in capsys.readouterr().err, argv
