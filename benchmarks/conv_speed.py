@@ -109,7 +109,8 @@ def pair_rows(name, spec, keras_runs, pairs, log, tmp):
                      "busy_cpus": [r["busy_cpus"] for r in ours + theirs],
                      "keras_ae_versions": ours[0]["versions"], "pythae_versions": theirs[0]["versions"]})
         r = rows[-1]
-        log(f"conv {name} {backend} {policy}{', XLA' if r['jit_compile'] is True else ''}: keras-ae / pythae = {r['ratio']:.2f} ({r['ratio_min']:.2f}-"
+        xla = ", XLA" if r["jit_compile"] is True else ""
+        log(f"conv {name} {backend} {policy}{xla}: keras-ae / pythae = {r['ratio']:.2f} ({r['ratio_min']:.2f}-"
             f"{r['ratio_max']:.2f}), {r['fraction_of_peak']:.1%} of the conv peak")
     return rows
 

@@ -113,7 +113,8 @@ def _results():
                               "flop_fraction": [{"variant": "undercomplete", "fraction_of_peak": f,
                                                  "paired_peak_gflops": 100.0}]}
                           for (b, t), f in zip(training.items(), (0.62, 0.58))},
-             "previous": {"fraction_of_peak": {"jax": {"undercomplete": 0.7}}}}
+             "previous": {"fraction_of_peak": {"jax": {"undercomplete": 0.7}},
+                          "fraction_of_peak_paired": {"jax": True}}}
     images = {"datasets": {"fashion_mnist": {"data": {"title": "Fashion-MNIST"}, "reconstruction": {"rows": [
         {"name": "resnet.fashion_mnist_z32", "trained": True, "code_size": 32, "squared_error": 4.4,
          "pca_squared_error": 11.0, "ratio": 0.4, "targets": [{"what": "every deterministic AE", "ratio": 0.8},
@@ -147,7 +148,8 @@ def test_open_targets_tables_read_each_figure_from_its_part():
     assert rows["CVAE test −ELBO on MNIST"] == ["130.00 (`cvae.mnist_z2`)", "met, 20.00 nats lower"]
     assert rows["CVAE conditional accuracy on Fashion-MNIST"] == ["not measured yet", "—"]
     # Issue 40: best float32 peer ratio, best fraction of any policy, worst conv twin per backend.
-    assert rows["cifar10: conv VAE, keras-ae best backend ÷ pythae (float32)"] == ["1.60× (PyTorch)", "met, 0.10 over"]
+    assert rows["cifar10: conv VAE, keras-ae best backend ÷ pythae (float32)"] == ["1.60× (PyTorch, float32)",
+                                                                                  "met, 0.10 over"]
     assert rows["cifar10: conv VAE FLOP rate ÷ the backend's conv peak, best backend"] == [
         "55.0% (TensorFlow, mixed_bfloat16)", "met, 5.0 points over"]
     assert rows["conv models ÷ a plain Keras functional twin, TensorFlow (the worst of 2)"] == [
