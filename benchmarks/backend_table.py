@@ -33,6 +33,12 @@ def build_table(speed, run=None):
     return check_table(table)
 
 
+def table_run(runs):
+    """The run (of results.json's `runs`) whose training figures the table reads: a later `--speed --speed-parts
+    training` run's, else the whole speed run's."""
+    return runs.get("speed.training") or runs.get("speed")
+
+
 def table_path(out_dir, quick):
     """Where a run's table goes: the package's for a full run into benchmarks/, else beside its results."""
     if not quick and os.path.realpath(out_dir) == os.path.realpath(HERE):
@@ -47,6 +53,6 @@ def write_from_folder(out_dir, log=print):
     if "speed" not in results:
         return None
     path = table_path(out_dir, results.get("quick", False))
-    write_json_atomic(path, build_table(results["speed"], results.get("runs", {}).get("speed")))
+    write_json_atomic(path, build_table(results["speed"], table_run(results.get("runs", {}))))
     log(f"wrote {path} from {os.path.join(out_dir, 'results.json')}'s speed figures")
     return path
