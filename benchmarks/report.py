@@ -106,7 +106,7 @@ def render(results, out_dir):
         lines += speed_section(results["speed"], runs.get("speed"),
                                {k.split(".", 1)[1]: r for k, r in runs.items() if k.startswith("speed.")})
     if "conv_speed" in results:
-        lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"))
+        lines += conv_speed_section(results["conv_speed"], runs.get("conv_speed"), results.get("steps_per_execution"))
     if "jax_conv" in results:
         lines += jax_conv_section(results["jax_conv"], runs.get("jax_conv"), results.get("speed"))
     if "steps_per_execution" in results:

@@ -42,7 +42,17 @@ def _row_name(r):
             + (", XLA" if r.get("jit_compile") is True else ""))
 
 
-def _model_lines(m, cpus=None):
+def _spe_tried(spe, backend):
+    """What the steps-per-call run measured for image models on `backend`, as a "tried" clause ('' if not run)."""
+    r = (((spe or {}).get("backends") or {}).get(backend) or {}).get("models", {}).get("image")
+    if not r:
+        return ""
+    return (f", and {spe['candidate']} training steps per call, {r['ratio']:.2f}× one step for `keras-ae train`'s "
+            f"`{spe['models']['image']['variant']}` model on {BACKEND_NAMES.get(backend, backend)} (section \"Steps "
+            f"per call of `keras-ae train`\"; {r['steps_per_execution']} kept), not timed here")
+
+
+def _model_lines(m, cpus=None, spe=None):
     arch = m["arch"]
     h, w, c = arch["input_shape"]
     rows = [[_row_name(r), f"{r['keras_ae_samples_per_s']:.1f}", f"{r['pythae_samples_per_s']:.1f}",
@@ -74,9 +84,7 @@ def _model_lines(m, cpus=None):
                         + ").")
         if best["ratio"] < PEER_TARGET:
             verdicts.append("Tried for it: each row of the table (" + "; ".join(
-                f"{_row_name(r)} {r['ratio']:.2f}×" for r in m["rows"]) + "), and 8 training steps per call, "
-                "which did not speed up `keras-ae train`'s MNIST conv model (section \"Steps per call of `keras-ae "
-                "train`\"), so it was not timed here.")
+                f"{_row_name(r)} {r['ratio']:.2f}×" for r in m["rows"]) + ")" + _spe_tried(spe, best["backend"]) + ".")
     other = [r for r in m["rows"] if r["dtype_policy"] != "float32"]
     if other:
         best = max(other, key=lambda r: r["ratio"])
@@ -117,8 +125,9 @@ def merge_conv_speed(old, new):
     return {**new, "models": kept + new.get("models", [])}
 
 
-def conv_speed_section(record, run=None):
-    """The section for results.json's `conv_speed` record; `run` names the command that made it."""
+def conv_speed_section(record, run=None, spe=None):
+    """The section for results.json's `conv_speed` record; `run` names the command that made it, and `spe`
+    (results.json's `steps_per_execution` record, if measured) what more steps per call did for image models."""
     models = record.get("models", [])
     made = made_by(*[(m.get("run") or run, m["name"]) for m in models]) if models else made_by(run)
     head = ["## Conv VAE speed against pythae and against the conv peak", "", made, ""]
@@ -146,6 +155,6 @@ def conv_speed_section(record, run=None):
         "process right before `fit`; the peak timed right after `fit` is shown beside it, to show how much the "
         "machine moved meanwhile. Medians over the pairs.", ""]
     for m in models:
-        lines += _model_lines(m, record.get("cpus"))
+        lines += _model_lines(m, record.get("cpus"), spe)
     lines += ["What differs between the two sides:", ""] + [f"- {d}" for d in DIFFERENCES] + [""]
     return lines

@@ -318,12 +318,11 @@ def carry_previous_speed(old, results):
         return
     previous = dict(before.get("previous") or {})
     ran = [b for b, r in new["backends"].items() if "skipped" not in r]  # only these backends' run before moves
-    for part, keys in (("training", ("backends",)), ("flops", ("fraction_of_peak", "fraction_of_peak_paired"))):
+    for part, keys, date in (("training", ("backends",), "date"),
+                             ("flops", ("fraction_of_peak", "fraction_of_peak_paired"), "fraction_of_peak_date")):
         if part in parts:
             previous.update({k: {**previous.get(k, {}), **{b: kept[k][b] for b in ran if b in kept[k]}}
-                             for k in keys})
-            previous["date" if part == "training" else "fraction_of_peak_date"] = kept[
-                "date" if part == "training" else "fraction_of_peak_date"]
+                             for k in keys}, **{date: kept[date]})
     backends = dict(before["backends"])
     for b, r in new["backends"].items():
         if "skipped" not in r or b not in backends:  # a backend skipped now keeps its earlier figures

@@ -23,7 +23,8 @@ PEER_EPOCHS = 5
 # the seed, so the -ELBO comparison needs more than three.
 PEER_PAIRS = 5
 # What `--speed --speed-parts` can rerun: the worker's parts (each backend's process), the pythae pairs and
-# the memory runs. A run of some parts keeps the others' figures from the run before (report.merge_speed).
+# the memory runs. A run of some parts keeps the others' figures from the run before
+# (report_speed.carry_previous_speed).
 WORKER_PARTS = ("peak", "training", "paths", "flops", "inference", "scaling")
 PARTS = WORKER_PARTS + ("peer", "rss")
 
@@ -57,8 +58,8 @@ def backend_runs(x, quick, log, tmp, backends=BACKENDS, parts=WORKER_PARTS):
             out[backend] = {"skipped": f"{backend} is not installed"}
             continue
         path = os.path.join(tmp, f"{backend}.json")
-        _run(["benchmarks.speed_worker", path, json.dumps({"quick": quick, "data": data, "parts": list(parts)})], backend, log,
-             prefix=backend)
+        spec = {"quick": quick, "data": data, "parts": list(parts)}
+        _run(["benchmarks.speed_worker", path, json.dumps(spec)], backend, log, prefix=backend)
         with open(path) as f:
             out[backend] = json.load(f)
     return out

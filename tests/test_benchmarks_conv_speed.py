@@ -118,6 +118,12 @@ def test_report_renders_verdicts_from_a_fabricated_record():
     assert "**not met** (TensorFlow, float32, XLA, 1.40×, short by 0.10)" in text
     assert "Tried for it: each row of the table (TensorFlow, float32 1.20×; TensorFlow, float32, XLA 1.40×)" in text
     assert "| TensorFlow, float32, XLA | 420.0 |" in text
+    # With a steps-per-call run, the tried list gives what it measured for image models on that backend.
+    spe = {"candidate": 8, "models": {"image": {"variant": "convolutional"}},
+           "backends": {"tensorflow": {"models": {"image": {"ratio": 1.01, "steps_per_execution": 1}}}}}
+    text = "\n".join(conv_speed_section(record, run, spe))
+    assert ("XLA 1.40×), and 8 training steps per call, 1.01× one step for `keras-ae train`'s `convolutional` model "
+            "on TensorFlow") in text
     assert "Skipped: pythae is not installed" in "\n".join(conv_speed_section({"skipped": "pythae is not installed"}))
 
 
